@@ -1,0 +1,39 @@
+# celestials — one entry point for every task. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+STACK ?= dev
+VENV ?= .venv
+PY := $(CURDIR)/$(VENV)/bin/python
+export PYTHONPATH := $(CURDIR)
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+# Each area's makefile (mk/*.mk) appends its own steps to these lists.
+INSTALL_TARGETS := install-python
+LINT_TARGETS :=
+TEST_TARGETS := test-python
+BENCH_TARGETS :=
+
+include $(sort $(wildcard mk/*.mk))
+
+.PHONY: help install install-python lint test bench
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+install: $(INSTALL_TARGETS) ## Install every dependency (Python venv, npm packages)
+
+install-python: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt requirements-dev.txt $(wildcard apps/*/requirements.txt)
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+lint: install $(LINT_TARGETS) ## Static checks (workflows, Dockerfiles)
+
+test: install lint $(TEST_TARGETS) ## Run every test, offline
+
+test-python: install
+	$(PY) -m pytest -q
+
+bench: install $(BENCH_TARGETS) ## Benchmarks, printed as side-by-side ratios

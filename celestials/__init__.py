@@ -1,0 +1,1 @@
+"""celestials: the pure layers (settings, topology model, renderers) of the Pulumi program."""

@@ -1,0 +1,205 @@
+"""Stack settings: every `celestials:*` config key parsed once into frozen, typed values.
+
+Why one module: a bad value must fail before any resource is registered, with the key, the value
+given and what is allowed, and every layer below reads typed values instead of raw strings.
+Config values arrive as strings from the Pulumi CLI (structured values JSON-encoded) or as native
+YAML values when a stack file is read directly (local rehearsal, synth); both are accepted.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Mapping
+
+PROJECT = "celestials"
+
+#: EKS versions in AWS standard support in late 2026 (1.34 until 2026-12, 1.35 until 2027-03,
+#: 1.36 until 2027-07). Older versions are in (paid) extended support and are refused.
+SUPPORTED_EKS_VERSIONS = ("1.34", "1.35", "1.36")
+MESH_BACKENDS = ("appmesh",)
+MTLS_TRUSTS = ("ca1", "ca1+ca2")
+TLS_KEY_ALGORITHMS = ("rsa-2048", "rsa-3072", "rsa-4096", "ecdsa-p256")
+PRODCATALOG_STORAGES = ("dynamodb", "sqlite")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)(-[0-9]+xl)?$")
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
+
+
+class SettingsError(ValueError):
+    """A stack config value that is not allowed; the message names key, value and what is allowed."""
+
+    def __init__(self, key: str, value: Any, allowed: str):
+        self.key, self.value, self.allowed = key, value, allowed
+        super().__init__(f"invalid stack config {PROJECT}:{key} = {value!r}: {allowed}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed stack settings; defaults here are the documented defaults (README config table)."""
+
+    stack: str = "dev"
+    #: AWS region (`aws:region`), used for the controller chart and X-Ray exporter.
+    region: str = "us-west-2"
+    vpc_cidr: str = "10.0.0.0/16"
+    availability_zones: int = 2
+    nat_gateways: int = 1
+    eks_version: str = "1.35"
+    instance_type: str = "m6i.xlarge"
+    node_count: int = 1
+    node_max_count: int = 2
+    endpoint_public_access: bool = True
+    endpoint_public_access_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    ssh_key_name: str | None = None
+    mesh_backend: str = "appmesh"
+    appmesh_end_of_support_acknowledged: bool = False
+    canary_weight: int = 50
+    mtls_trust: str = "ca1"
+    tls_key_algorithm: str = "rsa-2048"
+    tls_validity_days: int = 365
+    tls_rotation_window_days: int = 30
+    tls_rotation: int = 0
+    tls_rotate_cas: bool = False
+    prodcatalog_storage: str = "dynamodb"
+    prodcatalog_replicas: int = 2
+    tracing: bool = True
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def proddetail_weights(self) -> dict[str, int]:
+        """Canary split: the share of proddetail traffic that v2 gets, the rest to v1."""
+        return {"v1": 100 - self.canary_weight, "v2": self.canary_weight}
+
+
+def _as_int(key: str, raw: Any, lo: int, hi: int | None = None) -> int:
+    allowed = f"an integer from {lo}" + (f" to {hi}" if hi is not None else " up")
+    if isinstance(raw, bool):
+        raise SettingsError(key, raw, allowed)
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, str) and re.fullmatch(r"[+-]?[0-9]+", raw.strip()):
+        value = int(raw.strip())
+    else:
+        raise SettingsError(key, raw, allowed)
+    if value < lo or (hi is not None and value > hi):
+        raise SettingsError(key, raw, allowed)
+    return value
+
+
+def _as_bool(key: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+        return raw.strip().lower() == "true"
+    raise SettingsError(key, raw, "true or false")
+
+
+def _as_choice(key: str, raw: Any, choices: tuple[str, ...]) -> str:
+    if isinstance(raw, str) and raw in choices:
+        return raw
+    raise SettingsError(key, raw, "one of " + ", ".join(choices))
+
+
+def _as_cidr(key: str, raw: Any) -> str:
+    allowed = "an IPv4 CIDR block such as 10.0.0.0/16"
+    if not isinstance(raw, str) or "/" not in raw:
+        raise SettingsError(key, raw, allowed)
+    try:
+        return str(ipaddress.IPv4Network(raw.strip(), strict=True))
+    except ValueError as err:
+        raise SettingsError(key, raw, f"{allowed} ({err})") from None
+
+
+def _as_cidr_list(key: str, raw: Any) -> tuple[str, ...]:
+    allowed = 'a non-empty list of IPv4 CIDR blocks, e.g. ["203.0.113.0/24"]'
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            raise SettingsError(key, raw, allowed) from None
+    if not isinstance(raw, list) or not raw:
+        raise SettingsError(key, raw, allowed)
+    return tuple(_as_cidr(key, item) for item in raw)
+
+
+def _as_pattern(key: str, raw: Any, pattern: re.Pattern[str], allowed: str) -> str:
+    if isinstance(raw, str) and pattern.fullmatch(raw):
+        return raw
+    raise SettingsError(key, raw, allowed)
+
+
+def _as_vpc_cidr(key: str, raw: Any) -> str:
+    cidr = _as_cidr(key, raw)
+    net = ipaddress.IPv4Network(cidr)
+    if not 16 <= net.prefixlen <= 20:
+        raise SettingsError(key, raw, "a VPC CIDR with a prefix from /16 to /20 (room for 2x subnets per AZ)")
+    if not net.is_private:
+        raise SettingsError(key, raw, "a private (RFC 1918) range")
+    return cidr
+
+
+#: key → (field name, parser). The key set is the whole accepted vocabulary: anything else fails.
+_PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
+    "vpcCidr": ("vpc_cidr", _as_vpc_cidr),
+    "availabilityZones": ("availability_zones", lambda k, v: _as_int(k, v, 2, 6)),
+    "natGateways": ("nat_gateways", lambda k, v: _as_int(k, v, 1, 6)),
+    "eksVersion": ("eks_version", lambda k, v: _as_choice(k, str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v, SUPPORTED_EKS_VERSIONS)),
+    "instanceType": ("instance_type", lambda k, v: _as_pattern(k, v, _INSTANCE_TYPE, "an EC2 instance type such as m6i.xlarge (family.size)")),
+    "nodeCount": ("node_count", lambda k, v: _as_int(k, v, 1, 100)),
+    "nodeMaxCount": ("node_max_count", lambda k, v: _as_int(k, v, 1, 100)),
+    "endpointPublicAccess": ("endpoint_public_access", _as_bool),
+    "endpointPublicAccessCidrs": ("endpoint_public_access_cidrs", _as_cidr_list),
+    "sshKeyName": ("ssh_key_name", lambda k, v: _as_pattern(k, v, _NAME, "the name of an existing EC2 key pair")),
+    "meshBackend": ("mesh_backend", lambda k, v: _as_choice(k, v, MESH_BACKENDS)),
+    "appMeshEndOfSupportAcknowledged": ("appmesh_end_of_support_acknowledged", _as_bool),
+    "canaryWeight": ("canary_weight", lambda k, v: _as_int(k, v, 0, 100)),
+    "mtlsTrust": ("mtls_trust", lambda k, v: _as_choice(k, v, MTLS_TRUSTS)),
+    "tlsKeyAlgorithm": ("tls_key_algorithm", lambda k, v: _as_choice(k, v, TLS_KEY_ALGORITHMS)),
+    "tlsValidityDays": ("tls_validity_days", lambda k, v: _as_int(k, v, 2, 825)),
+    "tlsRotationWindowDays": ("tls_rotation_window_days", lambda k, v: _as_int(k, v, 1, 365)),
+    "tlsRotation": ("tls_rotation", lambda k, v: _as_int(k, v, 0)),
+    "tlsRotateCas": ("tls_rotate_cas", _as_bool),
+    "prodcatalogStorage": ("prodcatalog_storage", lambda k, v: _as_choice(k, v, PRODCATALOG_STORAGES)),
+    "prodcatalogReplicas": ("prodcatalog_replicas", lambda k, v: _as_int(k, v, 1, 20)),
+    "tracing": ("tracing", _as_bool),
+}
+
+CONFIG_KEYS = tuple(_PARSERS)
+
+
+def parse_settings(raw: Mapping[str, Any], stack: str, region: str | None = None) -> Settings:
+    """Parse `celestials:*` config (keys with or without the `celestials:` prefix)."""
+    values: dict[str, Any] = {"stack": stack}
+    if region is not None:
+        values["region"] = _as_pattern("aws:region", region, _REGION, "an AWS region such as us-west-2")
+    for full_key, value in sorted(raw.items()):
+        key = full_key.split(":", 1)[1] if full_key.startswith(PROJECT + ":") else full_key
+        if key not in _PARSERS:
+            raise SettingsError(key, value, "unknown key; known keys are " + ", ".join(sorted(_PARSERS)))
+        name, parser = _PARSERS[key]
+        values[name] = parser(key, value)
+    settings = Settings(**values)
+    _check_combinations(settings, raw)
+    return settings
+
+
+def _check_combinations(s: Settings, raw: Mapping[str, Any]) -> None:
+    if s.nat_gateways > s.availability_zones:
+        raise SettingsError("natGateways", s.nat_gateways, f"at most availabilityZones ({s.availability_zones})")
+    if s.node_max_count < s.node_count:
+        raise SettingsError("nodeMaxCount", s.node_max_count, f"at least nodeCount ({s.node_count})")
+    if s.tls_rotation_window_days >= s.tls_validity_days:
+        raise SettingsError("tlsRotationWindowDays", s.tls_rotation_window_days,
+                            f"fewer days than tlsValidityDays ({s.tls_validity_days})")
+    if s.stack == "prod":
+        if s.node_count < 2:
+            raise SettingsError("nodeCount", s.node_count, "at least 2 in prod (nodes spread across AZs)")
+        if s.endpoint_public_access and "0.0.0.0/0" in s.endpoint_public_access_cidrs:
+            raise SettingsError("endpointPublicAccessCidrs", list(s.endpoint_public_access_cidrs),
+                                "in prod, the CIDRs allowed to reach the API endpoint (not 0.0.0.0/0)")
+
+
+def settings_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(Settings))

@@ -1,0 +1,68 @@
+"""The Product Catalog mesh: frontend-node → prodcatalog → proddetail v1/v2, behind ingress-gw."""
+
+from __future__ import annotations
+
+from ..settings import Settings
+from .model import (BackendEnv, Gateway, GatewayRoute, HealthCheck, Mesh, Resources, RetryPolicy,
+                    Route, Router, Service, WeightedTarget, Workload)
+
+NAMESPACE = "prodcatalog-ns"
+MESH_NAME = "prodcatalog-mesh"
+GATEWAY_NAME = "ingress-gw"
+GATEWAY_PORT = 8088
+
+_NODE_RESOURCES = Resources(cpu_request_m=50, memory_request_mi=96, memory_limit_mi=256)
+_PY_RESOURCES = Resources(cpu_request_m=100, memory_request_mi=128, memory_limit_mi=384)
+
+
+def _proddetail(version: int) -> Workload:
+    return Workload(
+        name=f"proddetail-v{version}", app="proddetail", version=f"v{version}",
+        image=f"proddetail-v{version}", port=3000, host=f"proddetail-v{version}",
+        health=HealthCheck(path="/ping", port=3000), tracing_name=f"Product-Detail-V{version}",
+        resources=_NODE_RESOURCES,
+    )
+
+
+def product_catalog_mesh(settings: Settings) -> Mesh:
+    weights = settings.proddetail_weights
+    workloads = (
+        Workload(
+            name="frontend-node", app="frontend-node", image="frontend-node", port=9000,
+            host="frontend-node", health=HealthCheck(path="/ping", port=9000),
+            tracing_name="Frontend-Node", backends=("prodcatalog",),
+            backend_env=(BackendEnv("BASE_URL", "prodcatalog", "/products/"),),
+            resources=_NODE_RESOURCES,
+        ),
+        Workload(
+            name="prodcatalog", app="prodcatalog", image="prodcatalog", port=5000,
+            host="prodcatalog", health=HealthCheck(path="/products/ping", port=5000),
+            tracing_name="Product-Catalog", backends=("proddetail",),
+            backend_env=(BackendEnv("AGG_APP_URL", "proddetail", "/catalogDetail"),),
+            replicas=settings.prodcatalog_replicas, resources=_PY_RESOURCES,
+        ),
+        _proddetail(1),
+        _proddetail(2),
+    )
+    routers = (
+        Router(name="prodcatalog-router", port=5000, routes=(
+            Route(name="prodcatalog-route", targets=(WeightedTarget("prodcatalog", 100),),
+                  timeout_ms=10000, retries=RetryPolicy()),
+        )),
+        Router(name="proddetail-router", port=3000, routes=(
+            Route(name="proddetail-route", targets=(
+                WeightedTarget("proddetail-v1", weights["v1"]),
+                WeightedTarget("proddetail-v2", weights["v2"]),
+            ), timeout_ms=5000, retries=RetryPolicy()),
+        )),
+    )
+    services = (
+        Service(name="frontend-node", port=9000, workload="frontend-node"),
+        Service(name="prodcatalog", port=5000, router="prodcatalog-router"),
+        Service(name="proddetail", port=3000, router="proddetail-router"),
+    )
+    gateway = Gateway(name=GATEWAY_NAME, port=GATEWAY_PORT, routes=(
+        GatewayRoute(name="gateway-route-frontend", prefix="/", service="frontend-node"),
+    ))
+    return Mesh(name=MESH_NAME, namespace=NAMESPACE, workloads=workloads, services=services,
+                routers=routers, gateway=gateway).validate()
