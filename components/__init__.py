@@ -1,0 +1,1 @@
+"""Pulumi ComponentResources: the AWS and Kubernetes pieces of celestials."""

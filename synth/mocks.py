@@ -1,0 +1,169 @@
+"""Deterministic stand-ins for AWS, EKS and the image builder under Pulumi's mock runtime.
+
+Why: the offline synth and the tests must evaluate the real program with no cloud, no CLI and no
+network, and two evaluations must give identical inputs. Every value here is derived from the
+resource's name and inputs only (no clock, no randomness). Components that need realistic outputs
+from a resource type register a function in `OUTPUTS`; invokes in `CALLS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Callable
+
+import pulumi
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-west-2"
+_UNKNOWN_REGION_TYPES = ()
+
+OutputsFn = Callable[[pulumi.runtime.MockResourceArgs], dict]
+CallFn = Callable[[pulumi.runtime.MockCallArgs], dict]
+
+#: resource type token → extra outputs (merged over the inputs)
+OUTPUTS: dict[str, OutputsFn] = {}
+#: invoke token → result
+CALLS: dict[str, CallFn] = {}
+
+
+def outputs_for(*types: str) -> Callable[[OutputsFn], OutputsFn]:
+    def register(fn: OutputsFn) -> OutputsFn:
+        for t in types:
+            OUTPUTS[t] = fn
+        return fn
+    return register
+
+
+def call_for(*tokens: str) -> Callable[[CallFn], CallFn]:
+    def register(fn: CallFn) -> CallFn:
+        for t in tokens:
+            CALLS[t] = fn
+        return fn
+    return register
+
+
+def stable_hash(*parts: Any, length: int = 64) -> str:
+    """A hash of JSON-able parts: the mock's stand-in for anything AWS would generate."""
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:length]
+
+
+def _region() -> str:
+    return pulumi.runtime.get_config("aws:region") or REGION
+
+
+def _aws_service(typ: str) -> str:
+    # "aws:ec2/vpc:Vpc" → "ec2"
+    return typ.split(":")[1].split("/")[0]
+
+
+class CelestialsMocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        outputs = dict(args.inputs)
+        if args.typ.startswith("aws:"):
+            outputs.setdefault(
+                "arn", f"arn:aws:{_aws_service(args.typ)}:{_region()}:{ACCOUNT_ID}:{args.name}")
+        fn = OUTPUTS.get(args.typ)
+        if fn is not None:
+            outputs.update(fn(args))
+        resource_id = outputs.pop("__id", None) or f"{args.name}-id"
+        return resource_id, outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        fn = CALLS.get(args.token)
+        if fn is None:
+            return {}
+        return fn(args)
+
+
+# --- AWS invokes ---------------------------------------------------------------------------
+@call_for("aws:index/getAvailabilityZones:getAvailabilityZones")
+def _azs(args):
+    names = [f"{_region()}{s}" for s in "abcd"]
+    return {"names": names, "zoneIds": [f"usw2-az{i}" for i in range(1, 5)], "id": _region()}
+
+
+@call_for("aws:index/getCallerIdentity:getCallerIdentity")
+def _caller(args):
+    return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/synth",
+            "userId": "AIDASYNTH", "id": ACCOUNT_ID}
+
+
+@call_for("aws:index/getRegion:getRegion")
+def _region_call(args):
+    return {"name": _region(), "region": _region(), "id": _region(),
+            "endpoint": f"ec2.{_region()}.amazonaws.com", "description": "mock"}
+
+
+@call_for("aws:index/getPartition:getPartition")
+def _partition(args):
+    return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
+            "reverseDnsPrefix": "com.amazonaws"}
+
+
+@call_for("aws:ecr/getAuthorizationToken:getAuthorizationToken")
+def _ecr_token(args):
+    return {"userName": "AWS", "password": "mock-ecr-password",
+            "authorizationToken": "bW9jaw==", "id": _region(),
+            "proxyEndpoint": f"https://{ACCOUNT_ID}.dkr.ecr.{_region()}.amazonaws.com",
+            "expiresAt": "2099-01-01T00:00:00Z"}
+
+
+# --- AWS resources -------------------------------------------------------------------------
+@outputs_for("aws:iam/role:Role")
+def _role(args):
+    return {"arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{args.inputs.get('name', args.name)}",
+            "uniqueId": "AROA" + stable_hash(args.name, length=16).upper()}
+
+
+@outputs_for("aws:iam/policy:Policy")
+def _policy(args):
+    return {"arn": f"arn:aws:iam::{ACCOUNT_ID}:policy/{args.inputs.get('name', args.name)}"}
+
+
+@outputs_for("aws:ecr/repository:Repository")
+def _repository(args):
+    name = args.inputs.get("name", args.name)
+    return {"repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{_region()}.amazonaws.com/{name}",
+            "registryId": ACCOUNT_ID, "name": name}
+
+
+@outputs_for("aws:kms/key:Key")
+def _kms(args):
+    key_id = stable_hash(args.name, length=32)
+    return {"keyId": key_id, "arn": f"arn:aws:kms:{_region()}:{ACCOUNT_ID}:key/{key_id}"}
+
+
+@outputs_for("aws:dynamodb/table:Table")
+def _table(args):
+    name = args.inputs.get("name", args.name)
+    return {"name": name, "arn": f"arn:aws:dynamodb:{_region()}:{ACCOUNT_ID}:table/{name}"}
+
+
+# --- images --------------------------------------------------------------------------------
+@outputs_for("docker-build:index:Image")
+def _image(args):
+    digest = "sha256:" + stable_hash(args.inputs.get("context"), args.inputs.get("buildArgs"),
+                                     args.inputs.get("tags"))
+    tags = args.inputs.get("tags") or []
+    repo = tags[0].rsplit(":", 1)[0] if tags else args.name
+    return {"digest": digest, "ref": f"{repo}@{digest}"}
+
+
+# --- Kubernetes ----------------------------------------------------------------------------
+@outputs_for("kubernetes:core/v1:Service")
+def _service(args):
+    spec = args.inputs.get("spec") or {}
+    if spec.get("type") == "LoadBalancer":
+        name = (args.inputs.get("metadata") or {}).get("name", args.name)
+        host = f"{name}-{stable_hash(args.name, length=10)}.elb.{_region()}.amazonaws.com"
+        return {"status": {"loadBalancer": {"ingress": [{"hostname": host}]}}}
+    return {}
+
+
+@outputs_for("kubernetes:helm.sh/v3:Release")
+def _release(args):
+    return {"status": {"status": "deployed", "version": 1,
+                       "namespace": args.inputs.get("namespace", "default"),
+                       "name": args.inputs.get("name", args.name)}}
