@@ -114,6 +114,7 @@ def _as_cidr(key: str, raw: Any) -> str:
 
 def _as_cidr_list(key: str, raw: Any) -> tuple[str, ...]:
     allowed = 'a non-empty list of IPv4 CIDR blocks, e.g. ["203.0.113.0/24"]'
+    original = raw
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
@@ -121,7 +122,10 @@ def _as_cidr_list(key: str, raw: Any) -> tuple[str, ...]:
             raise SettingsError(key, raw, allowed) from None
     if not isinstance(raw, list) or not raw:
         raise SettingsError(key, raw, allowed)
-    return tuple(_as_cidr(key, item) for item in raw)
+    try:
+        return tuple(_as_cidr(key, item) for item in raw)
+    except SettingsError as err:
+        raise SettingsError(key, original, f"{allowed}; {err.value!r} is not: {err.allowed}") from None
 
 
 def _as_pattern(key: str, raw: Any, pattern: re.Pattern[str], allowed: str) -> str:
@@ -186,18 +190,23 @@ def parse_settings(raw: Mapping[str, Any], stack: str, region: str | None = None
 
 
 def _check_combinations(s: Settings, raw: Mapping[str, Any]) -> None:
+    """Rules between keys; the error shows the value as the user wrote it."""
+
+    def given(key: str, parsed: Any) -> Any:
+        return raw.get(key, raw.get(f"{PROJECT}:{key}", parsed))
+
     if s.nat_gateways > s.availability_zones:
-        raise SettingsError("natGateways", s.nat_gateways, f"at most availabilityZones ({s.availability_zones})")
+        raise SettingsError("natGateways", given("natGateways", s.nat_gateways), f"at most availabilityZones ({s.availability_zones})")
     if s.node_max_count < s.node_count:
-        raise SettingsError("nodeMaxCount", s.node_max_count, f"at least nodeCount ({s.node_count})")
+        raise SettingsError("nodeMaxCount", given("nodeMaxCount", s.node_max_count), f"at least nodeCount ({s.node_count})")
     if s.tls_rotation_window_days >= s.tls_validity_days:
-        raise SettingsError("tlsRotationWindowDays", s.tls_rotation_window_days,
+        raise SettingsError("tlsRotationWindowDays", given("tlsRotationWindowDays", s.tls_rotation_window_days),
                             f"fewer days than tlsValidityDays ({s.tls_validity_days})")
     if s.stack == "prod":
         if s.node_count < 2:
-            raise SettingsError("nodeCount", s.node_count, "at least 2 in prod (nodes spread across AZs)")
+            raise SettingsError("nodeCount", given("nodeCount", s.node_count), "at least 2 in prod (nodes spread across AZs)")
         if s.endpoint_public_access and "0.0.0.0/0" in s.endpoint_public_access_cidrs:
-            raise SettingsError("endpointPublicAccessCidrs", list(s.endpoint_public_access_cidrs),
+            raise SettingsError("endpointPublicAccessCidrs", given("endpointPublicAccessCidrs", list(s.endpoint_public_access_cidrs)),
                                 "in prod, the CIDRs allowed to reach the API endpoint (not 0.0.0.0/0)")
 
 

@@ -215,6 +215,10 @@ def evaluate(fn: Callable[[], Any], stack: str = "dev", config: Mapping[str, str
     try:
         _sync_await(run_pulumi_func(fn))
         outputs = {k: _sync_await(_resolve(v)) for k, v in exported.items()}
+    except BaseException as err:
+        # Tests assert that a bad config fails before anything is registered.
+        err.synth_registrations = [r.as_dict() for r in monitor.registrations]
+        raise
     finally:
         pulumi.export = real_export
     del root

@@ -1,0 +1,107 @@
+"""Stack config validation: every bad value fails with its key, the value and what is allowed."""
+
+import pytest
+
+from celestials.settings import CONFIG_KEYS, Settings, SettingsError, parse_settings
+
+GOOD = [
+    ({}, "dev", {}),
+    ({"canaryWeight": "0"}, "dev", {"canary_weight": 0}),
+    ({"canaryWeight": 100}, "dev", {"canary_weight": 100}),
+    ({"celestials:canaryWeight": "10"}, "dev", {"canary_weight": 10}),
+    ({"vpcCidr": "10.20.0.0/16"}, "dev", {"vpc_cidr": "10.20.0.0/16"}),
+    ({"eksVersion": "1.36"}, "dev", {"eks_version": "1.36"}),
+    ({"eksVersion": 1.35}, "dev", {"eks_version": "1.35"}),
+    ({"instanceType": "m7i.2xlarge"}, "dev", {"instance_type": "m7i.2xlarge"}),
+    ({"instanceType": "t3.large"}, "dev", {"instance_type": "t3.large"}),
+    ({"mtlsTrust": "ca1+ca2"}, "dev", {"mtls_trust": "ca1+ca2"}),
+    ({"endpointPublicAccess": "false"}, "dev", {"endpoint_public_access": False}),
+    ({"endpointPublicAccessCidrs": '["203.0.113.0/24", "198.51.100.7/32"]'}, "dev",
+     {"endpoint_public_access_cidrs": ("203.0.113.0/24", "198.51.100.7/32")}),
+    ({"nodeCount": "2", "nodeMaxCount": "4", "endpointPublicAccessCidrs": ["203.0.113.0/24"]},
+     "prod", {"node_count": 2}),
+    ({"sshKeyName": "my-key"}, "dev", {"ssh_key_name": "my-key"}),
+    ({"availabilityZones": "3", "natGateways": "3"}, "dev", {"nat_gateways": 3}),
+]
+
+BAD = [
+    ({"canaryWieght": "50"}, "dev", "canaryWieght", "unknown key"),
+    ({"canaryWeight": "101"}, "dev", "canaryWeight", "integer from 0 to 100"),
+    ({"canaryWeight": "-1"}, "dev", "canaryWeight", "integer from 0 to 100"),
+    ({"canaryWeight": "12.5"}, "dev", "canaryWeight", "integer"),
+    ({"canaryWeight": "fifty"}, "dev", "canaryWeight", "integer"),
+    ({"canaryWeight": True}, "dev", "canaryWeight", "integer"),
+    ({"vpcCidr": "10.0.0.0/33"}, "dev", "vpcCidr", "CIDR"),
+    ({"vpcCidr": "10.0.0.1/16"}, "dev", "vpcCidr", "CIDR"),
+    ({"vpcCidr": "not-a-cidr"}, "dev", "vpcCidr", "CIDR"),
+    ({"vpcCidr": "8.8.0.0/16"}, "dev", "vpcCidr", "private"),
+    ({"vpcCidr": "10.0.0.0/24"}, "dev", "vpcCidr", "/16 to /20"),
+    ({"nodeCount": "0"}, "dev", "nodeCount", "integer from 1"),
+    ({"nodeCount": "1"}, "prod", "nodeCount", "at least 2 in prod"),
+    ({"nodeCount": "3", "nodeMaxCount": "2"}, "dev", "nodeMaxCount", "at least nodeCount"),
+    ({"meshBackend": "linkerd"}, "dev", "meshBackend", "one of appmesh"),
+    ({"eksVersion": "1.29"}, "dev", "eksVersion", "one of 1.34"),
+    ({"eksVersion": "latest"}, "dev", "eksVersion", "one of"),
+    ({"instanceType": "m5large"}, "dev", "instanceType", "EC2 instance type"),
+    ({"instanceType": "M5.LARGE"}, "dev", "instanceType", "EC2 instance type"),
+    ({"instanceType": "m5.huge"}, "dev", "instanceType", "EC2 instance type"),
+    ({"mtlsTrust": "ca2"}, "dev", "mtlsTrust", "one of ca1, ca1+ca2"),
+    ({"endpointPublicAccess": "yes"}, "dev", "endpointPublicAccess", "true or false"),
+    ({"endpointPublicAccessCidrs": "[]"}, "dev", "endpointPublicAccessCidrs", "non-empty list"),
+    ({"endpointPublicAccessCidrs": '["1.2.3.4"]'}, "dev", "endpointPublicAccessCidrs", "CIDR"),
+    ({"nodeCount": "2", "endpointPublicAccessCidrs": '["0.0.0.0/0"]'}, "prod",
+     "endpointPublicAccessCidrs", "not 0.0.0.0/0"),
+    ({"natGateways": "3"}, "dev", "natGateways", "at most availabilityZones"),
+    ({"availabilityZones": "1"}, "dev", "availabilityZones", "integer from 2"),
+    ({"tlsKeyAlgorithm": "dsa-1024"}, "dev", "tlsKeyAlgorithm", "one of rsa-2048"),
+    ({"tlsValidityDays": "30", "tlsRotationWindowDays": "30"}, "dev", "tlsRotationWindowDays",
+     "fewer days than tlsValidityDays"),
+    ({"sshKeyName": "bad key!"}, "dev", "sshKeyName", "EC2 key pair"),
+    ({"prodcatalogStorage": "postgres"}, "dev", "prodcatalogStorage", "one of dynamodb, sqlite"),
+]
+
+
+@pytest.mark.parametrize("raw,stack,expected", GOOD)
+def test_good_config_parses(raw, stack, expected):
+    settings = parse_settings(raw, stack)
+    for name, value in expected.items():
+        assert getattr(settings, name) == value
+
+
+@pytest.mark.parametrize("raw,stack,key,allowed", BAD)
+def test_bad_config_names_key_value_and_allowed(raw, stack, key, allowed):
+    with pytest.raises(SettingsError) as err:
+        parse_settings(raw, stack)
+    message = str(err.value)
+    assert err.value.key == key
+    assert f"celestials:{key}" in message
+    assert allowed in message
+    bad_value = raw.get(key, raw.get(f"celestials:{key}"))
+    assert repr(bad_value) in message or str(bad_value) in message
+
+
+def test_bad_region_is_named():
+    with pytest.raises(SettingsError, match="aws:region"):
+        parse_settings({}, "dev", region="mars-1")
+
+
+def test_settings_are_frozen():
+    settings = parse_settings({}, "dev")
+    with pytest.raises(AttributeError):
+        settings.canary_weight = 3  # type: ignore[misc]
+
+
+def test_canary_split_is_one_value():
+    assert parse_settings({"canaryWeight": "10"}, "dev").proddetail_weights == {"v1": 90, "v2": 10}
+
+
+def test_every_key_is_documented_in_readme():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [k for k in CONFIG_KEYS if f"celestials:{k}" not in readme]
+    assert not missing, f"config keys missing from the README config table: {missing}"
+
+
+def test_defaults_are_a_valid_dev_stack():
+    assert parse_settings({}, "dev") == Settings(stack="dev")
