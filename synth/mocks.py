@@ -167,3 +167,11 @@ def _release(args):
     return {"status": {"status": "deployed", "version": 1,
                        "namespace": args.inputs.get("namespace", "default"),
                        "name": args.inputs.get("name", args.name)}}
+
+
+# --- mTLS material (a dynamic provider: mocks never run it) ---------------------------------
+@outputs_for("pulumi-python:dynamic/celestials:MtlsMaterial")
+def _mtls_material(args):
+    """The real file names and shape with fake PEM bodies (components/mtls_provider.py)."""
+    from components.mtls_provider import placeholder_outputs
+    return placeholder_outputs(args.inputs)
