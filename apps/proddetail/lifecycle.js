@@ -7,6 +7,7 @@
  */
 const SHUTDOWN_DEADLINE_MS = 10000;
 const FLUSH_DEADLINE_MS = 3000;
+const IDLE_SWEEP_MS = 50;
 
 function withDeadline(promise, ms) {
   let timer;
@@ -39,13 +40,16 @@ function serve({ app, host, port, name, onShutdown = async () => {} }) {
       server.closeAllConnections();
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
+    // Keep-alive connections would hold close() open until they time out: close each one as
+    // soon as its in-flight request is answered.
+    const idleSweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
     server.close(async (err) => {
       clearTimeout(deadline);
+      clearInterval(idleSweep);
       await withDeadline(onShutdown(), FLUSH_DEADLINE_MS);
       console.log(`${name}: stopped`);
       process.exit(err ? 1 : 0);
     });
-    // Idle keep-alive connections would otherwise hold close() open until they time out.
     server.closeIdleConnections();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));

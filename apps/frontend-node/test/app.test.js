@@ -1,0 +1,268 @@
+'use strict';
+const assert = require('node:assert/strict');
+const { after, before, beforeEach, describe, test } = require('node:test');
+
+const { createApp } = require('../app');
+const { closedPort, json, listen, startFakeCatalog } = require('./helpers');
+
+const TIMEOUT_MS = 300;
+
+/** Runs the front end against a fake prodcatalog whose answer each test sets in `state.answer`. */
+function withFrontend() {
+  const state = { answer: null };
+  before(async () => {
+    state.catalog = await startFakeCatalog((req, body, res) => state.answer(req, body, res));
+    state.frontend = await listen(createApp({ baseUrl: state.catalog.baseUrl, timeoutMs: TIMEOUT_MS }));
+  });
+  beforeEach(() => { state.catalog.requests.length = 0; });
+  after(async () => {
+    await state.frontend.close();
+    await state.catalog.close();
+  });
+  return state;
+}
+
+const LISTING = {
+  products: { 2: 'Gadget', 10: 'Gizmo', 1: 'Widget' },
+  details: { version: '1', vendors: ['ABC.com'] },
+};
+
+async function page(url, init) {
+  const started = Date.now();
+  const res = await fetch(url, { redirect: 'manual', ...init });
+  return { status: res.status, headers: res.headers, html: await res.text(), ms: Date.now() - started };
+}
+
+function form(fields) {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  };
+}
+
+describe('GET /', () => {
+  const state = withFrontend();
+
+  test('lists the products in id order with the catalog detail and the canary button', async () => {
+    state.answer = (req, body, res) => json(res, 200, LISTING);
+    const { status, html } = await page(`${state.frontend.url}/`);
+    assert.equal(status, 200);
+    assert.deepEqual(state.catalog.requests.map((r) => `${r.method} ${r.url}`), ['GET /products/']);
+    const rows = [...html.matchAll(/<tr><td>(\d+)<\/td><td>([^<]*)<\/td><\/tr>/g)].map((m) => `${m[1]}=${m[2]}`);
+    assert.deepEqual(rows, ['1=Widget', '2=Gadget', '10=Gizmo']);
+    assert.match(html, /Product Catalog version 1 has vendors ABC\.com</);
+    assert.match(html, /Answered by <span class="badge">proddetail v1<\/span>/);
+    assert.match(html, /<form method="get" action="\/" class="canary">\s*<button type="submit" class="button">Canary Deployment<\/button>/);
+  });
+
+  test('shows every vendor of version 2', async () => {
+    state.answer = (req, body, res) => json(res, 200, { ...LISTING, details: { version: '2', vendors: ['ABC.com', 'XYZ.com'] } });
+    const { html } = await page(`${state.frontend.url}/`);
+    assert.match(html, /Product Catalog version 2 has vendors ABC\.com, XYZ\.com</);
+    assert.match(html, /proddetail v2/);
+  });
+
+  test('hides the catalog detail and the canary button until a product exists', async () => {
+    state.answer = (req, body, res) => json(res, 200, { products: {}, details: LISTING.details });
+    const { status, html } = await page(`${state.frontend.url}/`);
+    assert.equal(status, 200);
+    assert.match(html, /No products yet/);
+    assert.doesNotMatch(html, /Canary Deployment|Product Catalog version/);
+  });
+
+  test('shows the degraded message when prodcatalog reports the detail unavailable', async () => {
+    state.answer = (req, body, res) => json(res, 200,
+      { products: { 1: 'Widget' }, details: { available: false, reason: 'proddetail did not answer' } });
+    const { status, html } = await page(`${state.frontend.url}/`);
+    assert.equal(status, 200);
+    assert.match(html, /Catalog detail unavailable: proddetail did not answer/);
+    assert.match(html, /<td>Widget<\/td>/);
+    assert.doesNotMatch(html, /data-testid="backend-error"/);
+  });
+
+  test('an unknown detail shape is reported as unavailable, not trusted', async () => {
+    state.answer = (req, body, res) => json(res, 200, { products: { 1: 'Widget' }, details: { vendors: 'ABC' } });
+    const { html } = await page(`${state.frontend.url}/`);
+    assert.match(html, /Catalog detail unavailable: prodcatalog returned catalog details in an unknown shape/);
+  });
+
+  test('escapes product names', async () => {
+    state.answer = (req, body, res) => json(res, 200,
+      { products: { 1: '<script>alert(1)</script>' }, details: LISTING.details });
+    const { html } = await page(`${state.frontend.url}/`);
+    assert.doesNotMatch(html, /<script>alert/);
+    assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+  });
+
+  test('a backend error becomes a 502 error panel', async () => {
+    state.answer = (req, body, res) => json(res, 500, { error: 'database is locked' });
+    const { status, html } = await page(`${state.frontend.url}/`);
+    assert.equal(status, 502);
+    assert.match(html, /role="alert" data-testid="backend-error"/);
+    assert.match(html, /prodcatalog answered HTTP 500: database is locked/);
+    assert.match(html, /The product list could not be loaded/);
+  });
+
+  test('a garbage answer becomes a 502 error panel', async () => {
+    state.answer = (req, body, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<html>oops'); };
+    const { status, html } = await page(`${state.frontend.url}/`);
+    assert.equal(status, 502);
+    assert.match(html, /prodcatalog answered a product list this page cannot read/);
+  });
+
+  test('a slow backend is cut off at BACKEND_TIMEOUT_MS', async () => {
+    state.answer = (req, body, res) => { setTimeout(() => json(res, 200, LISTING), 3000).unref(); };
+    const { status, html, ms } = await page(`${state.frontend.url}/`);
+    assert.equal(status, 502);
+    assert.match(html, new RegExp(`prodcatalog did not answer within ${TIMEOUT_MS} ms`));
+    assert.ok(ms < 2000, `answered after ${ms} ms`);
+  });
+
+  test('a body that stalls after the headers is cut off too', async () => {
+    state.answer = (req, body, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"products": {');
+    };
+    const { status, html, ms } = await page(`${state.frontend.url}/`);
+    assert.equal(status, 502);
+    assert.match(html, /did not answer within/);
+    assert.ok(ms < 2000, `answered after ${ms} ms`);
+  });
+
+  test('shows the notice after a product was added', async () => {
+    state.answer = (req, body, res) => json(res, 200, LISTING);
+    const { html } = await page(`${state.frontend.url}/?added=7`);
+    assert.match(html, /role="status" data-testid="notice">\s*<p>Product 7 was added\.<\/p>/);
+    const other = await page(`${state.frontend.url}/?added=<b>`);
+    assert.doesNotMatch(other.html, /data-testid="notice"/);
+  });
+});
+
+describe('GET / with prodcatalog down', () => {
+  test('renders a 502 error panel at once', async () => {
+    const port = await closedPort();
+    const frontend = await listen(createApp({ baseUrl: `http://127.0.0.1:${port}/products/`, timeoutMs: 2000 }));
+    try {
+      const { status, html, ms } = await page(`${frontend.url}/`);
+      assert.equal(status, 502);
+      assert.match(html, /cannot reach prodcatalog \(ECONNREFUSED\)/);
+      assert.ok(ms < 1500, `answered after ${ms} ms`);
+    } finally {
+      await frontend.close();
+    }
+  });
+});
+
+describe('POST /products', () => {
+  const state = withFrontend();
+
+  test('posts {"name"} to BASE_URL + id, then redirects back with 303', async () => {
+    state.answer = (req, body, res) => json(res, 200, { status: 'New Product added to Product Catalog', name: 'Widget' });
+    const res = await page(`${state.frontend.url}/products`, form({ id: ' 007 ', name: '  Widget ' }));
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), '/?added=7');
+    assert.equal(state.catalog.requests.length, 1);
+    const [sent] = state.catalog.requests;
+    assert.equal(sent.method, 'POST');
+    assert.equal(sent.url, '/products/7');
+    assert.match(sent.headers['content-type'], /^application\/json/);
+    assert.deepEqual(JSON.parse(sent.body), { name: 'Widget' });
+  });
+
+  const invalid = [
+    [{ id: '', name: 'Widget' }, /Enter a product ID\./],
+    [{ id: 'abc', name: 'Widget' }, /must be a whole number/],
+    [{ id: '1.5', name: 'Widget' }, /must be a whole number/],
+    [{ id: '-1', name: 'Widget' }, /must be a whole number/],
+    [{ id: '1e3', name: 'Widget' }, /must be a whole number/],
+    [{ id: '1234567890', name: 'Widget' }, /must be a whole number/],
+    [{ id: '3', name: '   ' }, /Enter a product name\./],
+    [{ id: '3' }, /Enter a product name\./],
+    [{ id: '3', name: 'x'.repeat(101) }, /at most 100 characters/],
+    [{ id: '3', name: 'a\u0007b' }, /control characters/],
+  ];
+  for (const [fields, message] of invalid) {
+    test(`refuses ${JSON.stringify(fields).slice(0, 60)} with 400 and writes nothing`, async () => {
+      state.answer = (req, body, res) => json(res, 200, LISTING);
+      const { status, html } = await page(`${state.frontend.url}/products`, form(fields));
+      assert.equal(status, 400);
+      assert.match(html, /role="alert" data-testid="form-errors"/);
+      assert.match(html, message);
+      assert.match(html, /aria-invalid="true"/);
+      assert.deepEqual(state.catalog.requests.filter((r) => r.method !== 'GET'), []);
+    });
+  }
+
+  test('keeps what the user typed when refusing it', async () => {
+    state.answer = (req, body, res) => json(res, 200, LISTING);
+    const { html } = await page(`${state.frontend.url}/products`, form({ id: 'x"y', name: 'Keep me' }));
+    assert.match(html, /name="id"[^>]*value="x&#34;y"/);
+    assert.match(html, /name="name"[^>]*value="Keep me"/);
+  });
+
+  test('a refusal from prodcatalog is shown with its own reason', async () => {
+    state.answer = (req, body, res) => (req.method === 'POST'
+      ? json(res, 400, { error: 'name must be a non-empty string' }) : json(res, 200, LISTING));
+    const { status, html } = await page(`${state.frontend.url}/products`, form({ id: '4', name: 'Widget' }));
+    assert.equal(status, 400);
+    assert.match(html, /name must be a non-empty string/);
+  });
+
+  test('prodcatalog failing the write gives a 502 error panel', async () => {
+    state.answer = (req, body, res) => (req.method === 'POST'
+      ? json(res, 503, { error: 'storage unavailable' }) : json(res, 200, LISTING));
+    const { status, html } = await page(`${state.frontend.url}/products`, form({ id: '4', name: 'Widget' }));
+    assert.equal(status, 502);
+    assert.match(html, /The product was not added: prodcatalog answered HTTP 503: storage unavailable/);
+    assert.match(html, /<td>Widget<\/td>/);
+  });
+
+  test('prodcatalog hanging on the write is cut off', async () => {
+    state.answer = (req, body, res) => (req.method === 'POST'
+      ? undefined : json(res, 200, LISTING));
+    const { status, html, ms } = await page(`${state.frontend.url}/products`, form({ id: '4', name: 'Widget' }));
+    assert.equal(status, 502);
+    assert.match(html, /The product was not added: prodcatalog did not answer within/);
+    assert.ok(ms < 2000, `answered after ${ms} ms`);
+  });
+
+  test('an oversized form is refused with 413', async () => {
+    state.answer = (req, body, res) => json(res, 200, LISTING);
+    const res = await fetch(`${state.frontend.url}/products`, { ...form({ id: '1', name: 'x'.repeat(20000) }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' } });
+    assert.equal(res.status, 413);
+    assert.equal(typeof (await res.json()).error, 'string');
+    assert.equal(state.catalog.requests.length, 0);
+  });
+});
+
+describe('other routes', () => {
+  const state = withFrontend();
+
+  test('GET /ping answers Healthy', async () => {
+    const res = await fetch(`${state.frontend.url}/ping`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'Healthy');
+  });
+
+  test('the stylesheet is served locally', async () => {
+    const res = await fetch(`${state.frontend.url}/static/styles.css`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type'), /^text\/css/);
+  });
+
+  test('unknown routes answer 404: JSON for API clients, a page for browsers', async () => {
+    const api = await fetch(`${state.frontend.url}/nope`, { headers: { accept: 'application/json' } });
+    assert.equal(api.status, 404);
+    assert.deepEqual(await api.json(), { error: 'Not Found', path: '/nope' });
+    const browser = await fetch(`${state.frontend.url}/nope`, { headers: { accept: 'text/html' } });
+    assert.equal(browser.status, 404);
+    assert.match(await browser.text(), /<h1>Page not found<\/h1>/);
+  });
+
+  test('pages carry a restrictive Content-Security-Policy', async () => {
+    const res = await fetch(`${state.frontend.url}/ping`);
+    assert.match(res.headers.get('content-security-policy'), /default-src 'none'; style-src 'self'/);
+  });
+});
