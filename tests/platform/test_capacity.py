@@ -1,0 +1,182 @@
+"""The capacity model: node allocatable per the EKS AMI formulas, pod demand with injected
+sidecars, and the check that fails preview with the shortfall."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from celestials import capacity as cap
+from celestials.settings import parse_settings
+from celestials.topology import build_topology
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART_VALUES = ROOT.parent / "shared" / "reference" / "appmesh" / "chart-values-1.13.3.yaml"
+
+
+def _settings(stack="dev", **raw):
+    if stack == "prod":
+        raw.setdefault("nodeCount", 2)
+        raw.setdefault("endpointPublicAccessCidrs", ["203.0.113.0/24"])
+    return parse_settings(raw, stack)
+
+
+# --- node side ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("name,expected", [
+    # values of awslabs/amazon-eks-ami's eni-max-pods.txt
+    ("t3.medium", 17), ("t3.large", 35), ("t3.xlarge", 58), ("m5.large", 29), ("m5.xlarge", 58),
+    ("m6i.large", 29), ("m6i.2xlarge", 58), ("c6i.large", 29), ("r6i.xlarge", 58),
+])
+def test_max_pods_follow_the_eni_formula(name, expected):
+    assert cap.instance_type(name).max_pods == expected
+
+
+@pytest.mark.parametrize("vcpus,expected", [(1, 60), (2, 70), (4, 80), (8, 90), (16, 110)])
+def test_cpu_reserve_is_the_nodeadm_step_function(vcpus, expected):
+    assert cap.kube_reserved_cpu_m(vcpus) == expected
+
+
+def test_memory_reserve_is_11_mib_per_pod_plus_255():
+    assert cap.kube_reserved_memory_mi(29) == 574
+    assert cap.kube_reserved_memory_mi(58) == 893
+
+
+def test_allocatable_subtracts_reserve_and_eviction_threshold():
+    a = cap.NodeAllocatable.of(cap.instance_type("m6i.xlarge"))
+    assert a.cpu_m == 4000 - 80
+    assert a.memory_mi == int(16 * 1024 * 0.925) - 893 - 100
+    assert a.pods == 58
+
+
+def test_unknown_instance_type_is_refused_naming_the_key():
+    with pytest.raises(cap.CapacityError, match=r"celestials:instanceType = 'x9z\.large'.*m6i\.xlarge"):
+        cap.instance_type("x9z.large")
+    with pytest.raises(cap.CapacityError, match="instanceType"):
+        cap.check_capacity(_settings(instanceType="m6g.large"), build_topology(_settings()))
+
+
+# --- demand side -------------------------------------------------------------------------------
+def test_pod_request_is_max_of_container_sum_and_largest_init():
+    r = cap.pod_requests([cap.Requests(100, 64), cap.Requests(10, 32)], [cap.Requests(50, 500)])
+    assert r == cap.Requests(110, 500)
+
+
+def test_every_meshed_pod_carries_envoy_xray_and_counts_replicas():
+    s = _settings(prodcatalogReplicas=3)
+    demands = {d.name: d for d in cap.mesh_demands(build_topology(s), cap.Sidecars())}
+    prodcatalog = demands["prodcatalog-ns/prodcatalog"]
+    w = build_topology(s).mesh_in("prodcatalog-ns").workload("prodcatalog")
+    assert prodcatalog.replicas == 3 and prodcatalog.surge == 1
+    assert prodcatalog.requests == cap.Requests(w.resources.cpu_request_m + 20, w.resources.memory_request_mi + 64)
+    gateway = demands["prodcatalog-ns/ingress-gw"]
+    g = build_topology(s).mesh_in("prodcatalog-ns").gateway
+    assert gateway.requests == cap.Requests(g.resources.cpu_request_m + 10, g.resources.memory_request_mi + 32)
+
+
+def test_tracing_off_drops_the_xray_sidecar():
+    on = cap.stack_demands(_settings(tracing=True), build_topology(_settings()))
+    off = cap.stack_demands(_settings(tracing=False), build_topology(_settings()))
+    by_name = {d.name: d.requests for d in off}
+    for d in on:
+        if d.name.startswith("prodcatalog-ns/"):
+            assert by_name[d.name] == cap.Requests(d.requests.cpu_m - 10, d.requests.memory_mi - 32)
+
+
+def test_quantities_parse_like_kubernetes():
+    assert cap.parse_cpu("250m") == 250 and cap.parse_cpu("0.5") == 500 and cap.parse_cpu(2) == 2000
+    assert cap.parse_memory("128Mi") == 128 and cap.parse_memory("1Gi") == 1024
+    assert cap.parse_memory("512Ki") == 1 and cap.parse_memory("100M") == 96
+    with pytest.raises(cap.CapacityError, match="cannot read CPU"):
+        cap.parse_cpu("lots")
+
+
+def test_demands_from_rendered_manifests():
+    objs = [
+        {"kind": "Deployment", "metadata": {"name": "otel-collector", "namespace": "observability"},
+         "spec": {"replicas": 2, "template": {"spec": {
+             "containers": [{"name": "c", "resources": {"requests": {"cpu": "200m", "memory": "256Mi"}}}],
+             "initContainers": [{"name": "i", "resources": {"requests": {"memory": "1Gi"}}}]}}}},
+        {"kind": "DaemonSet", "metadata": {"name": "agent", "namespace": "obs"},
+         "spec": {"template": {"spec": {"containers": [{"name": "a"}]}}}},
+        {"kind": "Service", "metadata": {"name": "ignored"}},
+    ]
+    d = cap.demands_from_manifests(objs)
+    assert [x.name for x in d] == ["observability/otel-collector", "obs/agent"]
+    assert d[0].requests == cap.Requests(200, 1024) and d[0].replicas == 2 and d[0].surge == 1
+    assert d[1].per_node and d[1].requests == cap.ZERO
+
+
+# --- the check ---------------------------------------------------------------------------------
+def test_dev_default_fits_everything_on_one_node_with_margin():
+    s = _settings()
+    assert s.node_count == 1
+    report = cap.check_capacity(s, build_topology(s))
+    assert report.fits and report.nodes == 1
+    # keep at least a quarter of the node free for what is not modelled (image pulls, bursts)
+    assert report.requested.cpu_m <= 0.75 * report.allocatable.cpu_m
+    assert report.requested.memory_mi <= 0.75 * report.allocatable.memory_mi
+
+
+def test_prod_default_fits_on_its_nodes():
+    s = _settings("prod")
+    assert cap.check_capacity(s, build_topology(s)).fits
+
+
+def test_daemonsets_are_counted_on_every_node():
+    one = cap.plan_capacity("m6i.xlarge", 1, list(cap.EKS_SYSTEM_PODS))
+    three = cap.plan_capacity("m6i.xlarge", 3, list(cap.EKS_SYSTEM_PODS))
+    assert three.requested.cpu_m - one.requested.cpu_m == 2 * (50 + 100)
+    assert three.pods - one.pods == 2 * 2
+
+
+def test_too_small_a_node_fails_with_the_shortfall_and_the_pods():
+    s = _settings(instanceType="t3.medium")
+    with pytest.raises(cap.CapacityError) as err:
+        cap.check_capacity(s, build_topology(s))
+    msg = str(err.value)
+    assert "1 × t3.medium" in msg and "CPU short by" in msg
+    assert "Pods that cannot be scheduled:" in msg and "celestials:nodeCount" in msg
+
+
+def test_too_many_replicas_fail_preview():
+    s = _settings(prodcatalogReplicas=20)
+    report = cap.plan_capacity(s.instance_type, 1, cap.stack_demands(s, build_topology(s)))
+    assert report.requested.cpu_m > report.allocatable.cpu_m
+    with pytest.raises(cap.CapacityError,
+                       match=f"CPU short by {report.requested.cpu_m - report.allocatable.cpu_m}m"):
+        cap.check_capacity(s, build_topology(s))
+
+
+def test_max_pods_limit_is_enforced():
+    many = [cap.PodDemand("ns/tiny", cap.Requests(1, 1), replicas=60)]
+    report = cap.plan_capacity("m6i.xlarge", 1, many)
+    assert not report.fits and len(report.unplaced) == 60 - 58
+
+
+def test_a_pod_larger_than_any_node_is_reported_even_if_the_total_fits():
+    big = cap.PodDemand("ns/big", cap.Requests(100, 8000))  # more memory than one m6i.large has
+    s = _settings("prod", instanceType="m6i.large")
+    with pytest.raises(cap.CapacityError, match="not on any single node.*ns/big"):
+        cap.check_capacity(s, build_topology(s), extra=[big])
+
+
+def test_surge_can_be_left_out():
+    s = _settings(instanceType="m6i.large")
+    t = build_topology(s)
+    with pytest.raises(cap.CapacityError, match="rollout surge"):
+        cap.check_capacity(s, t)
+    assert cap.check_capacity(s, t, surge=False).fits
+
+
+@pytest.mark.skipif(not CHART_VALUES.exists(), reason=f"reference data absent: {CHART_VALUES}")
+def test_sidecar_and_controller_requests_match_the_chart_defaults():
+    values = yaml.safe_load(CHART_VALUES.read_text())
+    req = values["sidecar"]["resources"]["requests"]
+    default = cap.Sidecars()
+    assert default.envoy == cap.Requests(cap.parse_cpu(req["cpu"]), cap.parse_memory(req["memory"]))
+    assert default.xray == default.envoy == default.init
+    ctrl = values["resources"]["requests"]
+    assert cap.APPMESH_CONTROLLER.requests == cap.Requests(cap.parse_cpu(ctrl["cpu"]), cap.parse_memory(ctrl["memory"]))
+    assert cap.APPMESH_CONTROLLER.replicas == values["replicaCount"]
