@@ -1,0 +1,190 @@
+"""The app images: which directory under `apps/` builds each image the model names, into which
+ECR repository, with which build arguments and which tag.
+
+Why a content tag: the repositories have immutable tags, so pushing a changed image under a tag
+that already exists fails. Each tag is `<version>-<12 hex of the build-context digest>`: a new tag
+exactly when the files Docker would send change, the same tag (and no rebuild, no push, no pod
+roll) when they do not. The digest honours the app's `.dockerignore` (so local `node_modules` or
+`__pycache__` do not change it) and always covers the Dockerfile and `.dockerignore` themselves.
+Pods are deployed by digest (`repo@sha256:…`, from the build); the tag is for people and for
+immutability. Pure: no Pulumi; reads only the app directories.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from .topology.model import Topology
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS_DIR = "apps"
+DIGEST_CHARS = 12
+
+
+class ImageError(ValueError):
+    """An unknown image key or an app directory that cannot be built."""
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    key: str
+    app_dir: str
+    repository: str
+    version: str
+    build_args: tuple[tuple[str, str], ...] = ()
+    dockerfile: str = "Dockerfile"
+
+    @property
+    def context(self) -> str:
+        """Build context relative to the project root (relative, so every machine agrees)."""
+        return f"{APPS_DIR}/{self.app_dir}"
+
+
+#: Keys are the model's `Workload.image` values. proddetail is one codebase built twice (the
+#: tutorial's `catalog_detail:1.0` and `:2.0`), the version chosen by the APP_VERSION build arg.
+IMAGES: dict[str, ImageSpec] = {spec.key: spec for spec in (
+    ImageSpec("frontend-node", "frontend-node", "frontend_node", "1.0"),
+    ImageSpec("prodcatalog", "prodcatalog", "product_catalog", "1.0"),
+    ImageSpec("proddetail-v1", "proddetail", "catalog_detail", "1.0", (("APP_VERSION", "1"),)),
+    ImageSpec("proddetail-v2", "proddetail", "catalog_detail", "2.0", (("APP_VERSION", "2"),)),
+    ImageSpec("colorteller", "colorteller", "colorteller", "1.0"),
+    ImageSpec("colorfront", "colorfront", "colorfront", "1.0"),
+)}
+
+
+def image_spec(key: str) -> ImageSpec:
+    try:
+        return IMAGES[key]
+    except KeyError:
+        raise ImageError(f"unknown image {key!r}; known images: {', '.join(sorted(IMAGES))}") from None
+
+
+def images_for(topology: Topology) -> tuple[str, ...]:
+    """The image keys the topology's workloads use, sorted (each checked against the registry)."""
+    keys = sorted({w.image for m in topology.meshes for w in m.workloads})
+    for key in keys:
+        image_spec(key)
+    return tuple(keys)
+
+
+def repositories(keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """ECR repository → the image keys pushed to it (sorted), for the given keys."""
+    out: dict[str, list[str]] = {}
+    for key in sorted(set(keys)):
+        out.setdefault(image_spec(key).repository, []).append(key)
+    return {repo: tuple(ks) for repo, ks in sorted(out.items())}
+
+
+# --- .dockerignore ----------------------------------------------------------------------------
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    """One .dockerignore pattern (Go filepath.Match plus `**`) as a regex over a slash path."""
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**", i):
+            i += 2
+            if pattern.startswith("/", i):
+                out.append("(?:.*/)?")
+                i += 1
+            else:
+                out.append(".*")
+            continue
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            end = pattern.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1:end]
+                out.append("[" + ("^" + body[1:] if body.startswith("^") else body) + "]")
+                i = end
+        elif c == "\\" and i + 1 < len(pattern):
+            i += 1
+            out.append(re.escape(pattern[i]))
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out))
+
+
+def dockerignore_rules(text: str) -> list[tuple[re.Pattern[str], bool]]:
+    """Parsed rules: (regex, excludes). Later rules override earlier ones, as in Docker."""
+    rules = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        negate = line.startswith("!")
+        if negate:
+            line = line[1:].strip()
+        line = os.path.normpath(line).replace(os.sep, "/").lstrip("/")
+        if line in ("", "."):
+            continue
+        rules.append((_pattern_regex(line), not negate))
+    return rules
+
+
+def is_ignored(rel_path: str, rules: list[tuple[re.Pattern[str], bool]]) -> bool:
+    """Does the context leave out `rel_path`? A pattern matching a parent directory also matches."""
+    parts = rel_path.split("/")
+    prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+    ignored = False
+    for regex, excludes in rules:
+        if any(regex.fullmatch(p) for p in prefixes):
+            ignored = excludes
+    return ignored
+
+
+# --- context digest -----------------------------------------------------------------------------
+def context_files(context: Path, dockerfile: str = "Dockerfile") -> list[str]:
+    """Relative paths (slash-separated, sorted) of the files the build can see, plus the
+    Dockerfile and .dockerignore, which decide the build whether or not they are ignored."""
+    ignore_file = context / ".dockerignore"
+    rules = dockerignore_rules(ignore_file.read_text()) if ignore_file.exists() else []
+    files = set()
+    for dirpath, dirnames, filenames in os.walk(context):
+        rel_dir = Path(dirpath).relative_to(context).as_posix()
+        rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        # prune ignored directories unless a later `!` rule could re-include something inside
+        if not any(not excl for _, excl in rules):
+            dirnames[:] = [d for d in dirnames if not is_ignored(rel_dir + d, rules)]
+        dirnames.sort()
+        for name in filenames:
+            rel = rel_dir + name
+            if not is_ignored(rel, rules):
+                files.add(rel)
+    for always in (dockerfile, ".dockerignore"):
+        if (context / always).exists():
+            files.add(always)
+    return sorted(files)
+
+
+def context_digest(context: Path, dockerfile: str = "Dockerfile") -> str:
+    """sha256 over every context file's path, executable bit and content (symlinks: the target)."""
+    h = hashlib.sha256()
+    for rel in context_files(context, dockerfile):
+        path = context / rel
+        if path.is_symlink():
+            kind, body = b"l", os.readlink(path).encode()
+        else:
+            kind = b"x" if path.stat().st_mode & 0o111 else b"f"
+            body = path.read_bytes()
+        h.update(rel.encode() + b"\0" + kind + b"\0" + hashlib.sha256(body).digest())
+    return h.hexdigest()
+
+
+def content_tag(spec: ImageSpec, root: Path = ROOT) -> str:
+    """`<version>-<digest prefix>`; fails clearly when the app (or its Dockerfile) is missing."""
+    context = root / spec.context
+    if not (context / spec.dockerfile).is_file():
+        raise ImageError(f"image {spec.key}: no {spec.dockerfile} in {spec.context}/ "
+                         f"(the app must exist before its image can be built)")
+    return f"{spec.version}-{context_digest(context, spec.dockerfile)[:DIGEST_CHARS]}"
