@@ -1,8 +1,12 @@
 'use strict';
-/** Checks the "add a product" form before anything is sent to prodcatalog. */
+/**
+ * Checks the "add a product" form before anything is sent to prodcatalog, with prodcatalog's own
+ * bounds: an id of 0..2^53-1 (exact in JavaScript), a name of 1..200 characters without control
+ * characters.
+ */
 
-const MAX_ID_DIGITS = 9;
-const MAX_NAME_LENGTH = 100;
+const MAX_ID = Number.MAX_SAFE_INTEGER;
+const MAX_NAME_LENGTH = 200;
 
 function field(body, name) {
   const value = body && typeof body[name] === 'string' ? body[name] : '';
@@ -15,14 +19,14 @@ function validateProductForm(body) {
   const errors = {};
   if (values.id === '') {
     errors.id = 'Enter a product ID.';
-  } else if (!new RegExp(`^\\d{1,${MAX_ID_DIGITS}}$`).test(values.id)) {
-    errors.id = `The product ID must be a whole number (0 to ${'9'.repeat(MAX_ID_DIGITS)}).`;
+  } else if (!/^\d{1,16}$/.test(values.id) || Number(values.id) > MAX_ID) {
+    errors.id = `The product ID must be a whole number from 0 to ${MAX_ID}.`;
   }
   if (values.name === '') {
     errors.name = 'Enter a product name.';
-  } else if (values.name.length > MAX_NAME_LENGTH) {
+  } else if ([...values.name].length > MAX_NAME_LENGTH) {
     errors.name = `The product name must be at most ${MAX_NAME_LENGTH} characters.`;
-  } else if (/[\u0000-\u001f\u007f]/.test(values.name)) {
+  } else if (/[\u0000-\u001f\u007f-\u009f]/.test(values.name)) {
     errors.name = 'The product name cannot contain control characters.';
   }
   const valid = Object.keys(errors).length === 0;
@@ -33,4 +37,4 @@ function validateProductForm(body) {
   };
 }
 
-module.exports = { validateProductForm, MAX_NAME_LENGTH, MAX_ID_DIGITS };
+module.exports = { validateProductForm, MAX_NAME_LENGTH, MAX_ID };

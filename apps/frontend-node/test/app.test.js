@@ -176,10 +176,11 @@ describe('POST /products', () => {
     [{ id: '1.5', name: 'Widget' }, /must be a whole number/],
     [{ id: '-1', name: 'Widget' }, /must be a whole number/],
     [{ id: '1e3', name: 'Widget' }, /must be a whole number/],
-    [{ id: '1234567890', name: 'Widget' }, /must be a whole number/],
+    [{ id: '9007199254740992', name: 'Widget' }, /must be a whole number/],
+    [{ id: '12345678901234567', name: 'Widget' }, /must be a whole number/],
     [{ id: '3', name: '   ' }, /Enter a product name\./],
     [{ id: '3' }, /Enter a product name\./],
-    [{ id: '3', name: 'x'.repeat(101) }, /at most 100 characters/],
+    [{ id: '3', name: 'x'.repeat(201) }, /at most 200 characters/],
     [{ id: '3', name: 'a\u0007b' }, /control characters/],
   ];
   for (const [fields, message] of invalid) {
