@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 #: proddetail answers ~60 bytes; anything near this is garbage, not a catalog detail.
 MAX_DETAILS_BYTES = 64 * 1024
 _READ_CHUNK = 8192
+_NOT_HTTP = "proddetail closed the connection or did not answer valid HTTP"
 
 
 class DetailsUnavailable(Exception):
@@ -83,6 +84,8 @@ class DetailsClient:
             raise DetailsUnavailable(f"proddetail unreachable: {_cause(exc)}", type(exc).__name__) from exc
         except (urllib3.exceptions.TimeoutError, TimeoutError) as exc:
             raise DetailsUnavailable(f"proddetail timed out after {limit:g}s", "timeout") from exc
+        except urllib3.exceptions.ProtocolError as exc:
+            raise DetailsUnavailable(_NOT_HTTP, "protocol") from exc
         except urllib3.exceptions.HTTPError as exc:
             raise DetailsUnavailable(f"proddetail unreachable: {_cause(exc)}", type(exc).__name__) from exc
 
@@ -124,7 +127,7 @@ class DetailsClient:
             except (urllib3.exceptions.TimeoutError, TimeoutError) as exc:
                 raise DetailsUnavailable(f"proddetail timed out after {limit:g}s", "timeout") from exc
             except (urllib3.exceptions.HTTPError, OSError) as exc:
-                raise DetailsUnavailable(f"proddetail response broken: {_cause(exc)}", "protocol") from exc
+                raise DetailsUnavailable(_NOT_HTTP, "protocol") from exc
             if not chunk:
                 return b"".join(chunks)
             size += len(chunk)
