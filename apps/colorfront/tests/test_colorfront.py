@@ -1,0 +1,144 @@
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from colorfront import ConfigError, TRACER_PROVIDER, create_app
+from colorfront.config import Settings
+from colorfront.tracing import build_tracer_provider
+
+APP_DIR = Path(__file__).resolve().parent.parent
+
+
+def front(port, **env):
+    return create_app({"COLOR_HOST": f"127.0.0.1:{port}", "OTEL_TRACES_EXPORTER": "none", **env}).test_client()
+
+
+def test_passes_color_header_through_and_answers_the_color(color_service):
+    color_service.body = "{color}"
+    response = front(color_service.port).get("/", headers={"color_header": "green"})
+    assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (200, "text/plain", "green")
+    assert color_service.requests[-1]["color_header"] == "green"
+
+
+def test_without_color_header_none_is_sent(color_service):
+    assert front(color_service.port).get("/").get_data(as_text=True) == "blue"
+    assert "color_header" not in color_service.requests[-1]
+
+
+@pytest.mark.parametrize("bad", ["a b", "x" * 65, "blue;rm", "grün"])
+def test_malformed_color_header_is_a_400_and_never_forwarded(color_service, bad):
+    response = front(color_service.port).get("/", headers={"color_header": bad})
+    assert response.status_code == 400
+    assert "color_header" in response.get_json()["error"]
+    assert color_service.requests == []
+
+
+def test_no_route_is_a_404_naming_the_header(color_service):
+    color_service.status, color_service.body = 404, ""
+    response = front(color_service.port).get("/", headers={"color_header": "purple"})
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "the color service has no route for color_header='purple'"
+
+
+def test_failing_color_service_is_a_502_with_its_status_and_message(color_service):
+    color_service.status = 503
+    color_service.body = "upstream connect error or disconnect/reset before headers. TLS error: CERTIFICATE_VERIFY_FAILED"
+    response = front(color_service.port).get("/", headers={"color_header": "green"})
+    assert response.status_code == 502
+    body = response.get_json()
+    assert body["upstream_status"] == 503
+    assert "CERTIFICATE_VERIFY_FAILED" in body["upstream_body"]
+
+
+def test_unreachable_color_service_is_a_502(free_port):
+    response = front(free_port).get("/")  # nothing listens there
+    assert response.status_code == 502
+    assert response.get_json()["error"] == "the color service is unreachable"
+
+
+def test_slow_color_service_is_a_504_after_the_timeout(color_service):
+    color_service.delay = 3
+    started = time.monotonic()
+    response = front(color_service.port, UPSTREAM_TIMEOUT_SECONDS="0.5").get("/")
+    assert response.status_code == 504
+    assert time.monotonic() - started < 2.5
+
+
+def test_other_methods_and_paths_are_json_4xx(color_service):
+    client = front(color_service.port)
+    assert client.post("/").status_code == 405
+    assert client.post("/").get_json()["error"] == "method not allowed"
+    response = client.get("/nope")
+    assert (response.status_code, response.get_json()["status"]) == (404, 404)
+
+
+def test_ping_does_not_call_the_color_service(color_service):
+    assert front(color_service.port).get("/ping").get_data(as_text=True) == "Healthy"
+    assert color_service.requests == []
+
+
+def test_trace_context_reaches_the_color_service(color_service):
+    exporter = InMemorySpanExporter()
+    provider = build_tracer_provider({"OTEL_TRACES_EXPORTER": "none"}, "Color-Front")
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = create_app({"COLOR_HOST": f"127.0.0.1:{color_service.port}", TRACER_PROVIDER: provider})
+    app.test_client().get("/", headers={"color_header": "blue"})
+    sent = color_service.requests[-1]
+    client_span = next(s for s in exporter.get_finished_spans() if s.name == "color GET")
+    trace_id = format(client_span.context.trace_id, "032x")
+    assert sent["traceparent"].split("-")[1] == trace_id
+    assert sent["x-amzn-trace-id"].startswith(f"Root=1-{trace_id[:8]}-{trace_id[8:]}")
+
+
+@pytest.mark.parametrize("value, url", [
+    ("color.mtls.svc.cluster.local:8080", "http://color.mtls.svc.cluster.local:8080/"),
+    ("http://color.mtls.svc.cluster.local:8080/", "http://color.mtls.svc.cluster.local:8080/"),
+    ("http://127.0.0.1:9000", "http://127.0.0.1:9000/"),
+])
+def test_color_host_forms(value, url):
+    assert Settings.from_env({"COLOR_HOST": value}).color_url == url
+
+
+@pytest.mark.parametrize("env", [
+    {}, {"COLOR_HOST": ""}, {"COLOR_HOST": "https://color:8080"}, {"COLOR_HOST": "color:99999"},
+    {"COLOR_HOST": "http://color:8080/?x=1"}, {"COLOR_HOST": "color/x"},
+    {"COLOR_HOST": "color:8080", "UPSTREAM_TIMEOUT_SECONDS": "0"},
+    {"COLOR_HOST": "color:8080", "UPSTREAM_TIMEOUT_SECONDS": "soon"},
+])
+def test_bad_settings_are_refused_at_boot(env, monkeypatch):
+    monkeypatch.delenv("COLOR_HOST", raising=False)
+    monkeypatch.delenv("UPSTREAM_TIMEOUT_SECONDS", raising=False)
+    with pytest.raises(ConfigError):
+        create_app({"OTEL_TRACES_EXPORTER": "none", **env})
+
+
+def test_gunicorn_serves_the_contract(color_service, free_port):
+    """`python -m gunicorn -c gunicorn.conf.py "colorfront:create_app()"`, everything from env."""
+    color_service.body = "{color}"
+    env = {**os.environ, "COLOR_HOST": f"127.0.0.1:{color_service.port}", "PORT": str(free_port),
+           "HOST": "127.0.0.1", "OTEL_TRACES_EXPORTER": "none"}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "colorfront:create_app()"],
+                            cwd=APP_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    request = urllib.request.Request(f"http://127.0.0.1:{free_port}/", headers={"color_header": "red"})
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(request, timeout=2) as r:
+                    assert r.read().decode() == "red"
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                assert proc.poll() is None, proc.stderr.read().decode()
+                assert time.monotonic() < deadline, "gunicorn did not answer within 20 s"
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -1,0 +1,38 @@
+"""gunicorn settings, all from the environment: HOST (0.0.0.0), PORT (8080), WEB_CONCURRENCY (1).
+
+Run from this directory: `python -m gunicorn -c gunicorn.conf.py "colorteller:create_app()"`.
+"""
+
+import os
+
+
+def _int_env(name: str, default: int, lo: int, hi: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not lo <= int(raw) <= hi:
+        raise SystemExit(f"invalid environment variable {name}={raw!r}: an integer from {lo} to {hi}")
+    return int(raw)
+
+
+bind = f"{os.environ.get('HOST', '').strip() or '0.0.0.0'}:{_int_env('PORT', 8080, 1, 65535)}"
+workers = _int_env("WEB_CONCURRENCY", 1, 1, 32)
+worker_class = "gthread"
+threads = _int_env("GUNICORN_THREADS", 4, 1, 64)
+preload_app = False          # each worker builds its app (and its span-export thread) after fork
+timeout = 30
+graceful_timeout = 20        # below Kubernetes' 30 s termination grace period
+keepalive = 75               # longer than the sidecar's idle timeout: the proxy closes idle connections first
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "").strip().lower() or "info"
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None   # read-only root filesystem
+control_socket_disable = True
+
+
+def worker_exit(server, worker):
+    """Flush this worker's pending spans before it goes."""
+    app = getattr(worker, "wsgi", None)
+    provider = getattr(app, "extensions", {}).get("colorteller", {}).get("tracer_provider")
+    if hasattr(provider, "shutdown"):
+        provider.shutdown()
