@@ -21,7 +21,7 @@ function createApp({ baseUrl, timeoutMs, fetchImpl }) {
   app.set('view engine', 'ejs');
   app.locals.maxNameLength = MAX_NAME_LENGTH;
 
-  app.use((req, res, next) => {
+  app.use(function securityHeaders(req, res, next) {
     res.set(SECURITY_HEADERS);
     next();
   });

@@ -19,12 +19,22 @@ class RejectedError extends Error {
   }
 }
 
+const NETWORK_ERRORS = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  UND_ERR_SOCKET: 'connection closed',
+};
+
 function describeFailure(err, timeoutMs) {
   if (err.name === 'TimeoutError') {
     return `prodcatalog did not answer within ${timeoutMs} ms`;
   }
-  const code = err.cause && (err.cause.code || err.cause.message);
-  return `cannot reach prodcatalog (${code || err.message})`;
+  const code = err.cause && err.cause.code;
+  const reason = NETWORK_ERRORS[code] || code || (err.cause && err.cause.message) || err.message;
+  return `cannot reach prodcatalog (${reason})`;
 }
 
 function isPlainObject(value) {

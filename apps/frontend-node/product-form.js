@@ -19,8 +19,10 @@ function validateProductForm(body) {
   const errors = {};
   if (values.id === '') {
     errors.id = 'Enter a product ID.';
-  } else if (!/^\d{1,16}$/.test(values.id) || Number(values.id) > MAX_ID) {
-    errors.id = `The product ID must be a whole number from 0 to ${MAX_ID}.`;
+  } else if (!/^\d+$/.test(values.id)) {
+    errors.id = 'The product ID must be a whole number (0 or more), e.g. 1.';
+  } else if (Number(values.id) > MAX_ID) {
+    errors.id = `The product ID is too large (at most ${MAX_ID}).`;
   }
   if (values.name === '') {
     errors.name = 'Enter a product name.';

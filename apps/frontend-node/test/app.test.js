@@ -146,7 +146,7 @@ describe('GET / with prodcatalog down', () => {
     try {
       const { status, html, ms } = await page(`${frontend.url}/`);
       assert.equal(status, 502);
-      assert.match(html, /cannot reach prodcatalog \(ECONNREFUSED\)/);
+      assert.match(html, /cannot reach prodcatalog \(connection refused\)/);
       assert.ok(ms < 1500, `answered after ${ms} ms`);
     } finally {
       await frontend.close();
@@ -176,8 +176,8 @@ describe('POST /products', () => {
     [{ id: '1.5', name: 'Widget' }, /must be a whole number/],
     [{ id: '-1', name: 'Widget' }, /must be a whole number/],
     [{ id: '1e3', name: 'Widget' }, /must be a whole number/],
-    [{ id: '9007199254740992', name: 'Widget' }, /must be a whole number/],
-    [{ id: '12345678901234567', name: 'Widget' }, /must be a whole number/],
+    [{ id: '9007199254740992', name: 'Widget' }, /The product ID is too large/],
+    [{ id: '12345678901234567', name: 'Widget' }, /The product ID is too large/],
     [{ id: '3', name: '   ' }, /Enter a product name\./],
     [{ id: '3' }, /Enter a product name\./],
     [{ id: '3', name: 'x'.repeat(201) }, /at most 200 characters/],

@@ -9,6 +9,7 @@ test('a valid form yields the product with a canonical id', () => {
     values: { id: '0042', name: 'Widget' }, errors: {}, product: { id: '42', name: 'Widget' },
   });
   assert.deepEqual(validateProductForm({ id: '0', name: 'Zero' }).product, { id: '0', name: 'Zero' });
+  assert.equal(validateProductForm({ id: '000000000000000001', name: 'One' }).product.id, '1');
   assert.deepEqual(validateProductForm({ id: '9007199254740991', name: 'é'.repeat(200) }).product,
     { id: '9007199254740991', name: 'é'.repeat(200) });
 });

@@ -1,0 +1,1 @@
+"""Helpers shared by the cross-service tests (tracing, end-to-end browser)."""
