@@ -1,0 +1,405 @@
+"""AWS App Mesh rendering of a mesh of the topology model: the labelled namespace, the App Mesh
+custom resources (appmesh.k8s.aws/v1beta2), the ingress gateway's Envoy, and the workloads with
+the pod annotations the App Mesh injector reads.
+
+Pure: model and opaque inputs in, `Manifest`s out. The ordering a real cluster needs is declared
+on each manifest: everything after its namespace; a workload after its VirtualNode (the injector
+adds a sidecar only to pods created once their VirtualNode exists, and rejects pods in a meshed
+namespace that nothing selects); a GatewayRoute after its VirtualGateway (the admission webhook
+looks the gateway up). VirtualNodes, VirtualServices and VirtualRouters reference each other by
+name and the controller resolves those references as they appear, so no edges between them:
+a cycle of backends would otherwise deadlock `pulumi up`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Mapping
+
+from ..settings import Settings
+from ..topology import colorapp
+from ..topology.model import Gateway, Mesh, Route, Router, Service, Workload
+from .kubernetes_workloads import (PART_OF, Manifest, ObjectKey, RenderError, WorkloadInputs, namespace_key,
+                                   render_deployment, render_service_account, render_services, uses_dynamodb)
+
+API_VERSION = "appmesh.k8s.aws/v1beta2"
+MESH_LABEL = "mesh"
+GATEWAY_LABEL = "gateway"
+INJECTOR_LABEL = "appmesh.k8s.aws/sidecarInjectorWebhook"
+SECRET_MOUNTS_ANNOTATION = "appmesh.k8s.aws/secretMounts"
+SDS_ANNOTATION = "appmesh.k8s.aws/sds"
+EGRESS_IGNORED_PORTS_ANNOTATION = "appmesh.k8s.aws/egressIgnoredPorts"
+#: The controller never intercepts these (its default, kept when we add ports).
+DEFAULT_EGRESS_IGNORED_PORTS = (22,)
+#: The identity every proxy of a meshed namespace runs as (workloads with their own IAM needs
+#: get a service account named after them instead).
+ENVOY_SERVICE_ACCOUNT = "envoy-proxies"
+ACCESS_LOG = {"file": {"path": "/dev/stdout"}}
+#: The route timeout Envoy applies when a listener sets none; longer routes need a listener timeout.
+DEFAULT_TIMEOUT_MS = 15000
+GATEWAY_SERVICE_PORT = 80
+GATEWAY_CONTAINER = "envoy"  # the injector configures the container with this name as the gateway
+#: The image the gateway Deployment names (the chart's sidecar image, appmesh-controller 1.13.3).
+#: The controller replaces it at admission with its configured Envoy, so the mesh runs one version.
+GATEWAY_ENVOY_IMAGE = "840364872350.dkr.ecr.us-west-2.amazonaws.com/aws-appmesh-envoy:v1.29.12.3-prod"
+ENVOY_UID = 1337  # the App Mesh Envoy image's user; the injector's traffic rules exempt it
+#: Internet-facing NLB through the in-cluster AWS cloud provider (no extra controller needed).
+NLB_ANNOTATIONS = {
+    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "false",
+}
+#: status condition each App Mesh kind reports once the App Mesh API has the object
+ACTIVE_CONDITIONS = {
+    "Mesh": "MeshActive", "VirtualNode": "VirtualNodeActive", "VirtualService": "VirtualServiceActive",
+    "VirtualRouter": "VirtualRouterActive", "VirtualGateway": "VirtualGatewayActive",
+    "GatewayRoute": "GatewayRouteActive",
+}
+APPMESH_KINDS = tuple(ACTIVE_CONDITIONS)
+
+
+@dataclass(frozen=True)
+class AppMeshInputs:
+    """Opaque values the App Mesh rendering places: image references, the IAM role of the
+    namespace's proxies (`envoy_role_arn`) and of workloads with their own identity
+    (`workload_roles`, workload name → role), the collector endpoint and the port the proxies must
+    leave alone so apps reach it directly, the product table's name, and extra pod annotations."""
+
+    images: Mapping[str, Any]
+    envoy_role_arn: Any = None
+    workload_roles: Mapping[str, Any] = field(default_factory=dict)
+    otlp_endpoint: str | None = None
+    otlp_port: int | None = None
+    dynamodb_table: Any = None
+    pod_annotations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CanaryPlan:
+    """A router that splits traffic by weight, and the workloads that exist for the split."""
+
+    router: str
+    workloads: tuple[str, ...]
+
+
+def _cr(kind: str, name: str, namespace: str | None, spec: Mapping[str, Any]) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "labels": dict(PART_OF)}
+    if namespace:
+        meta["namespace"] = namespace
+    return {"apiVersion": API_VERSION, "kind": kind, "metadata": meta, "spec": dict(spec)}
+
+
+def aws_name(name: str, namespace: str) -> str:
+    """App Mesh name of a virtual node or gateway (the controller's default, made explicit so the
+    proxies' IAM policy can be scoped to a namespace's nodes)."""
+    return f"{name}_{namespace}"
+
+
+def _ms(value: int) -> dict[str, Any]:
+    return {"unit": "ms", "value": value}
+
+
+def mesh_key(mesh: Mesh) -> ObjectKey:
+    return ObjectKey("Mesh", None, mesh.name)
+
+
+def virtual_node_key(mesh: Mesh, workload: str) -> ObjectKey:
+    return ObjectKey("VirtualNode", mesh.namespace, workload)
+
+
+def _in_mesh(mesh: Mesh) -> tuple[ObjectKey, ObjectKey]:
+    return namespace_key(mesh.namespace), mesh_key(mesh)
+
+
+# --- namespace and mesh ------------------------------------------------------------------------
+def namespace_labels(mesh: Mesh) -> dict[str, str]:
+    labels = {MESH_LABEL: mesh.name, INJECTOR_LABEL: "enabled", **PART_OF}
+    if mesh.gateway:
+        labels[GATEWAY_LABEL] = mesh.gateway.name
+    return labels
+
+
+def render_namespace(mesh: Mesh) -> Manifest:
+    return Manifest({"apiVersion": "v1", "kind": "Namespace",
+                     "metadata": {"name": mesh.namespace, "labels": namespace_labels(mesh)}})
+
+
+def render_mesh_object(mesh: Mesh) -> Manifest:
+    # DROP_ALL: proxies reach only the mesh's services (and AWS APIs); anything else is an error.
+    spec = {"namespaceSelector": {"matchLabels": {MESH_LABEL: mesh.name}}, "egressFilter": {"type": "DROP_ALL"}}
+    return Manifest(_cr("Mesh", mesh.name, None, spec))
+
+
+# --- TLS ---------------------------------------------------------------------------------------
+def _file_certificate(paths: Mapping[str, str]) -> dict[str, Any]:
+    return {"file": {"certificateChain": paths["certificate_chain"], "privateKey": paths["private_key"]}}
+
+
+def _validation(trust_file: str, sans: Iterable[str]) -> dict[str, Any]:
+    return {"trust": {"file": {"certificateChain": trust_file}},
+            "subjectAlternativeNames": {"match": {"exact": list(sans)}}}
+
+
+def _listener_tls(w: Workload) -> dict[str, Any] | None:
+    if w.server_tls is None:
+        return None
+    paths = colorapp.tls_files(w)
+    return {"mode": w.server_tls.mode, "certificate": _file_certificate(paths),
+            "validation": _validation(paths["server_trust"], w.server_tls.client_sans)}
+
+
+def _client_tls(w: Workload) -> dict[str, Any] | None:
+    if w.client_tls is None:
+        return None
+    paths = colorapp.tls_files(w)
+    return {"enforce": w.client_tls.enforce, "certificate": _file_certificate(paths),
+            "validation": _validation(paths["client_trust"], w.client_tls.sans)}
+
+
+# --- virtual nodes, services, routers ----------------------------------------------------------
+def _routes_to(mesh: Mesh, workload: str) -> list[Route]:
+    return [r for router in mesh.routers for r in router.routes if any(t.workload == workload for t in r.targets)]
+
+
+def render_virtual_node(mesh: Mesh, w: Workload) -> Manifest:
+    hc = w.health
+    listener: dict[str, Any] = {
+        "portMapping": {"port": w.port, "protocol": "http"},
+        "healthCheck": {"protocol": "http", "path": hc.path, "port": hc.port,
+                        "healthyThreshold": hc.healthy_threshold, "unhealthyThreshold": hc.unhealthy_threshold,
+                        "timeoutMillis": hc.timeout_ms, "intervalMillis": hc.interval_ms},
+    }
+    longest = max((r.timeout_ms for r in _routes_to(mesh, w.name)), default=0)
+    if longest > DEFAULT_TIMEOUT_MS:
+        listener["timeout"] = {"http": {"perRequest": _ms(longest)}}
+    tls = _listener_tls(w)
+    if tls:
+        listener["tls"] = tls
+    spec: dict[str, Any] = {
+        "awsName": aws_name(w.name, mesh.namespace),
+        "podSelector": {"matchLabels": dict(w.labels)},
+        "listeners": [listener],
+        "serviceDiscovery": {"dns": {"hostname": mesh.dns(w.host)}},
+        "logging": {"accessLog": ACCESS_LOG},
+    }
+    if w.backends:
+        spec["backends"] = [{"virtualService": {"virtualServiceRef": {"name": b}}} for b in w.backends]
+    client = _client_tls(w)
+    if client:
+        spec["backendDefaults"] = {"clientPolicy": {"tls": client}}
+    return Manifest(_cr("VirtualNode", w.name, mesh.namespace, spec), _in_mesh(mesh))
+
+
+def render_virtual_service(mesh: Mesh, svc: Service) -> Manifest:
+    if svc.workload:
+        provider = {"virtualNode": {"virtualNodeRef": {"name": svc.workload}}}
+    else:
+        provider = {"virtualRouter": {"virtualRouterRef": {"name": svc.router}}}
+    # awsName is the Kubernetes Service's DNS name: what apps resolve and Envoy matches on.
+    spec = {"awsName": mesh.dns(svc.name), "provider": provider}
+    return Manifest(_cr("VirtualService", svc.name, mesh.namespace, spec), _in_mesh(mesh))
+
+
+def _http_route(route: Route) -> dict[str, Any]:
+    match: dict[str, Any] = {"prefix": route.prefix}
+    if route.headers:
+        match["headers"] = [{"name": h.name, "match": {"exact": h.exact}} for h in route.headers]
+    http: dict[str, Any] = {
+        "match": match,
+        "action": {"weightedTargets": [{"virtualNodeRef": {"name": t.workload}, "weight": t.weight}
+                                       for t in route.targets]},
+        "timeout": {"perRequest": _ms(route.timeout_ms)},
+    }
+    if route.retries:
+        r = route.retries
+        http["retryPolicy"] = {"maxRetries": r.max_retries, "perRetryTimeout": _ms(r.per_retry_timeout_ms),
+                               "httpRetryEvents": list(r.http_events), "tcpRetryEvents": list(r.tcp_events)}
+    out: dict[str, Any] = {"name": route.name, "httpRoute": http}
+    if route.priority is not None:
+        out["priority"] = route.priority
+    return out
+
+
+def render_virtual_router(mesh: Mesh, router: Router) -> Manifest:
+    spec = {"listeners": [{"portMapping": {"port": router.port, "protocol": "http"}}],
+            "routes": [_http_route(r) for r in router.routes]}
+    return Manifest(_cr("VirtualRouter", router.name, mesh.namespace, spec), _in_mesh(mesh))
+
+
+# --- ingress gateway ---------------------------------------------------------------------------
+def gateway_labels(gateway: Gateway) -> dict[str, str]:
+    return {"app": gateway.name}
+
+
+def render_virtual_gateway(mesh: Mesh, gateway: Gateway) -> Manifest:
+    spec = {
+        "awsName": aws_name(gateway.name, mesh.namespace),
+        # GatewayRoutes in namespaces with this label belong to the gateway.
+        "namespaceSelector": {"matchLabels": {GATEWAY_LABEL: gateway.name}},
+        "podSelector": {"matchLabels": gateway_labels(gateway)},
+        "listeners": [{"portMapping": {"port": gateway.port, "protocol": "http"}}],
+        "logging": {"accessLog": ACCESS_LOG},
+    }
+    return Manifest(_cr("VirtualGateway", gateway.name, mesh.namespace, spec), _in_mesh(mesh))
+
+
+def render_gateway_routes(mesh: Mesh, gateway: Gateway) -> tuple[Manifest, ...]:
+    vg = ObjectKey("VirtualGateway", mesh.namespace, gateway.name)
+    return tuple(
+        Manifest(_cr("GatewayRoute", gr.name, mesh.namespace, {
+            "httpRoute": {"match": {"prefix": gr.prefix},
+                          "action": {"target": {"virtualService": {"virtualServiceRef": {"name": gr.service}}}}},
+        }), (*_in_mesh(mesh), vg))
+        for gr in gateway.routes)
+
+
+def render_gateway_workload(mesh: Mesh, gateway: Gateway) -> tuple[Manifest, Manifest]:
+    """The gateway's Envoy Deployment and its internet-facing NLB Service."""
+    labels = gateway_labels(gateway)
+    r = gateway.resources
+    resources: dict[str, Any] = {"requests": {"cpu": f"{r.cpu_request_m}m", "memory": f"{r.memory_request_mi}Mi"}}
+    limits = {k: v for k, v in (("cpu", r.cpu_limit_m and f"{r.cpu_limit_m}m"),
+                                ("memory", r.memory_limit_mi and f"{r.memory_limit_mi}Mi")) if v}
+    if limits:
+        resources["limits"] = limits
+    container = {
+        "name": GATEWAY_CONTAINER, "image": GATEWAY_ENVOY_IMAGE, "imagePullPolicy": "IfNotPresent",
+        "ports": [{"name": "http", "containerPort": gateway.port, "protocol": "TCP"}],
+        "resources": resources,
+        # The root filesystem stays writable: the controller-managed Envoy image writes its
+        # generated bootstrap at start, and where is not a documented contract.
+        "securityContext": {"runAsNonRoot": True, "runAsUser": ENVOY_UID, "runAsGroup": ENVOY_UID,
+                            "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+    }
+    deployment = {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": gateway.name, "namespace": mesh.namespace, "labels": {**labels, **PART_OF}},
+        "spec": {
+            "replicas": gateway.replicas, "revisionHistoryLimit": 5,
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+            "selector": {"matchLabels": dict(labels)},
+            "template": {"metadata": {"labels": dict(labels)}, "spec": {
+                "serviceAccountName": ENVOY_SERVICE_ACCOUNT,
+                "automountServiceAccountToken": False,
+                "enableServiceLinks": False,
+                "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                "containers": [container],
+            }},
+        },
+    }
+    service = {
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": gateway.name, "namespace": mesh.namespace, "labels": dict(PART_OF),
+                     "annotations": dict(NLB_ANNOTATIONS)},
+        "spec": {"type": "LoadBalancer", "selector": dict(labels),
+                 "ports": [{"name": "http", "port": GATEWAY_SERVICE_PORT, "targetPort": gateway.port,
+                            "protocol": "TCP"}]},
+    }
+    ns = namespace_key(mesh.namespace)
+    return (Manifest(deployment, (ns, ObjectKey("VirtualGateway", mesh.namespace, gateway.name),
+                                  ObjectKey("ServiceAccount", mesh.namespace, ENVOY_SERVICE_ACCOUNT))),
+            Manifest(service, (ns,)))
+
+
+# --- workloads ---------------------------------------------------------------------------------
+def tls_secret(w: Workload) -> colorapp.TlsSecret | None:
+    return colorapp.tls_secret_for(w)
+
+
+def appmesh_pod_annotations(w: Workload, inputs: AppMeshInputs) -> dict[str, str]:
+    """What the App Mesh injector reads from a pod: which Secret to mount into the sidecar (file
+    based mTLS, so SDS stays off) and which outbound ports to leave to the app (the collector)."""
+    out: dict[str, str] = {}
+    secret = tls_secret(w)
+    if secret:
+        out[SECRET_MOUNTS_ANNOTATION] = secret.mount
+        out[SDS_ANNOTATION] = "disabled"
+    if inputs.otlp_port:
+        ports = dict.fromkeys((*DEFAULT_EGRESS_IGNORED_PORTS, inputs.otlp_port))
+        out[EGRESS_IGNORED_PORTS_ANNOTATION] = ",".join(str(p) for p in ports)
+    return out
+
+
+def workload_service_account(w: Workload, inputs: AppMeshInputs) -> str:
+    return w.name if w.name in inputs.workload_roles else ENVOY_SERVICE_ACCOUNT
+
+
+def workload_inputs(mesh: Mesh, inputs: AppMeshInputs) -> WorkloadInputs:
+    annotations = {w.name: {**appmesh_pod_annotations(w, inputs), **inputs.pod_annotations.get(w.name, {})}
+                   for w in mesh.workloads}
+    return WorkloadInputs(
+        images=inputs.images, default_service_account=ENVOY_SERVICE_ACCOUNT,
+        service_accounts={w.name: workload_service_account(w, inputs) for w in mesh.workloads
+                          if w.name in inputs.workload_roles},
+        otlp_endpoint=inputs.otlp_endpoint, dynamodb_table=inputs.dynamodb_table,
+        pod_annotations={k: v for k, v in annotations.items() if v})
+
+
+def render_app_mesh(mesh: Mesh, settings: Settings, inputs: AppMeshInputs) -> tuple[Manifest, ...]:
+    """Every object of one mesh, in an order that is also a valid creation order."""
+    unknown = sorted(set(inputs.workload_roles) - {w.name for w in mesh.workloads})
+    if unknown:
+        raise RenderError(f"mesh {mesh.name}: roles given for workloads it does not have: {', '.join(unknown)}")
+    for w in mesh.workloads:
+        if uses_dynamodb(w, settings) and w.name not in inputs.workload_roles:
+            raise RenderError(f"workload {w.name}: stores products in DynamoDB but has no IAM role of its own "
+                              "(AppMeshInputs.workload_roles)")
+    out: list[Manifest] = [render_namespace(mesh), render_mesh_object(mesh),
+                           render_service_account(mesh.namespace, ENVOY_SERVICE_ACCOUNT, inputs.envoy_role_arn)]
+    out += [render_service_account(mesh.namespace, name, role) for name, role in sorted(inputs.workload_roles.items())]
+    out += [render_virtual_node(mesh, w) for w in mesh.workloads]
+    out += [render_virtual_router(mesh, r) for r in mesh.routers]
+    out += [render_virtual_service(mesh, s) for s in mesh.services]
+    if mesh.gateway:
+        out.append(render_virtual_gateway(mesh, mesh.gateway))
+        out += render_gateway_routes(mesh, mesh.gateway)
+    out += render_services(mesh)
+    w_inputs = workload_inputs(mesh, inputs)
+    for w in mesh.workloads:
+        deployment = render_deployment(mesh, w, settings, w_inputs).after(virtual_node_key(mesh, w.name))
+        secret = tls_secret(w)
+        if secret:
+            deployment = deployment.after(ObjectKey("Secret", mesh.namespace, secret.name))
+        out.append(deployment)
+    if mesh.gateway:
+        out += render_gateway_workload(mesh, mesh.gateway)
+    return tuple(out)
+
+
+# --- canary ------------------------------------------------------------------------------------
+def canary_plans(mesh: Mesh) -> tuple[CanaryPlan, ...]:
+    """Routers with a weighted split. The split's first target is the stable version; the other
+    targets that no route sends traffic to first are the canary's own workloads."""
+    plans = []
+    for router in mesh.routers:
+        split = [r for r in router.routes if len(r.targets) > 1]
+        if not split:
+            continue
+        primary = {r.targets[0].workload for r in router.routes}
+        canary = dict.fromkeys(t.workload for r in split for t in r.targets[1:] if t.workload not in primary)
+        plans.append(CanaryPlan(router.name, tuple(canary)))
+    return tuple(plans)
+
+
+def canary_keys(mesh: Mesh, plan: CanaryPlan) -> frozenset[ObjectKey]:
+    """The objects a canary owns: its router, and its workloads' virtual nodes, Deployments and
+    host Services."""
+    ns = mesh.namespace
+    keys = {ObjectKey("VirtualRouter", ns, plan.router)}
+    for name in plan.workloads:
+        w = mesh.workload(name)
+        keys |= {virtual_node_key(mesh, name), ObjectKey("Deployment", ns, name), ObjectKey("Service", ns, w.host)}
+    return frozenset(keys)
+
+
+def partition(manifests: Iterable[Manifest], keys: frozenset[ObjectKey]) -> tuple[tuple[Manifest, ...], tuple[Manifest, ...]]:
+    """(manifests outside `keys`, manifests inside), each in the given order."""
+    manifests = tuple(manifests)
+    return (tuple(m for m in manifests if m.key not in keys), tuple(m for m in manifests if m.key in keys))
+
+
+def with_annotations(manifest: Manifest, annotations: Mapping[str, str]) -> Manifest:
+    obj = dict(manifest.obj)
+    meta = dict(obj["metadata"])
+    meta["annotations"] = {**meta.get("annotations", {}), **annotations}
+    obj["metadata"] = meta
+    return replace(manifest, obj=obj)
