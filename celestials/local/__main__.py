@@ -48,7 +48,9 @@ def _run(rehearsal: Rehearsal, args) -> int:
     def terminate(signum, frame):
         raise KeyboardInterrupt
 
+    # Installed explicitly: a shell that starts us in the background leaves SIGINT ignored.
     signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGINT, terminate)
     try:
         rehearsal.supervise()
         print("[local] stopped from elsewhere (local-down)")

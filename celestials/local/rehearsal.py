@@ -30,7 +30,7 @@ from ..settings import Settings
 from ..topology import build_topology
 from ..topology.model import Topology
 from . import supervisor
-from .stack import load_settings
+from .stack import load_settings, qualify
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ROOT = PROJECT_ROOT / "build" / "local"
@@ -77,7 +77,7 @@ class Rehearsal:
                  root: str | os.PathLike | None = None, net: int = 0,
                  project_root: str | os.PathLike = PROJECT_ROOT):
         self.stack = stack
-        self.overrides = dict(overrides or {})
+        self.overrides = qualify(overrides)
         self.project_root = Path(project_root).resolve()
         self.root = Path(root).resolve() if root else DEFAULT_ROOT
         self.net = net
@@ -85,7 +85,7 @@ class Rehearsal:
 
     # --- rendering ---------------------------------------------------------------------
     def render(self, overrides: Mapping[str, str] | None = None) -> Rendered:
-        settings = load_settings(self.project_root, self.stack, {**self.overrides, **(overrides or {})})
+        settings = load_settings(self.project_root, self.stack, {**self.overrides, **qualify(overrides)})
         topology = build_topology(settings)
         plan = plan_local(topology, str(self.root), self.net)
         configs = render_envoy_configs(topology, plan, tracing=settings.tracing)
@@ -157,8 +157,8 @@ class Rehearsal:
         """Apply new settings to the running rehearsal; return the processes restarted."""
         with self._lock():
             state = self._require_state()
-            self.overrides.update(overrides)
-            rendered = self.render()
+            rendered = self.render(overrides)  # a refused value leaves the rehearsal as it was
+            self.overrides.update(qualify(overrides))
             running = {r.name: r for r in _running_from(state)}
             changed = [s for s in rendered.processes
                        if s.name not in running or running[s.name].fingerprint != rendered.fingerprint(s.name)]
@@ -166,6 +166,17 @@ class Rehearsal:
             self._restart(rendered, running, changed, timeout)
             self._write_state(rendered, running, state.get("mode", "detached"))
             return [s.name for s in changed]
+
+    @contextlib.contextmanager
+    def overridden(self, overrides: Mapping[str, object], timeout: float = HEALTH_TIMEOUT_S) -> Iterator[list[str]]:
+        """Run a block with other settings (e.g. `{"mtlsTrust": "ca1+ca2"}`), then put the previous
+        ones back; yields the processes that were restarted."""
+        previous = dict(self.overrides)
+        try:
+            yield self.reconfigure(overrides, timeout)
+        finally:
+            self.overrides = previous
+            self.reconfigure({}, timeout)
 
     def stop_workload(self, workload: str) -> list[str]:
         """Stop a workload's app and sidecar, as scaling its Deployment to zero would."""

@@ -51,12 +51,24 @@ def parse_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise ValueError(f"override {pair!r}: expected key=value, e.g. canaryWeight=100")
-        key = key.strip()
-        out[key if key.startswith(PROJECT + ":") else f"{PROJECT}:{key}"] = value.strip()
+        out[_qualified(key.strip())] = value.strip()
     return out
+
+
+def _qualified(key: str) -> str:
+    return key if key.startswith(PROJECT + ":") else f"{PROJECT}:{key}"
+
+
+def qualify(overrides: Mapping[str, object] | None) -> dict[str, str]:
+    """Overrides keyed `celestials:<key>` whichever form they came in, values as config strings."""
+    return {_qualified(k): _config_string(v) for k, v in (overrides or {}).items()}
+
+
+def _config_string(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def load_settings(project_root: str | Path, stack: str, overrides: Mapping[str, str] | None = None) -> Settings:
     config, region = read_stack_config(project_root, stack)
-    merged = {**config, **(overrides or {})}
+    merged = {**config, **qualify(overrides)}
     return parse_settings(merged, stack, region=region)
