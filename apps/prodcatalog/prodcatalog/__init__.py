@@ -46,7 +46,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                             tracer_provider.get_tracer("prodcatalog"))
 
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    # One byte over the limit: a chunked body (no Content-Length) is cut there by Werkzeug rather than
+    # refused, so parse_product_body sees MAX_BODY_BYTES + 1 bytes and answers 413 itself.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES + 1
     app.json.sort_keys = False  # keep products in id order ("10" after "9")
     app.extensions[EXTENSION_KEY] = AppState(settings, store, details, tracer_provider)
     register_error_handlers(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
+from werkzeug.routing import BaseConverter
 
 from .errors import json_error
 from .openapi import ADDED_STATUS
@@ -10,6 +11,19 @@ from .state import state
 from .validation import parse_product_body, parse_product_id
 
 api = Blueprint("api", __name__)
+
+
+class ProductIdConverter(BaseConverter):
+    """Any path segment but `ping`, so /products/ping is only the health check (POST there is a 405,
+    and its Allow header lists GET alone). The segment is checked by `parse_product_id`, which turns a
+    malformed id into a 400 with a reason instead of a bare routing 404."""
+
+    regex = r"(?!ping$)[^/]+"
+
+
+@api.record_once
+def _register_converter(setup_state):
+    setup_state.app.url_map.converters["product_id"] = ProductIdConverter
 
 
 @api.get("/products/")
@@ -25,7 +39,7 @@ def ping():
     return Response("healthy", mimetype="text/plain")
 
 
-@api.get("/products/<product_id>")
+@api.get("/products/<product_id:product_id>")
 def get_product(product_id: str):
     pid = parse_product_id(product_id)
     app_state = state()
@@ -35,7 +49,7 @@ def get_product(product_id: str):
     return {"product": {"id": pid, "name": name}, "details": app_state.details.fetch()}
 
 
-@api.post("/products/<product_id>")
+@api.post("/products/<product_id:product_id>")
 def put_product(product_id: str):
     pid = parse_product_id(product_id)
     name = parse_product_body(request.content_type, request.get_data(cache=False))

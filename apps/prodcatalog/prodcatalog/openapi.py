@@ -9,8 +9,8 @@ from .validation import MAX_BODY_BYTES, MAX_NAME_LENGTH, MAX_PRODUCT_ID
 ADDED_STATUS = "New Product added to Product Catalog"
 
 #: Printable text with at least one non-space character (no control characters, no lone surrogates).
-_ALLOWED = r"[^\u0000-\u001f\u007f-\u009f\ud800-\udfff]"
-_VISIBLE = r"[^\s\u0000-\u001f\u007f-\u009f\ud800-\udfff]"
+_ALLOWED = r"[^\u0000-\u001f\u007f-\u009f]"
+_VISIBLE = r"[^\s\u0000-\u001f\u007f-\u009f]"
 NAME_PATTERN = f"^{_ALLOWED}*{_VISIBLE}{_ALLOWED}*$"
 
 
