@@ -24,9 +24,7 @@ for path in (APP_DIR, APP_DIR / "tests"):
 
 from prodcatalog import create_app  # noqa: E402
 
-from prodcatalog_stubs import ProddetailStub, closed_port  # noqa: E402
-
-CATALOG_DETAIL_V1 = {"version": "1", "vendors": ["ABC.com"]}
+from prodcatalog_stubs import CATALOG_DETAIL_V1, ProddetailStub, closed_port  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -8,9 +8,12 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 PORT_RANGE = range(18000, 18100)
+APP_DIR = Path(__file__).resolve().parents[1]
+CATALOG_DETAIL_V1 = {"version": "1", "vendors": ["ABC.com"]}
 
 
 def bind_loopback(sock: socket.socket) -> int:
@@ -54,6 +57,7 @@ class ProddetailStub:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass

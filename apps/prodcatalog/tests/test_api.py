@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import CATALOG_DETAIL_V1
+from prodcatalog_stubs import CATALOG_DETAIL_V1
 
 ADDED = "New Product added to Product Catalog"
 

@@ -16,8 +16,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from conftest import APP_DIR, CATALOG_DETAIL_V1
-from prodcatalog_stubs import _Server, closed_port
+from prodcatalog_stubs import APP_DIR, CATALOG_DETAIL_V1, _Server, closed_port
 
 TRACE_ID = "5759e988bd862e3fe1be46a994272793"
 START_TIMEOUT = 30.0
