@@ -1,0 +1,106 @@
+"""The in-cluster trace collector: an OpenTelemetry Collector (contrib distribution, pinned Helm
+release) that receives the apps' OTLP spans and exports them to AWS X-Ray with an IRSA role.
+
+Why a collector and not the X-Ray daemon for the apps: the apps speak OpenTelemetry only (the
+X-Ray SDKs are in maintenance mode); the collector's `awsxray` exporter turns their spans into
+X-Ray segments. The apps continue the trace Envoy started (X-Ray propagator, X-Ray trace ids), so
+Envoy's segments (through the controller's X-Ray daemon sidecars) and the app spans form one
+X-Ray trace. It lives outside the meshed namespaces: the App Mesh webhook rejects unselected pods
+there, and the apps reach it directly (their proxies leave its port alone).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from celestials.render.appmesh_iam import collector_policy
+from celestials.render.kubernetes_workloads import IRSA_ROLE_ANNOTATION, PART_OF
+from components.irsa import IrsaRole, IrsaRoleArgs
+
+NAMESPACE = "observability"
+SERVICE_ACCOUNT = "otel-collector"
+RELEASE_NAME = "otel-collector"
+CHART = "opentelemetry-collector"
+CHART_VERSION = "0.158.3"
+CHART_REPOSITORY = "https://open-telemetry.github.io/opentelemetry-helm-charts"
+#: The contrib distribution (it has the awsxray exporter), at the chart's appVersion.
+IMAGE_REPOSITORY = "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-contrib"
+IMAGE_TAG = "0.153.0"
+OTLP_HTTP_PORT = 4318
+OTLP_ENDPOINT = f"http://{RELEASE_NAME}.{NAMESPACE}.svc.cluster.local:{OTLP_HTTP_PORT}"
+RELEASE_TIMEOUT_SECONDS = 600
+
+
+def chart_values(region: str) -> dict[str, Any]:
+    """Values for opentelemetry-collector 0.158.3: one Deployment, traces only, OTLP in, X-Ray out.
+    `None` removes a chart default (the release allows null values)."""
+    return {
+        "mode": "deployment",
+        "fullnameOverride": RELEASE_NAME,
+        "image": {"repository": IMAGE_REPOSITORY, "tag": IMAGE_TAG},
+        "command": {"name": "otelcol-contrib"},
+        "replicaCount": 1,
+        "serviceAccount": {"create": False, "name": SERVICE_ACCOUNT},
+        "ports": {name: {"enabled": False} for name in ("jaeger-compact", "jaeger-thrift", "jaeger-grpc", "zipkin")},
+        "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+        "securityContext": {"runAsNonRoot": True, "allowPrivilegeEscalation": False,
+                            "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}},
+        "podSecurityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        "config": {
+            "receivers": {"jaeger": None, "zipkin": None, "prometheus": None},
+            "exporters": {"awsxray": {"region": region}},
+            "service": {"pipelines": {
+                "traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "batch"],
+                           "exporters": ["awsxray"]},
+                "metrics": None, "logs": None,
+            }},
+        },
+    }
+
+
+@dataclass
+class TracingCollectorArgs:
+    k8s_provider: k8s.Provider
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_provider_url: pulumi.Input[str]
+    region: str
+
+
+class TracingCollector(pulumi.ComponentResource):
+    """Outputs: `otlp_endpoint` (base URL for OTEL_EXPORTER_OTLP_ENDPOINT), `release`."""
+
+    otlp_endpoint: str
+    otlp_port: int
+    release: k8s.helm.v3.Release
+
+    def __init__(self, name: str, args: TracingCollectorArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("celestials:appmesh:TracingCollector", name, None, opts)
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace", metadata={"name": NAMESPACE, "labels": dict(PART_OF)}, opts=k8s_opts)
+        self.irsa = IrsaRole(f"{name}-irsa", IrsaRoleArgs(
+            oidc_provider_arn=args.oidc_provider_arn, oidc_provider_url=args.oidc_provider_url,
+            namespace=NAMESPACE, service_account=SERVICE_ACCOUNT, policy=collector_policy(),
+            description="OpenTelemetry Collector: writes the apps' spans to X-Ray"),
+            opts=pulumi.ResourceOptions(parent=self))
+        self.service_account = k8s.core.v1.ServiceAccount(
+            f"{name}-service-account",
+            metadata={"name": SERVICE_ACCOUNT, "namespace": self.namespace.metadata["name"],
+                      "labels": dict(PART_OF), "annotations": {IRSA_ROLE_ANNOTATION: self.irsa.role_arn}},
+            opts=k8s_opts)
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            k8s.helm.v3.ReleaseArgs(
+                name=RELEASE_NAME, chart=CHART, version=CHART_VERSION,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+                namespace=self.namespace.metadata["name"], create_namespace=False,
+                values=chart_values(args.region), allow_null_values=True,
+                skip_await=False, timeout=RELEASE_TIMEOUT_SECONDS, cleanup_on_fail=True),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=[self.service_account]))
+        self.otlp_endpoint = OTLP_ENDPOINT
+        self.otlp_port = OTLP_HTTP_PORT
+        self.register_outputs({"otlp_endpoint": self.otlp_endpoint, "release": self.release.status})

@@ -1,0 +1,88 @@
+"""The App Mesh controller: its namespace, an IRSA role for its service account, and the
+`appmesh-controller` Helm release (the chart ships the CRDs and the sidecar-injecting webhook).
+
+Why `helm.v3.Release` and not a v4 Chart: the chart generates its webhook certificate at install
+time; a v4 Chart re-renders it on every run (a diff each time) and cannot preview before the
+cluster exists. The release is awaited (`skip_await=False`), so every mesh object, which depends on
+it, is created only once the CRDs, the controller and the webhook are up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from celestials.render.appmesh_iam import controller_policy
+from celestials.render.kubernetes_workloads import IRSA_ROLE_ANNOTATION, PART_OF
+from components.irsa import IrsaRole, IrsaRoleArgs
+
+NAMESPACE = "appmesh-system"
+SERVICE_ACCOUNT = "appmesh-controller"
+RELEASE_NAME = "appmesh-controller"
+CHART = "appmesh-controller"
+CHART_VERSION = "1.13.3"
+CHART_REPOSITORY = "https://aws.github.io/eks-charts"
+RELEASE_TIMEOUT_SECONDS = 900
+#: Envoy sidecar resources the injector gives every meshed pod (the capacity model counts them).
+SIDECAR_REQUESTS = {"cpu": "10m", "memory": "32Mi"}
+SIDECAR_LIMITS = {"cpu": "", "memory": "256Mi"}
+
+
+def chart_values(region: str, tracing: bool) -> dict[str, Any]:
+    """Values for appmesh-controller 1.13.3 (keys as in the chart's values.yaml)."""
+    return {
+        "region": region,
+        # Created here, annotated with the IRSA role, so the role exists before the controller.
+        "serviceAccount": {"create": False, "name": SERVICE_ACCOUNT},
+        # X-Ray daemon sidecars next to every Envoy; Envoy sends its spans there.
+        "tracing": {"enabled": tracing, "provider": "x-ray"},
+        # File-based mTLS (certificates mounted from Secrets): no SPIRE/SDS.
+        "sds": {"enabled": False},
+        "sidecar": {"resources": {"requests": dict(SIDECAR_REQUESTS), "limits": dict(SIDECAR_LIMITS)}},
+    }
+
+
+@dataclass
+class AppMeshControllerArgs:
+    k8s_provider: k8s.Provider
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_provider_url: pulumi.Input[str]
+    region: str
+    tracing: bool = True
+
+
+class AppMeshController(pulumi.ComponentResource):
+    """Outputs: `release` (what mesh objects depend on), `role_arn`."""
+
+    release: k8s.helm.v3.Release
+    role_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AppMeshControllerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("celestials:appmesh:Controller", name, None, opts)
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace", metadata={"name": NAMESPACE, "labels": dict(PART_OF)}, opts=k8s_opts)
+        self.irsa = IrsaRole(f"{name}-irsa", IrsaRoleArgs(
+            oidc_provider_arn=args.oidc_provider_arn, oidc_provider_url=args.oidc_provider_url,
+            namespace=NAMESPACE, service_account=SERVICE_ACCOUNT, policy=controller_policy(),
+            description="App Mesh controller: manages the mesh objects in the App Mesh API"),
+            opts=pulumi.ResourceOptions(parent=self))
+        self.role_arn = self.irsa.role_arn
+        self.service_account = k8s.core.v1.ServiceAccount(
+            f"{name}-service-account",
+            metadata={"name": SERVICE_ACCOUNT, "namespace": self.namespace.metadata["name"],
+                      "labels": dict(PART_OF), "annotations": {IRSA_ROLE_ANNOTATION: self.role_arn}},
+            opts=k8s_opts)
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            k8s.helm.v3.ReleaseArgs(
+                name=RELEASE_NAME, chart=CHART, version=CHART_VERSION,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+                namespace=self.namespace.metadata["name"], create_namespace=False,
+                values=chart_values(args.region, args.tracing),
+                skip_await=False, timeout=RELEASE_TIMEOUT_SECONDS, cleanup_on_fail=True),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=[self.service_account]))
+        self.register_outputs({"release": self.release.status, "role_arn": self.role_arn})

@@ -1,0 +1,115 @@
+"""One mesh of the topology model on App Mesh: its labelled namespace, the mTLS Secrets it mounts
+(if any workload uses TLS), the App Mesh objects, the workloads and the ingress gateway, with a
+`CanaryRouter` child for each weighted split.
+
+Why the namespace first and on its own: the Secrets need it, and the workloads need the Secrets
+(and a digest of them, so pods roll when certificates are reissued); everything is then rendered
+once, with those values in place, and applied in the order the manifests declare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from celestials.render.appmesh import (APPMESH_KINDS, AppMeshInputs, canary_keys, canary_plans, partition,
+                                       render_app_mesh, render_namespace, tls_secret)
+from celestials.render.kubernetes_workloads import Manifest, ObjectKey, namespace_key
+from celestials.settings import Settings
+from celestials.topology.model import Mesh
+from components.mtls_certificates import MtlsCertificates, MtlsCertificatesArgs
+
+from .apply import Registry, apply_manifests
+from .canary import CanaryRouter, CanaryRouterArgs
+
+#: Pod annotation carrying a digest of the mounted certificates: a reissue rolls the pods, so the
+#: proxies load the new files.
+TLS_DIGEST_ANNOTATION = "celestials.io/tls-digest"
+
+
+@dataclass
+class AppMeshMeshArgs:
+    """Opaque inputs are placed as they are: `images` (image key → reference), `proxy_role_arn`
+    (the namespace's `envoy-proxies` role), `workload_roles` (workload → its own role),
+    `dynamodb_table` (product table name)."""
+
+    mesh: Mesh
+    settings: Settings
+    k8s_provider: k8s.Provider
+    controller_release: pulumi.Resource
+    images: Mapping[str, pulumi.Input[str]]
+    proxy_role_arn: pulumi.Input[str]
+    workload_roles: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    otlp_endpoint: str | None = None
+    otlp_port: int | None = None
+    dynamodb_table: pulumi.Input[str] | None = None
+
+
+class AppMeshMesh(pulumi.ComponentResource):
+    """Outputs: `mesh_name`, `namespace`, `canaries` (router → CanaryRouter), `objects` (key →
+    resource) and, with a gateway, `ingress_hostname` (the NLB's DNS name)."""
+
+    ingress_hostname: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: AppMeshMeshArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("celestials:appmesh:Mesh", name, None, opts)
+        mesh, provider = args.mesh, args.k8s_provider
+        self.objects: Registry = {}
+        ns_manifest = render_namespace(mesh)
+        namespace = apply_manifests(name, [ns_manifest], self.objects, parent=self, provider=provider)[ns_manifest.key]
+
+        pod_annotations: dict[str, dict[str, Any]] = {}
+        self.certificates = None
+        if any(tls_secret(w) for w in mesh.workloads):
+            self.certificates = MtlsCertificates(
+                f"{name}-certificates",
+                MtlsCertificatesArgs.for_mesh(mesh, args.settings, namespace=namespace.metadata["name"],
+                                              k8s_provider=provider),
+                opts=pulumi.ResourceOptions(parent=self))
+            for secret_name, secret in self.certificates.secrets.items():
+                self.objects[ObjectKey("Secret", mesh.namespace, secret_name)] = secret
+            for w in mesh.workloads:
+                secret = tls_secret(w)
+                if secret:
+                    pod_annotations[w.name] = {TLS_DIGEST_ANNOTATION: self.certificates.secret_digests.apply(
+                        lambda digests, s=secret.name: digests[s])}
+
+        inputs = AppMeshInputs(
+            images=args.images, envoy_role_arn=args.proxy_role_arn, workload_roles=dict(args.workload_roles),
+            otlp_endpoint=args.otlp_endpoint, otlp_port=args.otlp_port, dynamodb_table=args.dynamodb_table,
+            pod_annotations=pod_annotations)
+        manifests: list[Manifest] = [m for m in render_app_mesh(mesh, args.settings, inputs)
+                                     if m.key != namespace_key(mesh.namespace)]
+        plans = canary_plans(mesh)
+        owned = frozenset().union(*(canary_keys(mesh, p) for p in plans)) if plans else frozenset()
+        main, canary = partition(manifests, owned)
+        after_release = {kind: [args.controller_release] for kind in APPMESH_KINDS}
+        apply_manifests(name, main, self.objects, parent=self, provider=provider, depends_on_by_kind=after_release)
+
+        self.canaries: dict[str, CanaryRouter] = {}
+        for plan in plans:
+            keys = canary_keys(mesh, plan)
+            self.canaries[plan.router] = CanaryRouter(
+                f"{name}-canary-{plan.router}",
+                CanaryRouterArgs(mesh=mesh, plan=plan, manifests=[m for m in canary if m.key in keys],
+                                 registry=self.objects, k8s_provider=provider, depends_on_by_kind=after_release),
+                opts=pulumi.ResourceOptions(parent=self))
+
+        self.mesh_name = mesh.name
+        self.namespace = namespace.metadata["name"]
+        self.ingress_hostname = None
+        if mesh.gateway:
+            service = self.objects[ObjectKey("Service", mesh.namespace, mesh.gateway.name)]
+            self.ingress_hostname = service.status.apply(_load_balancer_hostname)
+        self.register_outputs({"mesh_name": self.mesh_name, "namespace": self.namespace,
+                               "ingress_hostname": self.ingress_hostname})
+
+
+def _load_balancer_hostname(status: Any) -> str:
+    ingress = status.load_balancer.ingress if status and status.load_balancer else None
+    if not ingress or not (ingress[0].hostname or ingress[0].ip):
+        raise ValueError("the ingress Service has no load balancer address yet")
+    return ingress[0].hostname or ingress[0].ip
