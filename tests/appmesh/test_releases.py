@@ -1,0 +1,116 @@
+"""The two Helm releases: the App Mesh controller (pinned chart, pre-created IRSA service account,
+X-Ray tracing) and the OpenTelemetry Collector that sends the apps' spans to X-Ray."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from components.appmesh import collector, controller
+from tests.appmesh.mesh_checks import REFERENCE, of_kind
+from tests.appmesh.program import evaluate_backend
+
+
+def _release(result, chart):
+    [r] = [r for r in result.by_type("kubernetes:helm.sh/v3:Release") if r["inputs"]["chart"] == chart]
+    return r["inputs"]
+
+
+def _key_paths(values, prefix=()):
+    for key, value in values.items():
+        yield prefix + (key,)
+        if isinstance(value, dict) and value:
+            yield from _key_paths(value, prefix + (key,))
+
+
+def test_controller_release_is_pinned_and_awaited(backend):
+    release = _release(backend.result, "appmesh-controller")
+    assert release["version"] == "1.13.3"
+    assert release["repositoryOpts"] == {"repo": "https://aws.github.io/eks-charts"}
+    assert release["skipAwait"] is False
+    assert release["namespace"] == "appmesh-system" and release["name"] == "appmesh-controller"
+    values = release["values"]
+    assert values["region"] == "us-west-2"
+    assert values["serviceAccount"] == {"create": False, "name": "appmesh-controller"}
+    assert values["tracing"] == {"enabled": True, "provider": "x-ray"}
+    assert values["sds"] == {"enabled": False}
+
+
+def test_controller_service_account_is_created_first_with_its_role(backend):
+    result = backend.result
+    [sa] = [r for r in result.by_type("kubernetes:core/v1:ServiceAccount")
+            if r["inputs"]["metadata"]["name"] == "appmesh-controller"]
+    assert sa["inputs"]["metadata"]["namespace"] == "appmesh-system"
+    assert sa["inputs"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
+    [release] = [r for r in result.by_type("kubernetes:helm.sh/v3:Release") if r["inputs"]["chart"] == "appmesh-controller"]
+    assert result.depends_on(release["urn"], sa["urn"])
+
+
+def test_controller_values_use_keys_the_chart_has():
+    path = REFERENCE / "chart-values-1.13.3.yaml"
+    if not path.exists():
+        pytest.skip(f"{path} is absent (a plain clone has no ../shared/reference)")
+    chart = yaml.safe_load(path.read_text())
+
+    def has(path_):
+        node = chart
+        for key in path_:
+            if not isinstance(node, dict) or key not in node:
+                return False
+            node = node[key]
+        return True
+
+    ours = list(_key_paths(controller.chart_values("us-west-2", True)))
+    assert ours and [p for p in ours if not has(p)] == []
+
+
+def test_sidecar_requests_are_what_the_capacity_model_counts():
+    from celestials.capacity import Sidecars
+
+    requests = controller.chart_values("us-west-2", True)["sidecar"]["resources"]["requests"]
+    assert (requests["cpu"], requests["memory"]) == (f"{Sidecars().envoy.cpu_m}m", f"{Sidecars().envoy.memory_mi}Mi")
+
+
+def test_collector_release_sends_traces_to_xray(backend):
+    release = _release(backend.result, "opentelemetry-collector")
+    assert release["version"] == collector.CHART_VERSION == "0.158.3"
+    assert release["repositoryOpts"] == {"repo": "https://open-telemetry.github.io/opentelemetry-helm-charts"}
+    assert release["skipAwait"] is False and release["allowNullValues"] is True
+    values = release["values"]
+    assert values["image"]["repository"].endswith("/opentelemetry-collector-contrib") and values["image"]["tag"]
+    assert values["config"]["exporters"] == {"awsxray": {"region": "us-west-2"}}
+    assert values["config"]["service"]["pipelines"]["traces"]["exporters"] == ["awsxray"]
+    assert values["config"]["service"]["pipelines"]["traces"]["receivers"] == ["otlp"]
+    assert values["serviceAccount"] == {"create": False, "name": "otel-collector"}
+
+
+def test_apps_export_to_the_collector_directly(backend):
+    deployments = [d for d in backend.manifests if d["kind"] == "Deployment" and d["metadata"]["name"] != "ingress-gw"
+                   and d["metadata"]["namespace"] in ("prodcatalog-ns", "mtls")]
+    assert len(deployments) == 8
+    for d in deployments:
+        env = {e["name"]: e["value"] for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector.observability.svc.cluster.local:4318"
+        assert env["OTEL_TRACES_EXPORTER"] == "otlp"
+        annotations = d["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["appmesh.k8s.aws/egressIgnoredPorts"] == "22,4318"
+
+
+def test_without_tracing_there_is_no_collector_and_no_export():
+    result = evaluate_backend(tracing=False)
+    charts = [r["inputs"]["chart"] for r in result.result.by_type("kubernetes:helm.sh/v3:Release")]
+    assert charts == ["appmesh-controller"]
+    assert _release(result.result, "appmesh-controller")["values"]["tracing"]["enabled"] is False
+    for d in of_kind(result.manifests, "Deployment"):
+        if d["metadata"]["name"] == "ingress-gw":
+            continue
+        env = {e["name"]: e["value"] for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["OTEL_TRACES_EXPORTER"] == "none" and "OTEL_EXPORTER_OTLP_ENDPOINT" not in env
+        assert "appmesh.k8s.aws/egressIgnoredPorts" not in d["spec"]["template"]["metadata"].get("annotations", {})
+
+
+def test_outputs_are_the_nlb_url_and_the_mesh_names(backend):
+    outputs = backend.result.outputs
+    assert outputs["meshNames"] == ["prodcatalog-mesh", "mtls-mesh"]
+    assert outputs["ingressUrl"].startswith("http://ingress-gw-") and outputs["ingressUrl"].endswith(
+        ".elb.us-west-2.amazonaws.com/")
