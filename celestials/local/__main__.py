@@ -65,6 +65,8 @@ def _run(rehearsal: Rehearsal, args) -> int:
 def _down(rehearsal: Rehearsal, args) -> int:
     names = rehearsal.down()
     print(f"[local] stopped {len(names)} processes" if names else "[local] nothing was running")
+    if rehearsal.killed:
+        print(f"[local] SIGTERM was not enough for: {', '.join(rehearsal.killed)} (killed)")
     return 0
 
 

@@ -82,6 +82,8 @@ class Rehearsal:
         self.root = Path(root).resolve() if root else DEFAULT_ROOT
         self.net = net
         self._popens: dict[str, subprocess.Popen] = {}
+        #: processes the last `down` had to SIGKILL because SIGTERM did not stop them in time
+        self.killed: list[str] = []
 
     # --- rendering ---------------------------------------------------------------------
     def render(self, overrides: Mapping[str, str] | None = None) -> Rendered:
@@ -148,7 +150,7 @@ class Rehearsal:
             if state is None:
                 return []
             running = _running_from(state)
-            supervisor.stop(running)
+            self.killed = supervisor.stop(running)
             self._reap()
             self._forget_state()
             return [r.name for r in running]

@@ -40,6 +40,7 @@ class Running:
     pid: int
     create_time: float
     fingerprint: str
+    kind: str = "app"
 
     def alive(self) -> bool:
         try:
@@ -49,11 +50,13 @@ class Running:
             return False
 
     def to_dict(self) -> dict:
-        return {"pid": self.pid, "create_time": self.create_time, "fingerprint": self.fingerprint}
+        return {"pid": self.pid, "create_time": self.create_time, "fingerprint": self.fingerprint,
+                "kind": self.kind}
 
     @classmethod
     def from_dict(cls, name: str, raw: Mapping) -> "Running":
-        return cls(name, int(raw["pid"]), float(raw["create_time"]), str(raw["fingerprint"]))
+        return cls(name, int(raw["pid"]), float(raw["create_time"]), str(raw["fingerprint"]),
+                   str(raw.get("kind", "app")))
 
 
 def check_ports(specs: Iterable[ProcessSpec]) -> None:
@@ -106,7 +109,7 @@ def start(spec: ProcessSpec, log_path: str, fingerprint: str) -> tuple[Running, 
         except OSError as err:
             raise SupervisorError(f"{spec.name}: cannot run {spec.argv[0]}: {err}") from None
     create_time = psutil.Process(popen.pid).create_time()
-    return Running(spec.name, popen.pid, create_time, fingerprint), popen
+    return Running(spec.name, popen.pid, create_time, fingerprint, spec.kind), popen
 
 
 def probe(url: str, timeout: float = 1.0) -> bool:
@@ -137,9 +140,20 @@ def wait_healthy(specs: Iterable[ProcessSpec], running: Mapping[str, Running], l
         time.sleep(0.2)
 
 
+#: Shutdown order: no new traffic first, the trace sink last so apps can flush their spans to it.
+STOP_ORDER = ("gateway", "app", "sidecar", "sink")
+
+
 def stop(processes: Iterable[Running], timeout: float = 8.0) -> list[str]:
-    """Stop every process group; return the names of processes that had to be killed."""
+    """Stop process groups tier by tier (STOP_ORDER); return the names that needed SIGKILL."""
     groups = list(processes)
+    killed: list[str] = []
+    for tier in sorted({p.kind for p in groups}, key=lambda k: STOP_ORDER.index(k) if k in STOP_ORDER else 0):
+        killed += _stop_together([p for p in groups if p.kind == tier], timeout)
+    return killed
+
+
+def _stop_together(groups: list[Running], timeout: float) -> list[str]:
     _signal_groups(groups, signal.SIGTERM)
     _wait_gone(groups, timeout)
     killed = [p.name for p in groups if _members(p, _groups())]

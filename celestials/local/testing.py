@@ -14,6 +14,7 @@ and change settings only for a block: `with rehearsal.overridden({"mtlsTrust": "
 from __future__ import annotations
 
 import json
+import urllib.parse
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -57,3 +58,19 @@ def get(url: str, headers: dict | None = None, timeout: float = 10.0) -> tuple[i
             return response.status, response.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def post_form(url: str, fields: dict, timeout: float = 10.0) -> tuple[int, str]:
+    """POST a form without following the redirect: (status, Location or body)."""
+    data = urllib.parse.urlencode(fields).encode()
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(urllib.request.Request(url, data=data, method="POST"), timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers.get("Location") or err.read().decode()
