@@ -43,7 +43,8 @@ class MeshIdentity(Protocol):
 
 @dataclass
 class MeshBackendArgs:
-    """`image_refs`: image key (Workload.image) → image reference. `workload_roles`: namespace →
+    """`image_refs`: image key (Workload.image) → image reference (or one Output of that mapping,
+    as `components.images.Images.refs`). `workload_roles`: namespace →
     workload → IRSA role ARN, for workloads with an identity of their own (their service account
     is named after the workload). `dynamodb_table`: the product table's name (prodcatalog, when
     `prodcatalogStorage` is dynamodb)."""
@@ -53,7 +54,7 @@ class MeshBackendArgs:
     k8s_provider: k8s.Provider
     oidc_provider_arn: pulumi.Input[str]
     oidc_provider_url: pulumi.Input[str]
-    image_refs: Mapping[str, pulumi.Input[str]]
+    image_refs: Mapping[str, pulumi.Input[str]] | pulumi.Output
     identity: MeshIdentity
     workload_roles: Mapping[str, Mapping[str, pulumi.Input[str]]] = field(default_factory=dict)
     dynamodb_table: pulumi.Input[str] | None = None

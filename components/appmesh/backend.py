@@ -7,20 +7,54 @@ the trace collector (when tracing is on) and, for each mesh of the model, an `Ap
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import pulumi
 
+from celestials.render.appmesh import AppMeshInputs, render_app_mesh
+from celestials.render.kubernetes_workloads import uses_dynamodb
 from celestials.settings import Settings
+from celestials.topology import build_topology
 from components.mesh_backend import MeshBackendArgs, MeshIdentityArgs
 
-from .collector import TracingCollector, TracingCollectorArgs
+from .collector import OTLP_ENDPOINT, OTLP_HTTP_PORT, TracingCollector, TracingCollectorArgs
 from .controller import AppMeshController, AppMeshControllerArgs
 from .data_plane_iam import DataPlaneIam, DataPlaneIamArgs
 from .end_of_support import check_end_of_support
 from .mesh import AppMeshMesh, AppMeshMeshArgs
 
 
+def image_refs_by_key(refs: Mapping[str, pulumi.Input[str]] | pulumi.Output,
+                      keys: set[str]) -> dict[str, pulumi.Input[str]]:
+    """Image key → reference, from a mapping or from one Output of the whole mapping (as
+    `components.images.Images.refs` is). Per-key values are better: a rebuilt image then leaves the
+    other workloads' references known in a preview."""
+    if isinstance(refs, pulumi.Output):
+        return {key: refs.apply(lambda all_refs, k=key: _lookup(all_refs, k)) for key in sorted(keys)}
+    missing = sorted(keys - set(refs))
+    if missing:
+        raise ValueError(f"no image reference for {', '.join(missing)} (given: {', '.join(sorted(refs))})")
+    return dict(refs)
+
+
+def _lookup(refs: Mapping[str, str], key: str) -> str:
+    if key not in refs:
+        raise ValueError(f"no image reference for {key} (given: {', '.join(sorted(refs))})")
+    return refs[key]
+
+
 def check(settings: Settings) -> None:
+    """Refuse the stack before any resource exists: App Mesh's end of support, then anything the
+    renderers would refuse for these settings (e.g. sqlite storage with several replicas), found by
+    rendering every mesh once with placeholders for the values only a deployment produces."""
     check_end_of_support(settings)
+    for mesh in build_topology(settings).meshes:
+        own_roles = {w.name: "placeholder-role" for w in mesh.workloads if uses_dynamodb(w, settings)}
+        render_app_mesh(mesh, settings, AppMeshInputs(
+            images={w.image: "placeholder-image" for w in mesh.workloads}, envoy_role_arn="placeholder-role",
+            workload_roles=own_roles, dynamodb_table="placeholder-table",
+            otlp_endpoint=OTLP_ENDPOINT if settings.tracing else None,
+            otlp_port=OTLP_HTTP_PORT if settings.tracing else None))
 
 
 def create_identity(name: str, args: MeshIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> DataPlaneIam:
@@ -55,11 +89,12 @@ class AppMeshBackend(pulumi.ComponentResource):
             self.collector = TracingCollector(f"{name}-tracing", TracingCollectorArgs(
                 k8s_provider=args.k8s_provider, oidc_provider_arn=args.oidc_provider_arn,
                 oidc_provider_url=args.oidc_provider_url, region=settings.region), child)
+        images = image_refs_by_key(args.image_refs, {w.image for m in args.topology.meshes for w in m.workloads})
         self.meshes: dict[str, AppMeshMesh] = {}
         for mesh in args.topology.meshes:
             self.meshes[mesh.name] = AppMeshMesh(f"{name}-{mesh.namespace}", AppMeshMeshArgs(
                 mesh=mesh, settings=settings, k8s_provider=args.k8s_provider,
-                controller_release=self.controller.release, images=args.image_refs,
+                controller_release=self.controller.release, images=images,
                 proxy_role_arn=args.identity.proxy_role_arns[mesh.namespace],
                 workload_roles=dict(args.workload_roles.get(mesh.namespace, {})),
                 otlp_endpoint=self.collector.otlp_endpoint if self.collector else None,

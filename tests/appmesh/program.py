@@ -38,7 +38,7 @@ class Evaluated:
         return self.result.manifests
 
 
-def backend_program(config: dict[str, Any]):
+def backend_program(config: dict[str, Any], refs_as_one_output: bool = False):
     settings = parse_settings({"appMeshEndOfSupportAcknowledged": True, **config}, "dev")
     topology = build_topology(settings)
 
@@ -48,6 +48,8 @@ def backend_program(config: dict[str, Any]):
         identity = mesh_backend.create_mesh_identity(
             "mesh-identity", mesh_backend.MeshIdentityArgs(settings, topology, OIDC_ARN, OIDC_URL))
         refs = {key: pulumi.Output.from_input(image_ref(key)) for key in IMAGES}
+        if refs_as_one_output:  # how components.images.Images exposes them
+            refs = pulumi.Output.all(**refs)
         roles = {"prodcatalog-ns": {"prodcatalog": pulumi.Output.from_input(PRODCATALOG_ROLE)}}
         backend = mesh_backend.create_mesh_backend("mesh", mesh_backend.MeshBackendArgs(
             settings=settings, topology=topology, k8s_provider=provider, oidc_provider_arn=OIDC_ARN,
@@ -58,7 +60,7 @@ def backend_program(config: dict[str, Any]):
     return settings, program
 
 
-def evaluate_backend(**config: Any) -> Evaluated:
-    settings, program = backend_program(config)
+def evaluate_backend(refs_as_one_output: bool = False, **config: Any) -> Evaluated:
+    settings, program = backend_program(config, refs_as_one_output)
     with quiet():
         return Evaluated(evaluate(program, stack="dev", config={"aws:region": settings.region}), settings)

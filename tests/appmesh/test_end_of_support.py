@@ -56,3 +56,10 @@ def test_an_unknown_backend_is_a_clear_error():
     settings = replace(parse_settings({}, "dev"), mesh_backend="istio")
     with pytest.raises(mesh_backend.MeshBackendError, match="'istio' is not one of appmesh"):
         mesh_backend.check_backend(settings)
+
+
+def test_settings_the_renderers_refuse_fail_before_any_resource_too():
+    _, program = backend_program({"prodcatalogStorage": "sqlite", "prodcatalogReplicas": 2})
+    with pytest.raises(ValueError, match="sqlite keeps products in one pod's file") as err, quiet():
+        evaluate(program)
+    assert err.value.synth_registrations == []

@@ -114,3 +114,16 @@ def test_outputs_are_the_nlb_url_and_the_mesh_names(backend):
     assert outputs["meshNames"] == ["prodcatalog-mesh", "mtls-mesh"]
     assert outputs["ingressUrl"].startswith("http://ingress-gw-") and outputs["ingressUrl"].endswith(
         ".elb.us-west-2.amazonaws.com/")
+
+
+def test_image_references_may_come_as_one_output_of_the_mapping(backend):
+    from tests.appmesh.program import image_ref
+
+    as_one = evaluate_backend(refs_as_one_output=True)
+    images = {d["metadata"]["name"]: d["spec"]["template"]["spec"]["containers"][0]["image"]
+              for d in of_kind(as_one.manifests, "Deployment") if d["metadata"]["name"] != "ingress-gw"}
+    assert images["proddetail-v2"] == image_ref("proddetail-v2") and images["blue"] == image_ref("colorteller")
+    def key(m):
+        return m["kind"], m["metadata"].get("namespace") or "", m["metadata"]["name"]
+
+    assert sorted(as_one.manifests, key=key) == sorted(backend.manifests, key=key)
