@@ -14,8 +14,8 @@ api = Blueprint("api", __name__)
 
 
 class ProductIdConverter(BaseConverter):
-    """Any path segment but `ping`, so /products/ping is only the health check (POST there is a 405,
-    and its Allow header lists GET alone). The segment is checked by `parse_product_id`, which turns a
+    """Any path segment but `ping`, so /products/ping is only the health check (POST there is a 405
+    and its Allow header has no POST). The segment is checked by `parse_product_id`, which turns a
     malformed id into a 400 with a reason instead of a bare routing 404."""
 
     regex = r"(?!ping$)[^/]+"

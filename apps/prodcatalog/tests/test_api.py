@@ -117,3 +117,30 @@ def test_doc_page_is_self_contained(client):
     page = response.get_data(as_text=True)
     assert "POST /products/{id}" in page and "openapi.json" in page
     assert "http://" not in page and "https://" not in page, "no external assets"
+
+
+def test_ping_path_is_not_a_product_id(client):
+    response = client.post("/products/ping", json={"name": "x"})
+    assert response.status_code == 405 and response.is_json
+    assert "POST" not in client.options("/products/ping").headers["Allow"]
+    assert "POST" in client.options("/products/1").headers["Allow"]
+
+
+class _BrokenStore:
+    """A store failing in a way nobody planned for."""
+
+    def list(self, *args):
+        raise RuntimeError("bug")
+
+    get = put = list
+
+    def close(self):
+        pass
+
+
+def test_unexpected_errors_are_json_500_without_details(make_app):
+    client = make_app(PRODUCT_STORE=_BrokenStore()).test_client()
+    for response in (client.get("/products/"), client.get("/products/1"),
+                     client.post("/products/1", json={"name": "x"})):
+        assert response.status_code == 500
+        assert response.get_json() == {"error": "internal server error"}
