@@ -2,10 +2,11 @@
 
 Both servers run in the same run, on the same seeded SQLite file, against the same fast proddetail
 stub (a separate process), on 127.0.0.1 only. For each concurrency level, the same number of client
-threads (one keep-alive connection each) send requests for a fixed time; the table gives
-throughput, p50 and p99 latency and the gunicorn/dev-server ratios.
+threads (one keep-alive connection each) send requests for a fixed time, split into slices that
+alternate between the two servers; the table gives throughput, p50 and p99 latency and the
+gunicorn/dev-server ratios.
 
-    python apps/prodcatalog/bench/bench_servers.py [--duration 5] [--clients 1,8,32] [--workers 2]
+    python apps/prodcatalog/bench/bench_servers.py [--duration 5] [--rounds 5] [--clients 1,8,32] [--workers 2]
 """
 
 from __future__ import annotations
@@ -91,12 +92,14 @@ def seed(path: Path) -> None:
                          [(i, f"Product {i}") for i in range(1, PRODUCTS + 1)])
 
 
-def load(port: int, clients: int, duration: float) -> dict:
-    """`clients` threads, each on one keep-alive connection, for `duration` seconds (after a warm-up)."""
+def load(port: int, clients: int, duration: float) -> tuple[list[float], int, float]:
+    """`clients` threads, each on one keep-alive connection, for `duration` seconds (after a warm-up).
+
+    Returns the latencies (seconds), the error count and the measured time."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
     start_gate = threading.Barrier(clients + 1)
-    stop_at = [0.0]
+    stop_at = [float("inf")]
 
     def client(index: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -126,32 +129,37 @@ def load(port: int, clients: int, duration: float) -> dict:
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
-    stop_at[0] = time.perf_counter() + 3600
     start_gate.wait()
     began = time.perf_counter()
     stop_at[0] = began + duration
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - began
-    samples = sorted(x for per_client in latencies for x in per_client)
+    return [x for per_client in latencies for x in per_client], sum(errors), time.perf_counter() - began
+
+
+def summarize(samples: list[float], errors: int, elapsed: float) -> dict:
+    samples = sorted(samples)
 
     def pct(q: float) -> float:
         return samples[min(len(samples) - 1, int(q * len(samples)))] * 1000 if samples else float("nan")
 
     return {"requests": len(samples), "rps": len(samples) / elapsed, "p50": pct(0.50), "p99": pct(0.99),
-            "errors": sum(errors)}
+            "errors": errors}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per server and level")
     parser.add_argument("--clients", default="1,8,32", help="comma-separated concurrency levels")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating slices per server and level")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     args = parser.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
     if args.duration <= 0 or args.duration > 60 or not levels or max(levels) > 64 or min(levels) < 1:
         raise SystemExit("--duration must be in (0, 60] and --clients between 1 and 64")
+    if not 1 <= args.rounds <= 20:
+        raise SystemExit("--rounds must be between 1 and 20")
 
     load_before = os.getloadavg()[0]
     detail_port, gunicorn_port, dev_port = free_ports(3)
@@ -180,10 +188,19 @@ def main() -> None:
             body = json.loads(conn.getresponse().read())
             assert len(body["products"]) == PRODUCTS and body["details"] == DETAIL, body
 
+            # The two servers take turns in short slices, so background load on a shared machine
+            # falls on both alike instead of on whichever happened to run at a bad moment.
+            servers = (("gunicorn", gunicorn_port), ("dev server", dev_port))
             results = {}
             for clients in levels:
-                for name, port in (("gunicorn", gunicorn_port), ("dev server", dev_port)):
-                    results[(clients, name)] = load(port, clients, args.duration)
+                collected = {name: ([], 0, 0.0) for name, _ in servers}
+                for _ in range(args.rounds):
+                    for name, port in servers:
+                        samples, errors, elapsed = load(port, clients, args.duration / args.rounds)
+                        old_samples, old_errors, old_elapsed = collected[name]
+                        collected[name] = (old_samples + samples, old_errors + errors, old_elapsed + elapsed)
+                for name, _ in servers:
+                    results[(clients, name)] = summarize(*collected[name])
         finally:
             for process in processes.values():
                 process.terminate()
@@ -193,7 +210,8 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     process.kill()
 
-    print(f"prodcatalog GET /products/ ({PRODUCTS} products, proddetail stub), {args.duration:g}s per cell; "
+    print(f"prodcatalog GET /products/ ({PRODUCTS} products, proddetail stub), {args.duration:g}s per cell "
+          f"in {args.rounds} slices alternating between the servers; "
           f"gunicorn: {args.workers} workers x {args.threads} threads (gthread); dev server: Flask threaded")
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"client threads in the benchmark process on the same machine; "
