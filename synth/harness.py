@@ -23,6 +23,8 @@ from google.protobuf import json_format
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -144,6 +146,26 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _plain(value: Any) -> Any:
+    """protobuf-JSON property value → what a mock sees: secrets unwrapped, references as URNs."""
+    if isinstance(value, dict):
+        sig = value.get(_SIG_KEY)
+        if sig == _SECRET_SIG:
+            return _plain(value.get("value"))
+        if sig == _RESOURCE_SIG:
+            return value.get("urn")
+        if sig == _OUTPUT_SIG:
+            return _plain(value.get("value"))
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if value == _UNKNOWN_VALUE:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks):
         super().__init__(mocks)
@@ -156,16 +178,26 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().make_urn(parent, type_, name)
 
     def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            inputs = _decode(json_format.MessageToDict(request.object))
-            provider = request.provider.rsplit("::", 1)[0] if request.provider else None
-            self.registrations.append(Registration(
-                urn=response.urn, type=request.type, name=request.name,
-                parent=request.parent or None, provider=provider,
-                dependencies=sorted(set(request.dependencies)), custom=bool(request.custom),
-                inputs=inputs, secret_outputs=sorted(request.additionalSecretOutputs)))
-        return response
+        # Decoded here rather than by MockMonitor: its decoder rebuilds resource references as
+        # live Resource objects on a worker thread's event loop, which breaks the next evaluation
+        # in the same process. Mocks only need plain values; references become URNs.
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack":
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        raw = json_format.MessageToDict(request.object)
+        args = pulumi_mocks.MockResourceArgs(
+            typ=request.type, name=request.name, inputs=_plain(raw), provider=request.provider,
+            resource_id=request.importId, custom=request.custom or False)
+        id_, state = self.mocks.new_resource(args)
+        obj_proto = _sync_await(rpc.serialize_properties(state, {}))
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
+        provider = request.provider.rsplit("::", 1)[0] if request.provider else None
+        self.registrations.append(Registration(
+            urn=urn, type=request.type, name=request.name,
+            parent=request.parent or None, provider=provider,
+            dependencies=sorted(set(request.dependencies)), custom=bool(request.custom),
+            inputs=_decode(raw), secret_outputs=sorted(request.additionalSecretOutputs)))
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj_proto)
 
 
 def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
