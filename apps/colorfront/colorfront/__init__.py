@@ -62,7 +62,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if answer.timed_out:
             return _error(504, "the color service did not answer in time", detail=answer.error)
         if answer.status == 404:
-            return _error(404, f"the color service has no route for {COLOR_HEADER}={value!r}",
+            which = f"{COLOR_HEADER}={value!r}" if value is not None else f"a request without {COLOR_HEADER}"
+            return _error(404, f"the color service has no route for {which}",
                           upstream_status=404, upstream_body=answer.body[:300])
         if answer.status == 0:
             log.warning("color service unreachable: %s", answer.error)

@@ -46,6 +46,8 @@ def test_no_route_is_a_404_naming_the_header(color_service):
     response = front(color_service.port).get("/", headers={"color_header": "purple"})
     assert response.status_code == 404
     assert response.get_json()["error"] == "the color service has no route for color_header='purple'"
+    response = front(color_service.port).get("/")
+    assert response.get_json()["error"] == "the color service has no route for a request without color_header"
 
 
 def test_failing_color_service_is_a_502_with_its_status_and_message(color_service):
