@@ -1,0 +1,121 @@
+"""The VPC: public and private subnets in N availability zones, NAT gateways, route tables.
+
+Why these choices:
+- Nodes live in private subnets; only load balancers (and NAT gateways) get public addresses.
+  The subnet role tags let EKS's load-balancer controllers find them:
+  `kubernetes.io/role/elb` on public subnets (internet-facing NLB of the ingress gateway),
+  `kubernetes.io/role/internal-elb` on private ones.
+- Private subnets are large (the VPC CNI gives every pod a VPC address): the VPC is cut in eight,
+  one eighth per AZ for private subnets (up to six AZs); the last eighth is cut in eight again
+  for the public subnets. For a /16: private /19 (8 190 addresses), public /22 (1 022).
+- `nat_gateways` NAT gateways in the first AZs' public subnets; private subnet i routes through
+  NAT i mod n. One is cheap (dev) but a single-AZ dependency; one per AZ (prod) is not.
+Deterministic: CIDRs come from the VPC CIDR and the AZ index, AZ names from the region's list.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+ELB_TAG = "kubernetes.io/role/elb"
+INTERNAL_ELB_TAG = "kubernetes.io/role/internal-elb"
+MAX_AZS = 6
+
+
+def subnet_cidrs(vpc_cidr: str, azs: int) -> tuple[list[str], list[str]]:
+    """(private CIDRs, public CIDRs), one of each per AZ."""
+    if not 2 <= azs <= MAX_AZS:
+        raise ValueError(f"availability zones: {azs} is not between 2 and {MAX_AZS}")
+    vpc = ipaddress.IPv4Network(vpc_cidr)
+    eighths = list(vpc.subnets(prefixlen_diff=3))
+    private = [str(n) for n in eighths[:azs]]
+    public = [str(n) for n in list(eighths[-1].subnets(prefixlen_diff=3))[:azs]]
+    return private, public
+
+
+@dataclass
+class NetworkArgs:
+    vpc_cidr: str
+    availability_zones: int
+    nat_gateways: int
+    name_prefix: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.nat_gateways <= self.availability_zones:
+            raise ValueError(f"NAT gateways: {self.nat_gateways} must be from 1 to the number of AZs "
+                             f"({self.availability_zones})")
+        subnet_cidrs(self.vpc_cidr, self.availability_zones)
+
+
+class Network(pulumi.ComponentResource):
+    vpc_id: pulumi.Output[str]
+    private_subnet_ids: pulumi.Output[list]
+    public_subnet_ids: pulumi.Output[list]
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("celestials:network:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+
+        def named(suffix: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+            return {**tags, "Name": f"{args.name_prefix}-{suffix}", **(extra or {})}
+
+        zones = aws.get_availability_zones_output(
+            state="available", filters=[aws.GetAvailabilityZonesFilterArgs(
+                name="opt-in-status", values=["opt-in-not-required"])],
+            opts=pulumi.InvokeOutputOptions(parent=self))
+        self.zone_names = zones.names.apply(lambda names: self._take(sorted(names), args.availability_zones))
+        private_cidrs, public_cidrs = subnet_cidrs(args.vpc_cidr, args.availability_zones)
+
+        self.vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=args.vpc_cidr, enable_dns_hostnames=True,
+                               enable_dns_support=True, tags=named("vpc"), opts=child)
+        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=self.vpc.id, tags=named("igw"), opts=child)
+        public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=self.vpc.id, tags=named("public"),
+                                       routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0",
+                                                                           gateway_id=igw.id)],
+                                       opts=child)
+        self.public_subnets, self.private_subnets, nats = [], [], []
+        for i in range(args.availability_zones):
+            az = self.zone_names[i]
+            subnet = aws.ec2.Subnet(f"{name}-public-{i}", vpc_id=self.vpc.id, cidr_block=public_cidrs[i],
+                                    availability_zone=az, map_public_ip_on_launch=False,
+                                    tags=named(f"public-{i}", {ELB_TAG: "1"}), opts=child)
+            aws.ec2.RouteTableAssociation(f"{name}-public-{i}", subnet_id=subnet.id,
+                                          route_table_id=public_rt.id, opts=child)
+            self.public_subnets.append(subnet)
+        for i in range(args.nat_gateways):
+            eip = aws.ec2.Eip(f"{name}-nat-{i}", domain="vpc", tags=named(f"nat-{i}"), opts=child)
+            nats.append(aws.ec2.NatGateway(
+                f"{name}-nat-{i}", allocation_id=eip.id, subnet_id=self.public_subnets[i].id,
+                connectivity_type="public", tags=named(f"nat-{i}"),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[igw])))
+        for i in range(args.availability_zones):
+            subnet = aws.ec2.Subnet(f"{name}-private-{i}", vpc_id=self.vpc.id, cidr_block=private_cidrs[i],
+                                    availability_zone=self.zone_names[i],
+                                    tags=named(f"private-{i}", {INTERNAL_ELB_TAG: "1"}), opts=child)
+            rt = aws.ec2.RouteTable(f"{name}-private-{i}", vpc_id=self.vpc.id, tags=named(f"private-{i}"),
+                                    routes=[aws.ec2.RouteTableRouteArgs(
+                                        cidr_block="0.0.0.0/0", nat_gateway_id=nats[i % len(nats)].id)],
+                                    opts=child)
+            aws.ec2.RouteTableAssociation(f"{name}-private-{i}", subnet_id=subnet.id, route_table_id=rt.id,
+                                          opts=child)
+            self.private_subnets.append(subnet)
+
+        self.vpc_id = self.vpc.id
+        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in self.private_subnets])
+        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in self.public_subnets])
+        self.register_outputs({"vpc_id": self.vpc_id, "private_subnet_ids": self.private_subnet_ids,
+                               "public_subnet_ids": self.public_subnet_ids,
+                               "availability_zones": self.zone_names})
+
+    @staticmethod
+    def _take(names: list[str], count: int) -> list[str]:
+        if len(names) < count:
+            raise ValueError(f"celestials:availabilityZones = {count}, but the region offers only "
+                             f"{len(names)} zones: {', '.join(names)}")
+        return names[:count]
