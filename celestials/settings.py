@@ -26,6 +26,7 @@ PRODCATALOG_STORAGES = ("dynamodb", "sqlite")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)(-[0-9]+xl)?$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
+_IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]+$")
 
 
 class SettingsError(ValueError):
@@ -53,6 +54,8 @@ class Settings:
     endpoint_public_access: bool = True
     endpoint_public_access_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
     ssh_key_name: str | None = None
+    #: IAM role/user ARNs given cluster-admin access entries (besides the cluster's creator).
+    cluster_admins: tuple[str, ...] = ()
     mesh_backend: str = "appmesh"
     appmesh_end_of_support_acknowledged: bool = False
     canary_weight: int = 50
@@ -128,6 +131,20 @@ def _as_cidr_list(key: str, raw: Any) -> tuple[str, ...]:
         raise SettingsError(key, original, f"{allowed}; {err.value!r} is not: {err.allowed}") from None
 
 
+def _as_principal_list(key: str, raw: Any) -> tuple[str, ...]:
+    allowed = 'a list of IAM role or user ARNs, e.g. ["arn:aws:iam::123456789012:role/admins"]'
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            raise SettingsError(key, raw, allowed) from None
+    if not isinstance(raw, list) or not all(isinstance(a, str) and _IAM_PRINCIPAL.match(a) for a in raw):
+        raise SettingsError(key, raw, allowed)
+    if len(set(raw)) != len(raw):
+        raise SettingsError(key, raw, "a list without duplicates")
+    return tuple(raw)
+
+
 def _as_pattern(key: str, raw: Any, pattern: re.Pattern[str], allowed: str) -> str:
     if isinstance(raw, str) and pattern.fullmatch(raw):
         return raw
@@ -156,6 +173,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "endpointPublicAccess": ("endpoint_public_access", _as_bool),
     "endpointPublicAccessCidrs": ("endpoint_public_access_cidrs", _as_cidr_list),
     "sshKeyName": ("ssh_key_name", lambda k, v: _as_pattern(k, v, _NAME, "the name of an existing EC2 key pair")),
+    "clusterAdmins": ("cluster_admins", _as_principal_list),
     "meshBackend": ("mesh_backend", lambda k, v: _as_choice(k, v, MESH_BACKENDS)),
     "appMeshEndOfSupportAcknowledged": ("appmesh_end_of_support_acknowledged", _as_bool),
     "canaryWeight": ("canary_weight", lambda k, v: _as_int(k, v, 0, 100)),
