@@ -402,3 +402,39 @@ def check_capacity(settings: Settings, topology: Topology, extra: Sequence[PodDe
         f"{'; '.join(short)}. Pods that cannot be scheduled: {', '.join(report.unplaced)}. "
         f"Raise celestials:nodeCount or choose a larger celestials:instanceType "
         f"(or lower celestials:prodcatalogReplicas).")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m celestials.capacity --stack dev [--set key=value]`: the check for a stack file."""
+    import argparse
+    from pathlib import Path
+
+    import yaml
+
+    from .settings import PROJECT, parse_settings
+    from .topology import build_topology
+
+    parser = argparse.ArgumentParser(prog="python -m celestials.capacity", description=main.__doc__)
+    parser.add_argument("--stack", default="dev")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args(argv)
+    path = Path(__file__).resolve().parent.parent / f"Pulumi.{args.stack}.yaml"
+    config = dict((yaml.safe_load(path.read_text()) or {}).get("config") or {})
+    config.update(item.split("=", 1) for item in args.set)
+    region = config.pop("aws:region", None)
+    raw = {k: v for k, v in config.items() if k.startswith(PROJECT + ":") or ":" not in k}
+    settings = parse_settings(raw, args.stack, region)
+    topology = build_topology(settings)
+    try:
+        report = check_capacity(settings, topology)
+    except CapacityError as err:
+        print(f"FAIL: {err}")
+        return 1
+    print(f"OK: {report.summary()}")
+    for i, (free, pods) in enumerate(zip(report.free_per_node, report.free_pods_per_node)):
+        print(f"  node {i + 1}: {free.cpu_m}m CPU, {free.memory_mi}Mi memory, {pods} pods left")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

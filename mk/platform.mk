@@ -1,0 +1,12 @@
+# Platform (AWS components, capacity model, CI workflows).
+# actionlint (a wheel in requirements-dev.txt) checks every workflow; it runs shellcheck (also a
+# wheel) on their `run:` scripts because the venv's bin directory is on PATH.
+LINT_TARGETS += lint-workflows
+
+.PHONY: lint-workflows capacity
+
+lint-workflows: install-python ## actionlint (+ shellcheck) on .github/workflows
+	$(VENV)/bin/actionlint -no-color .github/workflows/*.yml
+
+capacity: install-python ## Print the capacity check of STACK: requests vs the node group's allocatable
+	$(PY) -m celestials.capacity --stack $(STACK)

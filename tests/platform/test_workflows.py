@@ -1,0 +1,99 @@
+"""The CI workflows' security and delivery properties (actionlint checks syntax; these check intent)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = ROOT / ".github" / "workflows"
+PIN = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
+
+
+def _load(name: str) -> dict:
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def _on(wf: dict) -> dict:
+    return wf.get("on", wf.get(True))  # YAML 1.1 reads the key `on` as True
+
+
+def _steps(wf: dict):
+    for job_name, job in wf["jobs"].items():
+        for step in job.get("steps", []):
+            yield job_name, job, step
+
+
+def test_every_action_is_pinned_by_commit_with_a_version_comment():
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for line in path.read_text().splitlines():
+            m = re.match(r"\s*-?\s*uses:\s*(\S+)(.*)$", line)
+            if m:
+                assert PIN.match(m.group(1)), f"{path.name}: {m.group(1)} is not pinned to a commit"
+                assert re.search(r"#\s*v\d", m.group(2)), f"{path.name}: {m.group(1)} has no version comment"
+
+
+def test_workflows_default_to_read_only_tokens():
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        assert _load(path.name)["permissions"] == {"contents": "read"}, path.name
+
+
+def test_pull_requests_preview_every_stack_with_a_comment_via_oidc():
+    wf = _load("preview.yml")
+    assert set(_on(wf)) == {"pull_request"}
+    job = wf["jobs"]["preview"]
+    assert job["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+    assert job["permissions"]["id-token"] == "write"
+    assert "head.repo.full_name == github.repository" in job["if"]
+    steps = [s for _, _, s in _steps(wf)]
+    aws = next(s for s in steps if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
+    assert "role-to-assume" in aws["with"] and not {"aws-access-key-id", "aws-secret-access-key"} & set(aws["with"])
+    pulumi = next(s for s in steps if s.get("uses", "").startswith("pulumi/actions@"))
+    assert pulumi["with"]["command"] == "preview" and pulumi["with"]["comment-on-pr"] is True
+
+
+def test_offline_diff_runs_without_credentials_and_comments_from_a_trusted_workflow():
+    diff = _load("synth-diff.yml")
+    assert set(_on(diff)) == {"pull_request"}  # never pull_request_target: PR code gets no write token
+    text = (WORKFLOWS / "synth-diff.yml").read_text()
+    assert "secrets." not in text and "id-token" not in text and "configure-aws-credentials" not in text
+    assert "make -C \"$tree\" synth STACK=\"$stack\"" in text
+    refs = [s["with"].get("ref") for _, _, s in _steps(diff) if s.get("uses", "").startswith("actions/checkout@")]
+    assert "${{ github.event.pull_request.base.sha }}" in refs
+    comment = _load("synth-diff-comment.yml")
+    assert _on(comment) == {"workflow_run": {"workflows": ["synth-diff"], "types": ["completed"]}}
+    job = comment["jobs"]["comment"]
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert not any(s.get("uses", "").startswith("actions/checkout@") for _, _, s in _steps(comment))
+    script = next(s["run"] for _, _, s in _steps(comment) if "run" in s)
+    assert "${{" not in script, "untrusted data must reach the script through env, not interpolation"
+    assert "^[0-9]+$" in script and "RUN_HEAD_SHA" in script
+
+
+def test_main_deploys_dev_checks_convergence_then_prod_behind_approval():
+    wf = _load("deploy.yml")
+    assert _on(wf)["push"] == {"branches": ["main"]}
+    jobs = wf["jobs"]
+    assert jobs["dev"]["environment"] == "dev"
+    dev = [s["with"] for s in jobs["dev"]["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+    assert [(w["command"], w["stack-name"]) for w in dev] == [("up", "dev"), ("preview", "dev")]
+    assert dev[1]["expect-no-changes"] is True
+    assert jobs["prod-preview"]["needs"] == "dev" and "environment" not in jobs["prod-preview"]
+    assert jobs["prod"]["needs"] == "prod-preview" and jobs["prod"]["environment"] == "prod"
+    prod = [s["with"] for s in jobs["prod"]["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+    assert prod[0]["command"] == "up" and prod[0]["stack-name"] == "prod"
+    assert wf["concurrency"]["cancel-in-progress"] is False  # never cancel a half-done `pulumi up`
+
+
+def test_actionlint_is_clean():
+    actionlint = shutil.which("actionlint", path=str(ROOT / ".venv" / "bin")) or shutil.which("actionlint")
+    if actionlint is None:
+        pytest.skip("actionlint not installed (make install)")
+    run = subprocess.run([actionlint, "-no-color", *sorted(str(p) for p in WORKFLOWS.glob("*.yml"))],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
