@@ -27,5 +27,5 @@ local-reconfigure: ## Apply CANARY_WEIGHT / MTLS_TRUST to the running rehearsal 
 local-traces: ## Print the rehearsal's service map and write build/local/service-map.svg
 	$(LOCAL) traces
 
-bench-local: install ## Latency/throughput of the frontend direct vs through gateway + sidecars (needs wrk)
+bench-local: install ## Latency/throughput of the frontend direct vs through gateway + sidecars (needs wrk, hey)
 	$(PY) -m celestials.local.bench --stack $(STACK)

@@ -7,43 +7,82 @@ Tests anywhere use it from a fixture:
         return shared_rehearsal(request)
 
 and change settings only for a block: `with rehearsal.overridden({"mtlsTrust": "ca1+ca2"}): ...`
-(restarts only the Envoys whose config changes, then puts the baseline back). The block
-`127.77.0.0/16` and `build/test-local/` keep it apart from a developer's `make local-up`.
+(restarts only the Envoys whose config changes, then puts the baseline back). Its own loopback
+block (127.80+.x.y) and `build/test-local/<net>/` keep it apart from a developer's `make local-up`
+and from other test sessions on the same machine.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import urllib.parse
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 from .rehearsal import PROJECT_ROOT, Rehearsal
 
-TEST_NET = 77
+#: Loopback blocks 127.<net>.0.0/16 for test rehearsals; each pytest process claims free ones with a
+#: lock, so test sessions running side by side (several developers on one machine) never collide.
+TEST_NETS = range(80, 120)
 TEST_ROOT = PROJECT_ROOT / "build" / "test-local"
 #: The settings tests start from, whatever the dev stack file says today.
 BASELINE = {"canaryWeight": "50", "mtlsTrust": "ca1", "tracing": "true"}
 
-_shared: dict[int, Rehearsal] = {}
+_shared: list[Rehearsal] = []
+_claims: dict[int, IO] = {}
 
 
-def shared_rehearsal(request, net: int = TEST_NET) -> Rehearsal:
-    """Start the session's rehearsal once (stopping a leftover of a crashed run first); the first
-    fixture that asks registers the stop at the end of its scope."""
-    if net not in _shared:
-        rehearsal = Rehearsal(stack="dev", overrides=BASELINE, root=TEST_ROOT / str(net), net=net)
+def claim_block() -> tuple[int, Path]:
+    """A loopback block and directory no other live process uses, held until `release_block`.
+    Whatever a crashed session left running in it is stopped first."""
+    TEST_ROOT.mkdir(parents=True, exist_ok=True)
+    for net in TEST_NETS:
+        if net in _claims:
+            continue
+        handle = open(TEST_ROOT / f"{net}.lock", "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        _claims[net] = handle
+        root = TEST_ROOT / str(net)
+        Rehearsal(root=root, net=net).down()
+        return net, root
+    raise RuntimeError(f"every test loopback block {TEST_NETS.start}-{TEST_NETS.stop - 1} is in use")
+
+
+def release_block(net: int) -> None:
+    handle = _claims.pop(net, None)
+    if handle is not None:
+        handle.close()
+
+
+def shared_rehearsal(request) -> Rehearsal:
+    """Start this process's test rehearsal once; the first fixture that asks stops it at the end of
+    its scope (a later fixture then starts a fresh one)."""
+    if not _shared:
+        net, root = claim_block()
+        rehearsal = Rehearsal(stack="dev", overrides=BASELINE, root=root, net=net)
+        try:
+            rehearsal.up()
+        except BaseException:
+            release_block(net)
+            raise
+        _shared.append(rehearsal)
+        request.addfinalizer(_stop)
+    return _shared[0]
+
+
+def _stop() -> None:
+    rehearsal = _shared.pop()
+    try:
         rehearsal.down()
-        rehearsal.up()
-        _shared[net] = rehearsal
-        request.addfinalizer(lambda: _stop(net))
-    return _shared[net]
-
-
-def _stop(net: int) -> None:
-    rehearsal = _shared.pop(net)
-    rehearsal.down()
+    finally:
+        release_block(rehearsal.net)
 
 
 def endpoints(rehearsal: Rehearsal) -> dict:

@@ -7,14 +7,13 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import psutil
 import pytest
 
 from celestials.local.rehearsal import PROJECT_ROOT, AlreadyRunning, Rehearsal
-from celestials.local.supervisor import SupervisorError
-
-OTHER_NET = 78
+from celestials.local.testing import claim_block, release_block
 
 
 def _cli(*args: str, root) -> subprocess.CompletedProcess:
@@ -32,17 +31,27 @@ def test_a_second_up_says_a_rehearsal_is_running(rehearsal):
     assert rehearsal.is_running()  # and the running one is untouched
 
 
-def test_a_taken_port_is_reported_by_name_and_nothing_starts(tmp_path):
+@pytest.fixture
+def block():
+    """A loopback block of our own for a second rehearsal: (net, root)."""
+    net, root = claim_block()
+    yield net, root
+    release_block(net)
+
+
+def test_a_taken_port_is_reported_by_name_and_nothing_starts(block):
+    net, root = block
+    started = time.time()
     with socket.socket() as squatter:
         squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        squatter.bind((f"127.{OTHER_NET}.0.1", 8088))
+        squatter.bind((f"127.{net}.0.1", 8088))
         squatter.listen()
-        result = _cli("up", "--net", str(OTHER_NET), root=tmp_path)
+        result = _cli("up", "--net", str(net), root=root)
     assert result.returncode == 1
-    assert f"127.{OTHER_NET}.0.1:8088 (ingress-gw listener)" in result.stderr
+    assert f"127.{net}.0.1:8088 (ingress-gw listener)" in result.stderr
     assert f"held by pid {os.getpid()}" in result.stderr
-    assert not (tmp_path / "state.json").exists()
-    assert not list(tmp_path.glob("logs/*.log"))
+    assert not (root / "state.json").exists()
+    assert not [log for log in root.glob("logs/*.log") if log.stat().st_mtime >= started]
 
 
 def _group_members(pgids: set[int]) -> list[psutil.Process]:
@@ -56,20 +65,21 @@ def _group_members(pgids: set[int]) -> list[psutil.Process]:
     return members
 
 
-def test_down_leaves_no_process_behind(tmp_path):
+def test_down_leaves_no_process_behind(block):
     """The detached path of `make local-up` / `make local-down`, in a block of its own."""
-    up = _cli("up", "--net", str(OTHER_NET), root=tmp_path)
+    net, root = block
+    up = _cli("up", "--net", str(net), root=root)
     assert up.returncode == 0, up.stderr
-    assert "is up" in up.stdout and f"http://127.{OTHER_NET}.0.1:8088/" in up.stdout
-    state = json.loads((tmp_path / "state.json").read_text())
-    endpoints = json.loads((tmp_path / "endpoints.json").read_text())
+    assert "is up" in up.stdout and f"http://127.{net}.0.1:8088/" in up.stdout
+    state = json.loads((root / "state.json").read_text())
+    endpoints = json.loads((root / "endpoints.json").read_text())
     assert {"gateway", "colorFront", "traces"} <= set(endpoints)
     pgids = {raw["pid"] for raw in state["processes"].values()}
     started = _group_members(pgids)
     assert len(started) > len(pgids)  # gunicorn workers included: whole groups are tracked
-    down = _cli("down", root=tmp_path)
+    down = _cli("down", root=root)
     assert down.returncode == 0 and f"stopped {len(pgids)} processes" in down.stdout
     assert _group_members(pgids) == []
     assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in started)
-    assert not (tmp_path / "state.json").exists()
-    assert _cli("down", root=tmp_path).stdout.strip() == "[local] nothing was running"
+    assert not (root / "state.json").exists()
+    assert _cli("down", root=root).stdout.strip() == "[local] nothing was running"
