@@ -172,6 +172,13 @@ class PodDemand:
     per_node: bool = False
     surge: int = 0
 
+    @classmethod
+    def of(cls, name: str, requests: Mapping[str, Any], replicas: int = 1, surge: bool = True) -> "PodDemand":
+        """From a Kubernetes `resources.requests` mapping (e.g. a Helm chart's values) of a
+        one-container Deployment."""
+        return cls(name, Requests(parse_cpu(requests.get("cpu", 0)), parse_memory(requests.get("memory", 0))),
+                   replicas=replicas, surge=rolling_surge(replicas) if surge else 0)
+
 
 @dataclass(frozen=True)
 class Sidecars:
@@ -185,6 +192,12 @@ class Sidecars:
     envoy: Requests = Requests(10, 32)
     xray: Requests | None = Requests(10, 32)
     init: Requests = Requests(10, 32)
+
+    @classmethod
+    def from_requests(cls, requests: Mapping[str, Any], tracing: bool) -> "Sidecars":
+        """From the controller's `sidecar.resources.requests` value; X-Ray only with tracing."""
+        r = Requests(parse_cpu(requests.get("cpu", 0)), parse_memory(requests.get("memory", 0)))
+        return cls(envoy=r, xray=r if tracing else None, init=r)
 
 
 #: EKS add-on pods, at their default requests: aws-node (VPC CNI: aws-node and
@@ -403,38 +416,3 @@ def check_capacity(settings: Settings, topology: Topology, extra: Sequence[PodDe
         f"Raise celestials:nodeCount or choose a larger celestials:instanceType "
         f"(or lower celestials:prodcatalogReplicas).")
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m celestials.capacity --stack dev [--set key=value]`: the check for a stack file."""
-    import argparse
-    from pathlib import Path
-
-    import yaml
-
-    from .settings import PROJECT, parse_settings
-    from .topology import build_topology
-
-    parser = argparse.ArgumentParser(prog="python -m celestials.capacity", description=main.__doc__)
-    parser.add_argument("--stack", default="dev")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    args = parser.parse_args(argv)
-    path = Path(__file__).resolve().parent.parent / f"Pulumi.{args.stack}.yaml"
-    config = dict((yaml.safe_load(path.read_text()) or {}).get("config") or {})
-    config.update(item.split("=", 1) for item in args.set)
-    region = config.pop("aws:region", None)
-    raw = {k: v for k, v in config.items() if k.startswith(PROJECT + ":") or ":" not in k}
-    settings = parse_settings(raw, args.stack, region)
-    topology = build_topology(settings)
-    try:
-        report = check_capacity(settings, topology)
-    except CapacityError as err:
-        print(f"FAIL: {err}")
-        return 1
-    print(f"OK: {report.summary()}")
-    for i, (free, pods) in enumerate(zip(report.free_per_node, report.free_pods_per_node)):
-        print(f"  node {i + 1}: {free.cpu_m}m CPU, {free.memory_mi}Mi memory, {pods} pods left")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

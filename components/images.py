@@ -60,6 +60,11 @@ class ImagesArgs:
 
 
 class Images(pulumi.ComponentResource):
+    """Outputs: `image_refs` (key → `repo@digest`, one Output per image, so a rebuilt image leaves
+    the other references known in a preview), `refs` (the same as one Output, for export),
+    `repository_urls`, `tags` (key → content tag, plain strings)."""
+
+    image_refs: dict[str, pulumi.Output[str]]
     refs: pulumi.Output[dict]
     repository_urls: pulumi.Output[dict]
 
@@ -104,6 +109,7 @@ class Images(pulumi.ComponentResource):
             refs[key] = pulumi.Output.all(repo.repository_url, image.digest).apply(lambda v: f"{v[0]}@{v[1]}")
             tags[key] = tag
         self.tags = tags
+        self.image_refs = refs
         self.refs = pulumi.Output.all(**refs)
         self.repository_urls = pulumi.Output.all(**{k: r.repository_url for k, r in self.repositories.items()})
         self.register_outputs({"refs": self.refs, "repository_urls": self.repository_urls, "tags": tags})

@@ -3,10 +3,7 @@
 # wheel) on their `run:` scripts because the venv's bin directory is on PATH.
 LINT_TARGETS += lint-workflows
 
-.PHONY: lint-workflows capacity
+.PHONY: lint-workflows
 
 lint-workflows: install-python ## actionlint (+ shellcheck) on .github/workflows
 	$(VENV)/bin/actionlint -no-color .github/workflows/*.yml
-
-capacity: install-python ## Print the capacity check of STACK: requests vs the node group's allocatable
-	$(PY) -m celestials.capacity --stack $(STACK)

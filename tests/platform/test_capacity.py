@@ -180,3 +180,25 @@ def test_sidecar_and_controller_requests_match_the_chart_defaults():
     ctrl = values["resources"]["requests"]
     assert cap.APPMESH_CONTROLLER.requests == cap.Requests(cap.parse_cpu(ctrl["cpu"]), cap.parse_memory(ctrl["memory"]))
     assert cap.APPMESH_CONTROLLER.replicas == values["replicaCount"]
+
+
+def test_demand_and_sidecars_from_requests_mappings():
+    d = cap.PodDemand.of("observability/otel-collector", {"cpu": "50m", "memory": "128Mi"}, replicas=2)
+    assert d.requests == cap.Requests(50, 128) and d.replicas == 2 and d.surge == 1
+    assert cap.Sidecars.from_requests({"cpu": "10m", "memory": "32Mi"}, tracing=False) == cap.Sidecars(xray=None)
+    assert cap.Sidecars.from_requests({"cpu": "10m", "memory": "32Mi"}, tracing=True) == cap.Sidecars()
+
+
+def test_matches_what_the_app_mesh_backend_deploys():
+    """The sidecar requests the controller is configured with, and the collector, as the lead
+    wires them into the check (docs/platform.md)."""
+    controller = pytest.importorskip("components.appmesh.controller")
+    collector = pytest.importorskip("components.appmesh.collector")
+    s = _settings()
+    sidecars = cap.Sidecars.from_requests(controller.SIDECAR_REQUESTS, s.tracing)
+    assert sidecars == cap.Sidecars()  # what the defaults (and the numbers in docs) assume
+    values = collector.chart_values(s.region)
+    extra = [cap.PodDemand.of(f"{collector.NAMESPACE}/{collector.RELEASE_NAME}", values["resources"]["requests"],
+                              replicas=values["replicaCount"])]
+    report = cap.check_capacity(s, build_topology(s), extra=extra, sidecars=sidecars)
+    assert report.requested.cpu_m <= 0.75 * report.allocatable.cpu_m

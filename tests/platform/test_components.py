@@ -49,6 +49,7 @@ def _program(apps_root: Path, azs: int = 2, nats: int = 1, ssh_key: str | None =
             oidc_provider_arn=cluster.oidc_provider_arn, oidc_provider_url=cluster.oidc_provider_url,
             namespace="prodcatalog-ns", extra_policy_arns=("arn:aws:iam::123456789012:policy/envoy",)))
         pulumi.export("refs", imgs.refs)
+        pulumi.export("refV1", imgs.image_refs["proddetail-v1"])
         pulumi.export("kubeconfig", cluster.kubeconfig)
         pulumi.export("tableName", table.table_name)
         pulumi.export("prodcatalogRole", table.role_arn)
@@ -223,6 +224,8 @@ def test_images_build_from_apps_with_content_tags(result, apps_root):
     (tag,) = v2["tags"]
     assert tag.endswith("/celestials/dev/catalog_detail:" + registry.content_tag(spec, apps_root))
     assert v2["registries"][0]["password"] == SECRET
+    assert set(result.outputs["refs"]) == set(registry.IMAGES)
+    assert result.outputs["refV1"] == result.outputs["refs"]["proddetail-v1"]
     for key, ref in result.outputs["refs"].items():
         assert "@sha256:" in ref and ref.split("@")[0].endswith(registry.image_spec(key).repository)
 
