@@ -128,7 +128,13 @@ def test_resource_declares_its_type_and_secret_outputs():
 
 # --- the real provider process -----------------------------------------------------------------
 def _struct(props: dict):
-    return asyncio.run(rpc.serialize_properties(props, {}))
+    # A private loop, as the provider process does: asyncio.run would unset the thread's loop,
+    # which the Pulumi mock runtime of later tests relies on.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(rpc.serialize_properties(props, {}))
+    finally:
+        loop.close()
 
 
 def _plain(struct) -> dict:
