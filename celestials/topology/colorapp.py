@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from .. import pki
 from ..settings import Settings
 from .model import (BackendEnv, ClientTls, HeaderMatch, HealthCheck, Mesh, Resources, Route, Router,
-                    ServerTls, Service, WeightedTarget, Workload)
+                    ServerTls, Service, TopologyError, WeightedTarget, Workload)
 
 NAMESPACE = "mtls"
 MESH_NAME = "mtls-mesh"
@@ -85,6 +85,9 @@ def pki_plan(mesh: Mesh) -> pki.PkiPlan:
         for cert in (w.server_tls and w.server_tls.certificate, w.client_tls and w.client_tls.certificate):
             if cert:
                 by_leaf.setdefault(cert, mesh.dns(w.host))
+    unknown = sorted(set(by_leaf) - set(LEAF_CAS))
+    if unknown:
+        raise TopologyError(f"mesh {mesh.name}: certificates {unknown} have no CA in colorapp.LEAF_CAS")
     leaves = tuple(pki.LeafSpec(name=leaf, ca=ca, sans=(by_leaf[leaf],)) for leaf, ca in LEAF_CAS.items()
                    if leaf in by_leaf)
     return pki.PkiPlan(cas=(CA1, CA2), leaves=leaves, bundles=((CA1, CA2),))

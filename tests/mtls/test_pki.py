@@ -44,6 +44,17 @@ def test_plan_derives_sans_from_the_models_service_names_in_namespace_mtls(plan,
     assert plan.bundles == (("ca1", "ca2"),)
 
 
+def test_a_certificate_without_a_ca_is_refused(mesh_for):
+    from dataclasses import replace
+
+    from celestials.topology.model import TopologyError
+    mesh = mesh_for()
+    red = replace(mesh.workload("red"), server_tls=replace(mesh.workload("blue").server_tls, certificate="colorapp-red"))
+    broken = replace(mesh, workloads=tuple(red if w.name == "red" else w for w in mesh.workloads))
+    with pytest.raises(TopologyError, match="colorapp-red"):
+        colorapp.pki_plan(broken)
+
+
 def test_red_has_no_certificate(mesh_for):
     red = mesh_for().workload("red")
     assert red.server_tls is None and red.client_tls is None
