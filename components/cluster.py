@@ -230,8 +230,11 @@ class Cluster(pulumi.ComponentResource):
         # --- the Kubernetes provider -------------------------------------------------------------
         self.cluster_name = pulumi.Output.from_input(args.cluster_name)
         server_ca = self.eks.kubeconfig_json.apply(endpoint_and_ca)
-        self.kubeconfig = pulumi.Output.secret(server_ca.apply(
-            lambda sc: exec_kubeconfig(args.cluster_name, args.region, sc[0], sc[1])))
+        # Through the node group's URN (always known, so previews stay quiet) every Kubernetes
+        # object waits for nodes on create, and is deleted before them on destroy (the ingress
+        # Service and its NLB go before the subnets they live in).
+        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(server_ca, self.node_group.urn).apply(
+            lambda v: exec_kubeconfig(args.cluster_name, args.region, v[0][0], v[0][1])))
         self.provider = k8s.Provider(
             f"{name}-k8s", kubeconfig=self.kubeconfig, cluster_identifier=args.cluster_name,
             enable_server_side_apply=True, delete_unreachable=args.delete_unreachable, opts=child)
