@@ -19,8 +19,9 @@ from typing import Any, Iterable, Mapping
 from ..settings import Settings
 from ..topology import colorapp
 from ..topology.model import Gateway, Mesh, Route, Router, Service, Workload
-from .kubernetes_workloads import (PART_OF, Manifest, ObjectKey, RenderError, WorkloadInputs, namespace_key,
-                                   render_deployment, render_service_account, render_services, uses_dynamodb)
+from .kubernetes_workloads import (PART_OF, PRESTOP_SLEEP_SECONDS, TERMINATION_GRACE_SECONDS, Manifest, ObjectKey,
+                                   RenderError, WorkloadInputs, namespace_key, render_deployment,
+                                   render_service_account, render_services, uses_dynamodb)
 
 API_VERSION = "appmesh.k8s.aws/v1beta2"
 MESH_LABEL = "mesh"
@@ -269,6 +270,8 @@ def render_gateway_workload(mesh: Mesh, gateway: Gateway) -> tuple[Manifest, Man
         # generated bootstrap at start, and where is not a documented contract.
         "securityContext": {"runAsNonRoot": True, "runAsUser": ENVOY_UID, "runAsGroup": ENVOY_UID,
                             "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+        # Keep accepting while the load balancer and kube-proxy stop sending to this pod.
+        "lifecycle": {"preStop": {"sleep": {"seconds": PRESTOP_SLEEP_SECONDS}}},
     }
     deployment = {
         "apiVersion": "apps/v1", "kind": "Deployment",
@@ -281,6 +284,7 @@ def render_gateway_workload(mesh: Mesh, gateway: Gateway) -> tuple[Manifest, Man
                 "serviceAccountName": ENVOY_SERVICE_ACCOUNT,
                 "automountServiceAccountToken": False,
                 "enableServiceLinks": False,
+                "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
                 "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
                 "containers": [container],
             }},
