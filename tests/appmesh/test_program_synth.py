@@ -1,5 +1,5 @@
-"""The same checks on the whole program (`make synth STACK=dev`): what `pulumi up` would create
-with the real __main__.py, once it wires the mesh backend."""
+"""The same checks on the whole program (`make synth STACK=<stack>`) for every stack file: what
+`pulumi up` would create with the real __main__.py, once it wires the mesh backend."""
 
 from __future__ import annotations
 
@@ -10,28 +10,28 @@ from tests.appmesh.mesh_checks import (all_semantic_problems, appmesh_objects, c
                                        policy_documents, wildcard_action_problems)
 
 
-@pytest.fixture(scope="module")
-def dev():
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def stack(request):
     with quiet():
-        result = synth_stack("dev")
+        result = synth_stack(request.param)
     if not appmesh_objects(result.manifests):
-        pytest.skip("__main__.py does not create the mesh backend yet (no App Mesh objects in the dev synth); "
+        pytest.skip(f"__main__.py does not create the mesh backend yet (no App Mesh objects in the {request.param} synth); "
                     "the backend itself is checked under mocks by the other tests in tests/appmesh")
     return result
 
 
-def test_dev_objects_validate_against_the_crds(dev, crd_validators):
-    assert crd_problems(dev.manifests, crd_validators) == []
+def test_stack_objects_validate_against_the_crds(stack, crd_validators):
+    assert crd_problems(stack.manifests, crd_validators) == []
 
 
-def test_dev_mesh_semantics(dev):
-    assert all_semantic_problems(dev.manifests) == []
+def test_stack_mesh_semantics(stack):
+    assert all_semantic_problems(stack.manifests) == []
 
 
-def test_dev_dependency_edges(dev):
-    assert dependency_problems(dev) == []
+def test_stack_dependency_edges(stack):
+    assert dependency_problems(stack) == []
 
 
-def test_dev_iam_has_no_wildcard_actions(dev):
-    docs = policy_documents(dev)
+def test_stack_iam_has_no_wildcard_actions(stack):
+    docs = policy_documents(stack)
     assert docs and wildcard_action_problems(docs) == []

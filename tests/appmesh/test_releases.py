@@ -127,3 +127,24 @@ def test_image_references_may_come_as_one_output_of_the_mapping(backend):
         return m["kind"], m["metadata"].get("namespace") or "", m["metadata"]["name"]
 
     assert sorted(as_one.manifests, key=key) == sorted(backend.manifests, key=key)
+
+
+def test_evaluation_is_deterministic_across_processes():
+    """Same inputs whatever the hash seed (set and dict orders), so a re-run previews no changes."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.appmesh.mesh_checks import ROOT
+
+    script = ("import json; from tests.appmesh.program import evaluate_backend; r = evaluate_backend().result; "
+              "print(json.dumps(sorted((x['urn'], x['inputs'], x['dependencies']) for x in r.resources), sort_keys=True))")
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
+        run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=120)
+        assert run.returncode == 0, run.stderr[-2000:]
+        outputs.append(json.loads(run.stdout.strip().splitlines()[-1]))
+    assert outputs[0] == outputs[1]
