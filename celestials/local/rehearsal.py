@@ -126,14 +126,10 @@ class Rehearsal:
             self.check_installed(rendered)
             supervisor.check_ports(rendered.processes)
             self.write_files(rendered)
+            _keep_previous(rendered.plan.spans_file)  # a new rehearsal starts a new service map
             running: dict[str, supervisor.Running] = {}
             try:
-                for spec in rendered.processes:
-                    running[spec.name], self._popens[spec.name] = supervisor.start(
-                        spec, rendered.plan.log(spec.name), rendered.fingerprint(spec.name))
-                self._write_state(rendered, running, mode)
-                logs = {s.name: rendered.plan.log(s.name) for s in rendered.processes}
-                supervisor.wait_healthy(rendered.processes, running, logs, timeout)
+                self._start(rendered, running, rendered.processes, mode, timeout)
                 endpoints = self.endpoints(rendered)
                 self._wait_end_to_end(endpoints["gateway"], timeout)
             except BaseException:
@@ -155,19 +151,13 @@ class Rehearsal:
             self._forget_state()
             return [r.name for r in running]
 
-    def reconfigure(self, overrides: Mapping[str, str], timeout: float = HEALTH_TIMEOUT_S) -> list[str]:
-        """Apply new settings to the running rehearsal; return the processes restarted."""
-        with self._lock():
-            state = self._require_state()
-            rendered = self.render(overrides)  # a refused value leaves the rehearsal as it was
-            self.overrides.update(qualify(overrides))
-            running = {r.name: r for r in _running_from(state)}
-            changed = [s for s in rendered.processes
-                       if s.name not in running or running[s.name].fingerprint != rendered.fingerprint(s.name)]
-            self.write_files(rendered)
-            self._restart(rendered, running, changed, timeout)
-            self._write_state(rendered, running, state.get("mode", "detached"))
-            return [s.name for s in changed]
+    def reconfigure(self, overrides: Mapping[str, object], timeout: float = HEALTH_TIMEOUT_S) -> list[str]:
+        """Apply new settings to the running rehearsal: restart what they change (and whatever is
+        not running); return the names restarted."""
+        def changed(rendered: Rendered, running: Mapping[str, supervisor.Running]) -> list[ProcessSpec]:
+            return [s for s in rendered.processes
+                    if s.name not in running or running[s.name].fingerprint != rendered.fingerprint(s.name)]
+        return self._apply(changed, timeout, overrides)
 
     @contextlib.contextmanager
     def overridden(self, overrides: Mapping[str, object], timeout: float = HEALTH_TIMEOUT_S) -> Iterator[list[str]]:
@@ -185,7 +175,7 @@ class Rehearsal:
         with self._lock():
             state = self._require_state()
             running = {r.name: r for r in _running_from(state)}
-            names = [n for n in (workload, f"{workload}-envoy") if n in running]
+            names = [s.name for s in self.render().processes if s.workload == workload and s.name in running]
             if not names:
                 raise RehearsalError(f"no running workload {workload!r}")
             supervisor.stop(running.pop(n) for n in names)
@@ -196,31 +186,36 @@ class Rehearsal:
 
     def start_missing(self, timeout: float = HEALTH_TIMEOUT_S) -> list[str]:
         """Start whatever is rendered but not running (e.g. after `stop_workload`)."""
+        return self._apply(lambda rendered, running: [s for s in rendered.processes if s.name not in running],
+                           timeout)
+
+    def restart(self, names: list[str], timeout: float = HEALTH_TIMEOUT_S) -> list[str]:
+        return self._apply(lambda rendered, running: [rendered.spec(n) for n in names], timeout)
+
+    def _apply(self, choose, timeout: float, overrides: Mapping[str, object] | None = None) -> list[str]:
+        """Render (with `overrides` on top), then (re)start the processes `choose` picks from the
+        rendering and the live processes; the state file records every start before the wait."""
         with self._lock():
             state = self._require_state()
-            rendered = self.render()
+            rendered = self.render(overrides)  # a refused value leaves the rehearsal as it was
+            self.overrides.update(qualify(overrides))
             running = {r.name: r for r in _running_from(state) if r.alive()}
-            missing = [s for s in rendered.processes if s.name not in running]
-            self._restart(rendered, running, missing, timeout)
-            self._write_state(rendered, running, state.get("mode", "detached"))
-            return [s.name for s in missing]
+            specs = choose(rendered, running)
+            self.write_files(rendered)
+            supervisor.stop(running.pop(s.name) for s in specs if s.name in running)
+            self._reap()
+            supervisor.check_ports(specs)
+            self._start(rendered, running, specs, state.get("mode", "detached"), timeout)
+            return [s.name for s in specs]
 
-    def restart(self, names: list[str], timeout: float = HEALTH_TIMEOUT_S) -> None:
-        with self._lock():
-            state = self._require_state()
-            rendered = self.render()
-            running = {r.name: r for r in _running_from(state)}
-            self._restart(rendered, running, [rendered.spec(n) for n in names], timeout)
-            self._write_state(rendered, running, state.get("mode", "detached"))
-
-    def _restart(self, rendered: Rendered, running: dict[str, supervisor.Running],
-                 specs: list[ProcessSpec], timeout: float) -> None:
-        supervisor.stop(running.pop(s.name) for s in specs if s.name in running)
-        self._reap()
-        supervisor.check_ports(specs)
+    def _start(self, rendered: Rendered, running: dict[str, supervisor.Running], specs, mode: str,
+               timeout: float) -> None:
+        """Start `specs`, record them in the state file (so `down` finds them even if the wait
+        fails), then wait until each answers its health probe."""
         for spec in specs:
             running[spec.name], self._popens[spec.name] = supervisor.start(
                 spec, rendered.plan.log(spec.name), rendered.fingerprint(spec.name))
+        self._write_state(rendered, running, mode)
         logs = {s.name: rendered.plan.log(s.name) for s in specs}
         supervisor.wait_healthy(specs, running, logs, timeout)
 
@@ -365,6 +360,13 @@ def _colorapp_front(topology: Topology):
         if mesh.namespace == colorapp.NAMESPACE:
             return mesh, mesh.workload(colorapp.FRONT)
     return None
+
+
+def _keep_previous(path: str) -> None:
+    """Move a file aside as `<name>.previous.<ext>` (one generation is kept)."""
+    if os.path.exists(path) and os.path.getsize(path) > 0:
+        stem, ext = os.path.splitext(path)
+        os.replace(path, f"{stem}.previous{ext}")
 
 
 def _write_atomic(path: str, text: str) -> None:
