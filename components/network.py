@@ -8,6 +8,8 @@ Why these choices:
 - Private subnets are large (the VPC CNI gives every pod a VPC address): the VPC is cut in eight,
   one eighth per AZ for private subnets (up to six AZs); the last eighth is cut in eight again
   for the public subnets. For a /16: private /19 (8 190 addresses), public /22 (1 022).
+- With `cluster_name`, subnets also carry `kubernetes.io/cluster/<name>=shared`: recent EKS
+  load-balancer code accepts subnets without it, older controllers only take tagged ones.
 - `nat_gateways` NAT gateways in the first AZs' public subnets; private subnet i routes through
   NAT i mod n. One is cheap (dev) but a single-AZ dependency; one per AZ (prod) is not.
 Deterministic: CIDRs come from the VPC CIDR and the AZ index, AZ names from the region's list.
@@ -43,6 +45,8 @@ class NetworkArgs:
     availability_zones: int
     nat_gateways: int
     name_prefix: str
+    #: the EKS cluster's name (components.cluster.ClusterArgs.cluster_name), for the subnet tag
+    cluster_name: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -61,6 +65,7 @@ class Network(pulumi.ComponentResource):
         super().__init__("celestials:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
+        subnet_tags = {f"kubernetes.io/cluster/{args.cluster_name}": "shared"} if args.cluster_name else {}
 
         def named(suffix: str, extra: dict[str, str] | None = None) -> dict[str, str]:
             return {**tags, "Name": f"{args.name_prefix}-{suffix}", **(extra or {})}
@@ -84,7 +89,7 @@ class Network(pulumi.ComponentResource):
             az = self.zone_names[i]
             subnet = aws.ec2.Subnet(f"{name}-public-{i}", vpc_id=self.vpc.id, cidr_block=public_cidrs[i],
                                     availability_zone=az, map_public_ip_on_launch=False,
-                                    tags=named(f"public-{i}", {ELB_TAG: "1"}), opts=child)
+                                    tags=named(f"public-{i}", {ELB_TAG: "1", **subnet_tags}), opts=child)
             aws.ec2.RouteTableAssociation(f"{name}-public-{i}", subnet_id=subnet.id,
                                           route_table_id=public_rt.id, opts=child)
             self.public_subnets.append(subnet)
@@ -97,7 +102,8 @@ class Network(pulumi.ComponentResource):
         for i in range(args.availability_zones):
             subnet = aws.ec2.Subnet(f"{name}-private-{i}", vpc_id=self.vpc.id, cidr_block=private_cidrs[i],
                                     availability_zone=self.zone_names[i],
-                                    tags=named(f"private-{i}", {INTERNAL_ELB_TAG: "1"}), opts=child)
+                                    tags=named(f"private-{i}", {INTERNAL_ELB_TAG: "1", **subnet_tags}),
+                                    opts=child)
             rt = aws.ec2.RouteTable(f"{name}-private-{i}", vpc_id=self.vpc.id, tags=named(f"private-{i}"),
                                     routes=[aws.ec2.RouteTableRouteArgs(
                                         cidr_block="0.0.0.0/0", nat_gateway_id=nats[i % len(nats)].id)],

@@ -37,7 +37,7 @@ def apps_root(tmp_path_factory) -> Path:
 def _program(apps_root: Path, azs: int = 2, nats: int = 1, ssh_key: str | None = "ops-key"):
     def program():
         net = Network("net", NetworkArgs(vpc_cidr="10.0.0.0/16", availability_zones=azs, nat_gateways=nats,
-                                         name_prefix="celestials-dev"))
+                                         name_prefix="celestials-dev", cluster_name="celestials-dev"))
         cluster = Cluster("cluster", ClusterArgs(
             cluster_name="celestials-dev", region="us-west-2", version="1.35", vpc_id=net.vpc_id,
             private_subnet_ids=net.private_subnet_ids, public_subnet_ids=net.public_subnet_ids,
@@ -94,6 +94,7 @@ def test_network_tags_subnets_for_load_balancers(result):
         role = INTERNAL_ELB_TAG if "private" in name else ELB_TAG
         assert inputs["tags"][role] == "1"
         assert (ELB_TAG if "private" in name else INTERNAL_ELB_TAG) not in inputs["tags"]
+        assert inputs["tags"]["kubernetes.io/cluster/celestials-dev"] == "shared"
         assert inputs.get("mapPublicIpOnLaunch", False) is False
     assert {subnets[f"net-private-{i}"]["availabilityZone"] for i in range(2)} == {"us-west-2a", "us-west-2b"}
 
