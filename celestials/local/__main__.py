@@ -16,7 +16,7 @@ from ..topology.model import TopologyError
 from . import servicemap
 from .rehearsal import DEFAULT_ROOT, AlreadyRunning, Rehearsal, RehearsalError
 from .stack import StackFileError, parse_overrides
-from .supervisor import SupervisorError
+from .supervisor import Running, SupervisorError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +75,6 @@ def _status(rehearsal: Rehearsal, args) -> int:
     if state is None:
         print("[local] not running")
         return 1
-    from .supervisor import Running
     for name, raw in sorted(state["processes"].items()):
         alive = Running.from_dict(name, raw).alive()
         print(f"  {name:24} pid {raw['pid']:<8} {'running' if alive else 'STOPPED'}")
@@ -99,7 +98,7 @@ def _traces(rehearsal: Rehearsal, args) -> int:
     svg = Path(args.svg) if args.svg else rehearsal.root / "service-map.svg"
     graph = servicemap.build(servicemap.read_spans(spans_file))
     print(servicemap.render_text(graph))
-    svg.write_text(servicemap.render_svg(graph))
+    svg.write_text(servicemap.render_svg(graph, proxies=rehearsal.render().configs))
     print(f"[local] service map picture: {svg}")
     return 0
 

@@ -129,7 +129,9 @@ def layers(graph: Graph) -> dict[str, int]:
     return layer
 
 
-def render_svg(graph: Graph) -> str:
+def render_svg(graph: Graph, proxies: Iterable[str] = ()) -> str:
+    """The picture; services named in `proxies` (the Envoys) are drawn in blue, apps in green."""
+    proxies = set(proxies)
     layer = layers(graph)
     columns: dict[int, list[str]] = {}
     for node in graph.nodes:
@@ -161,9 +163,9 @@ def render_svg(graph: Graph) -> str:
             lx, ly = (x1 + x2) / 2, depth - 8
         out.append(f'<text x="{lx}" y="{ly}" text-anchor="middle" fill="#333">{label}</text>')
     for name, (x, y) in pos.items():
-        proxy = name.endswith("-envoy") or name == "ingress-gw"
-        fill = "#e8f0fe" if proxy else ("#eeeeee" if name == CLIENT else "#e6f4ea")
-        out.append(f'<rect x="{x}" y="{y}" width="{_NODE_W}" height="{_NODE_H}" rx="6" fill="{fill}" stroke="#444"/>')
-        out.append(f'<text x="{x + _NODE_W / 2}" y="{y + _NODE_H / 2 + 4}" text-anchor="middle">{escape(name)}</text>')
+        fill = "#e8f0fe" if name in proxies else ("#eeeeee" if name == CLIENT else "#e6f4ea")
+        out.append(f'<g class="service" data-name="{escape(name)}">'
+                   f'<rect x="{x}" y="{y}" width="{_NODE_W}" height="{_NODE_H}" rx="6" fill="{fill}" stroke="#444"/>'
+                   f'<text x="{x + _NODE_W / 2}" y="{y + _NODE_H / 2 + 4}" text-anchor="middle">{escape(name)}</text></g>')
     out.append("</svg>")
     return "\n".join(out) + "\n"

@@ -52,12 +52,15 @@ def test_the_picture_is_svg_with_a_box_per_service_laid_out_by_call_depth():
     layer = layers(graph)
     assert [layer[n] for n in ("client", "ingress-gw", "frontend-envoy", "Frontend")] == [0, 1, 2, 3]
     assert layer["catalog-envoy"] == 3
-    root = ET.fromstring(render_svg(graph))
+    root = ET.fromstring(render_svg(graph, proxies={"ingress-gw", "frontend-envoy", "catalog-envoy"}))
     ns = "{http://www.w3.org/2000/svg}"
     labels = [t.text for t in root.iter(f"{ns}text")]
     assert set(graph.nodes) <= set(labels)
     assert len(list(root.iter(f"{ns}rect"))) == len(graph.nodes)
     assert any(p.get("stroke-dasharray") for p in root.iter(f"{ns}path"))  # the call back to the own sidecar
+    fills = {g.get("data-name"): g.find(f"{ns}rect").get("fill") for g in root.iter(f"{ns}g")}
+    assert set(fills) == set(graph.nodes)
+    assert fills["ingress-gw"] == fills["catalog-envoy"] != fills["Frontend"]
 
 
 def test_spans_are_read_from_the_sinks_file(tmp_path):
