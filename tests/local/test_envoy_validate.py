@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -43,8 +44,8 @@ def test_every_generated_config_passes_envoy_validate(generated):
 def test_validate_rejects_a_broken_config(generated, tmp_path):
     """The check above can fail: a weighted route to a cluster that does not exist is refused."""
     _, path = next(g for g in generated if g[0].startswith("prodcatalog-envoy"))
-    config = json.loads(open(path).read())
-    listener = next(l for l in config["static_resources"]["listeners"] if l["name"] == "outbound-proddetail")
+    config = json.loads(Path(path).read_text())
+    listener = next(x for x in config["static_resources"]["listeners"] if x["name"] == "outbound-proddetail")
     route = listener["filter_chains"][0]["filters"][0]["typed_config"]["route_config"]["virtual_hosts"][0]["routes"][0]
     route["route"]["weighted_clusters"]["clusters"][0]["name"] = "proddetail-v9"
     broken = tmp_path / "broken.json"

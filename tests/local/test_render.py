@@ -25,7 +25,7 @@ def _render(net: int = 0, tracing: bool = True, **settings):
 
 
 def _listener(config: dict, name: str) -> dict:
-    (listener,) = [l for l in config["static_resources"]["listeners"] if l["name"] == name]
+    (listener,) = [x for x in config["static_resources"]["listeners"] if x["name"] == name]
     return listener
 
 
@@ -57,10 +57,10 @@ def test_one_envoy_per_workload_and_gateway():
 def test_a_sidecar_has_outbound_listeners_for_its_declared_backends_only():
     _, _, configs = _render()
     frontend = configs["frontend-node-envoy"]
-    assert [l["name"] for l in frontend["static_resources"]["listeners"]] == ["inbound", "outbound-prodcatalog"]
+    assert [x["name"] for x in frontend["static_resources"]["listeners"]] == ["inbound", "outbound-prodcatalog"]
     assert {c["name"] for c in frontend["static_resources"]["clusters"]} == {"local-app", "prodcatalog", "trace-sink"}
     leaf = configs["proddetail-v1-envoy"]
-    assert [l["name"] for l in leaf["static_resources"]["listeners"]] == ["inbound"]
+    assert [x["name"] for x in leaf["static_resources"]["listeners"]] == ["inbound"]
 
 
 @pytest.mark.parametrize("weight", [0, 37, 100])
@@ -157,7 +157,7 @@ def test_tracing_names_each_envoy_and_can_be_switched_off():
     _, _, untraced = _render(tracing=False)
     for config in untraced.values():
         assert "trace-sink" not in {c["name"] for c in config["static_resources"]["clusters"]}
-        assert all("tracing" not in _hcm(l) for l in config["static_resources"]["listeners"])
+        assert all("tracing" not in _hcm(x) for x in config["static_resources"]["listeners"])
 
 
 def test_every_typed_config_is_an_envoy_v3_type_and_every_listener_logs_access():
@@ -174,7 +174,7 @@ def test_rendering_is_deterministic_and_every_bound_address_is_unique():
     topology, plan, configs = _render(net=77)
     assert _render(net=77)[2] == configs
     processes = render_processes(topology, plan, TOOLS, "/src")
-    bound = [str(l.endpoint) for p in processes for l in p.listens]
+    bound = [str(listen.endpoint) for p in processes for listen in p.listens]
     assert len(bound) == len(set(bound)), sorted(bound)
     assert all(b.startswith("127.77.") for b in bound)
 
