@@ -1,15 +1,76 @@
 """celestials: a service-mesh platform on Amazon EKS in one `pulumi up`.
 
-Settings are parsed (and rejected) before any resource exists; the topology model describes the
-meshes; components turn it into AWS and Kubernetes resources.
+Read top to bottom: settings are parsed and every refusal (bad config, a backend past its end of
+support, workloads that do not fit the node group) happens before any resource exists; then the
+network and cluster, the images (in parallel with the cluster: they never wait for it), the
+product table, and the mesh backend that renders the topology model onto the cluster.
 """
 
 import pulumi
 
+from celestials.images import images_for
 from celestials.topology import build_topology
+from celestials.topology.productcatalog import NAMESPACE as CATALOG_NAMESPACE
+from components import mesh_backend
+from components.catalog_table import CatalogTable, CatalogTableArgs
+from components.cluster import Cluster, ClusterArgs
+from components.images import Images, ImagesArgs
+from components.network import Network, NetworkArgs
 from components.stack_settings import load_settings
 
+# --- refuse early: nothing below runs for an invalid stack --------------------------------
 settings = load_settings()
+mesh_backend.check_backend(settings)
 topology = build_topology(settings)
+capacity = mesh_backend.check_capacity(settings, topology)
 
-pulumi.export("meshes", [m.name for m in topology.meshes])
+prod = settings.stack == "prod"
+prefix = f"celestials-{settings.stack}"
+tags = {"project": "celestials", "stack": settings.stack}
+
+# --- AWS foundation ------------------------------------------------------------------------
+network = Network("network", NetworkArgs(
+    vpc_cidr=settings.vpc_cidr, availability_zones=settings.availability_zones,
+    nat_gateways=settings.nat_gateways, name_prefix=prefix, cluster_name=prefix, tags=tags))
+
+cluster = Cluster("cluster", ClusterArgs(
+    cluster_name=prefix, region=settings.region, version=settings.eks_version,
+    vpc_id=network.vpc_id, private_subnet_ids=network.private_subnet_ids,
+    public_subnet_ids=network.public_subnet_ids, instance_type=settings.instance_type,
+    node_count=settings.node_count, node_max_count=settings.node_max_count,
+    endpoint_public_access=settings.endpoint_public_access,
+    public_access_cidrs=settings.endpoint_public_access_cidrs,
+    admin_principal_arns=settings.cluster_admins, ssh_key_name=settings.ssh_key_name,
+    deletion_protection=prod, log_retention_days=90 if prod else 30, tags=tags))
+
+images = Images("images", ImagesArgs(
+    keys=images_for(topology), repository_prefix=f"celestials/{settings.stack}",
+    force_delete_repositories=not prod, tags=tags))
+
+# --- the meshes ----------------------------------------------------------------------------
+identity = mesh_backend.create_mesh_identity("mesh-identity", mesh_backend.MeshIdentityArgs(
+    settings=settings, topology=topology,
+    oidc_provider_arn=cluster.oidc_provider_arn, oidc_provider_url=cluster.oidc_provider_url))
+
+workload_roles, table_name = {}, None
+if settings.prodcatalog_storage == "dynamodb":
+    catalog = CatalogTable("catalog", CatalogTableArgs(
+        oidc_provider_arn=cluster.oidc_provider_arn, oidc_provider_url=cluster.oidc_provider_url,
+        namespace=CATALOG_NAMESPACE, extra_policy_arns=identity.sidecar_policy_arns(CATALOG_NAMESPACE),
+        deletion_protection=prod, tags=tags))
+    workload_roles = {CATALOG_NAMESPACE: {"prodcatalog": catalog.role_arn}}
+    table_name = catalog.table_name
+
+mesh = mesh_backend.create_mesh_backend("mesh", mesh_backend.MeshBackendArgs(
+    settings=settings, topology=topology, k8s_provider=cluster.provider,
+    oidc_provider_arn=cluster.oidc_provider_arn, oidc_provider_url=cluster.oidc_provider_url,
+    image_refs=images.image_refs, identity=identity, workload_roles=workload_roles,
+    dynamodb_table=table_name))
+
+# --- outputs -------------------------------------------------------------------------------
+pulumi.export("ingressUrl", mesh.ingress_url)
+pulumi.export("meshNames", mesh.mesh_names)
+pulumi.export("clusterName", cluster.cluster_name)
+pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("images", images.refs)
+pulumi.export("capacity", capacity.summary())

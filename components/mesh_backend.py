@@ -5,6 +5,7 @@ Why a convention instead of imports in __main__.py: a backend is the package
 `components/<meshBackend>/` whose `backend` module provides
 
     check(settings)                               refuse a stack before anything is registered
+    capacity_overhead(settings)                   (Sidecars, extra PodDemands) for the capacity check
     create_identity(name, MeshIdentityArgs, opts)  the proxies' cloud identity (-> MeshIdentity)
     create(name, MeshBackendArgs, opts)            the mesh itself (-> MeshBackend)
 
@@ -24,6 +25,8 @@ from typing import Mapping, Protocol, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
+from celestials import capacity
+from celestials.capacity import CapacityReport
 from celestials.settings import MESH_BACKENDS, Settings
 from celestials.topology.model import Topology
 
@@ -78,7 +81,7 @@ def backend_module(settings: Settings) -> ModuleType:
         module = importlib.import_module(f"components.{name}.backend")
     except ModuleNotFoundError as err:
         raise MeshBackendError(f"mesh backend {name!r} has no package components/{name}/backend.py ({err})") from None
-    for attr in ("check", "create_identity", "create"):
+    for attr in ("check", "capacity_overhead", "create_identity", "create"):
         if not callable(getattr(module, attr, None)):
             raise MeshBackendError(f"mesh backend {name!r}: components/{name}/backend.py lacks {attr}()")
     return module
@@ -87,6 +90,13 @@ def backend_module(settings: Settings) -> ModuleType:
 def check_backend(settings: Settings) -> None:
     """Call before registering any resource: a refused backend fails `pulumi preview` right away."""
     backend_module(settings).check(settings)
+
+
+def check_capacity(settings: Settings, topology: Topology) -> CapacityReport:
+    """Fail preview, before any resource, when the stack's pods (with the backend's sidecars and
+    its own pods) cannot fit on the node group."""
+    sidecars, extra = backend_module(settings).capacity_overhead(settings)
+    return capacity.check_capacity(settings, topology, extra=extra, sidecars=sidecars)
 
 
 def create_mesh_identity(name: str, args: MeshIdentityArgs,

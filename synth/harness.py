@@ -254,8 +254,9 @@ def evaluate(fn: Callable[[], Any], stack: str = "dev", config: Mapping[str, str
     finally:
         pulumi.export = real_export
     del root
-    return SynthResult(stack=stack, resources=[r.as_dict() for r in monitor.registrations],
-                       outputs=outputs)
+    # Registration order depends on asyncio scheduling; URN order is stable across runs.
+    resources = sorted((r.as_dict() for r in monitor.registrations), key=lambda r: r["urn"])
+    return SynthResult(stack=stack, resources=resources, outputs=outputs)
 
 
 async def _resolve(value: Any) -> Any:

@@ -11,14 +11,18 @@ from typing import Mapping
 
 import pulumi
 
+from celestials.capacity import PodDemand, Sidecars
 from celestials.render.appmesh import AppMeshInputs, render_app_mesh
 from celestials.render.kubernetes_workloads import uses_dynamodb
 from celestials.settings import Settings
 from celestials.topology import build_topology
 from components.mesh_backend import MeshBackendArgs, MeshIdentityArgs
 
+from .collector import NAMESPACE as COLLECTOR_NAMESPACE
 from .collector import OTLP_ENDPOINT, OTLP_HTTP_PORT, TracingCollector, TracingCollectorArgs
-from .controller import AppMeshController, AppMeshControllerArgs
+from .collector import RELEASE_NAME as COLLECTOR_RELEASE
+from .collector import chart_values as collector_chart_values
+from .controller import SIDECAR_REQUESTS, AppMeshController, AppMeshControllerArgs
 from .data_plane_iam import DataPlaneIam, DataPlaneIamArgs
 from .end_of_support import check_end_of_support
 from .mesh import AppMeshMesh, AppMeshMeshArgs
@@ -55,6 +59,17 @@ def check(settings: Settings) -> None:
             workload_roles=own_roles, dynamodb_table="placeholder-table",
             otlp_endpoint=OTLP_ENDPOINT if settings.tracing else None,
             otlp_port=OTLP_HTTP_PORT if settings.tracing else None))
+
+
+def capacity_overhead(settings: Settings) -> tuple[Sidecars, list[PodDemand]]:
+    """What App Mesh adds to the node group's load: injected sidecars per meshed pod, and the
+    trace collector's pods (the controller itself is counted by `celestials.capacity`)."""
+    extra = []
+    if settings.tracing:
+        values = collector_chart_values(settings.region)
+        extra.append(PodDemand.of(f"{COLLECTOR_NAMESPACE}/{COLLECTOR_RELEASE}",
+                                  values["resources"]["requests"], replicas=values["replicaCount"]))
+    return Sidecars.from_requests(SIDECAR_REQUESTS, settings.tracing), extra
 
 
 def create_identity(name: str, args: MeshIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> DataPlaneIam:

@@ -1,0 +1,115 @@
+"""The real __main__.py under the mock runtime: determinism, secrets, ordering, providers."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from celestials.settings import SettingsError
+from synth.harness import SECRET, quiet, synth_stack
+
+STACKS = ("dev", "prod")
+
+
+@pytest.fixture(scope="module", params=STACKS)
+def result(request):
+    with quiet():
+        return synth_stack(request.param)
+
+
+def _evaluate(stack, overrides=None):
+    with quiet():
+        return synth_stack(stack, overrides)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_two_evaluations_give_identical_inputs(stack):
+    first, second = _evaluate(stack), _evaluate(stack)
+    assert json.dumps(first.resources, sort_keys=True) == json.dumps(second.resources, sort_keys=True)
+    assert first.outputs == second.outputs
+
+
+@pytest.mark.parametrize("overrides,key", [
+    ({"canaryWeight": "150"}, "canaryWeight"),
+    ({"nodeCount": "0"}, "nodeCount"),
+    ({"meshBackend": "consul"}, "meshBackend"),
+    ({"vpcCidr": "10.0.0.0/40"}, "vpcCidr"),
+    ({"typoKey": "1"}, "typoKey"),
+])
+def test_bad_config_fails_before_any_resource(overrides, key):
+    with pytest.raises(SettingsError) as err:
+        _evaluate("dev", overrides)
+    assert err.value.key == key
+    assert err.value.synth_registrations == []
+
+
+def test_program_registers_resources(result):
+    assert len(result.resources) > 0
+
+
+_PRIVATE = re.compile(r"PRIVATE KEY|client-key-data|BEGIN OPENSSH|aws_secret_access_key", re.I)
+_SECRET_FIELDS = re.compile(r"^(password|privateKey|private_key|kubeconfig|token|secret_?key|.*\.key|key\.pem|tls\.key)$", re.I)
+
+
+def _walk(value, path=()):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _walk(v, path + (str(k),))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _walk(v, path + (str(i),))
+    else:
+        yield path, value
+
+
+def test_no_secret_in_plain_inputs(result):
+    leaks = []
+    for r in result.resources:
+        for path, value in _walk(r["inputs"]):
+            if isinstance(value, str) and _PRIVATE.search(value):
+                leaks.append((r["urn"], "/".join(path)))
+            is_file_path = isinstance(value, str) and value.startswith("/") and "\n" not in value
+            if path and _SECRET_FIELDS.match(path[-1]) and value not in (SECRET, None, "[unknown]") \
+                    and not is_file_path:
+                leaks.append((r["urn"], "/".join(path)))
+    assert not leaks, f"secret material in plain inputs: {leaks}"
+
+
+def test_kubeconfig_output_is_secret(result):
+    assert result.outputs["kubeconfig"] == SECRET
+
+
+def test_written_synth_output_has_no_secret(result, tmp_path):
+    from synth.__main__ import write
+
+    write(result, tmp_path)
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            assert not _PRIVATE.search(text), f"{path.relative_to(tmp_path)} holds private material"
+            assert "mock-ecr-password" not in text
+
+
+def test_every_kubernetes_resource_uses_the_explicit_provider(result):
+    providers = {r["urn"] for r in result.resources if r["type"] == "pulumi:providers:kubernetes"}
+    k8s = [r for r in result.resources if r["type"].startswith("kubernetes:")]
+    if not k8s:
+        pytest.skip("the program has no Kubernetes resources yet")
+    assert providers, "Kubernetes resources exist but no explicit Kubernetes provider"
+    wrong = [r["urn"] for r in k8s if r["provider"] not in providers]
+    assert not wrong, f"on the default (ambient kubeconfig) provider: {wrong}"
+
+
+def test_images_do_not_wait_for_the_cluster(result):
+    images = [r for r in result.resources
+              if r["type"] in ("docker-build:index:Image", "aws:ecr/repository:Repository")]
+    cluster = [r["urn"] for r in result.resources if r["type"].startswith("eks:")
+               or r["type"] == "aws:eks/cluster:Cluster"]
+    if not images or not cluster:
+        pytest.skip("the program has no images or no cluster yet")
+    for image in images:
+        for c in cluster:
+            assert not result.depends_on(image["urn"], c), f"{image['urn']} waits for {c}"
+            assert c not in result.ancestors(image["urn"])
