@@ -7,7 +7,7 @@ LOCAL_SET = $(if $(CANARY_WEIGHT),--set canaryWeight=$(CANARY_WEIGHT)) \
 
 BENCH_TARGETS += bench-local
 
-.PHONY: local local-up local-down local-status local-reconfigure local-traces bench-local
+.PHONY: local local-up local-down local-status local-reconfigure local-traces bench-local bench-tools
 
 local: install ## Run the local rehearsal in the foreground (Ctrl-C stops it); STACK, CANARY_WEIGHT, MTLS_TRUST
 	$(LOCAL) run --stack $(STACK) $(LOCAL_SET)
@@ -27,5 +27,14 @@ local-reconfigure: ## Apply CANARY_WEIGHT / MTLS_TRUST to the running rehearsal 
 local-traces: ## Print the rehearsal's service map and write build/local/service-map.svg
 	$(LOCAL) traces
 
-bench-local: install ## Latency/throughput of the frontend direct vs through gateway + sidecars (needs wrk, hey)
+bench-local: install bench-tools ## Latency/throughput of the frontend direct vs through gateway + sidecars
 	$(PY) -m celestials.local.bench --stack $(STACK)
+
+# The load generators come from Debian; install them when missing (as root), else say how.
+bench-tools:
+	@missing=""; for t in wrk hey; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; \
+	  else echo "make bench needs:$$missing (e.g. sudo apt-get install$$missing)" >&2; exit 2; fi; \
+	fi
