@@ -113,3 +113,19 @@ def test_images_do_not_wait_for_the_cluster(result):
         for c in cluster:
             assert not result.depends_on(image["urn"], c), f"{image['urn']} waits for {c}"
             assert c not in result.ancestors(image["urn"])
+
+
+def test_workloads_that_do_not_fit_fail_before_any_resource():
+    from celestials.capacity import CapacityError
+
+    with pytest.raises(CapacityError) as err:
+        _evaluate("dev", {"instanceType": "t3.medium"})
+    assert "celestials:instanceType" in str(err.value)
+    assert err.value.synth_registrations == []
+
+
+def test_unacknowledged_app_mesh_fails_before_any_resource():
+    with pytest.raises(ValueError) as err:
+        _evaluate("dev", {"appMeshEndOfSupportAcknowledged": "false"})
+    assert "2026-09-30" in str(err.value)
+    assert err.value.synth_registrations == []
