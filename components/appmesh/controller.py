@@ -16,8 +16,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from celestials.render.appmesh_iam import controller_policy
-from celestials.render.kubernetes_workloads import IRSA_ROLE_ANNOTATION, PART_OF
-from components.irsa import IrsaRole, IrsaRoleArgs
+from components.irsa import IrsaRoleArgs
+
+from .identified_release import Chart, identified_release
 
 NAMESPACE = "appmesh-system"
 SERVICE_ACCOUNT = "appmesh-controller"
@@ -62,27 +63,16 @@ class AppMeshController(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AppMeshControllerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("celestials:appmesh:Controller", name, None, opts)
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
-        self.namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace", metadata={"name": NAMESPACE, "labels": dict(PART_OF)}, opts=k8s_opts)
-        self.irsa = IrsaRole(f"{name}-irsa", IrsaRoleArgs(
-            oidc_provider_arn=args.oidc_provider_arn, oidc_provider_url=args.oidc_provider_url,
-            namespace=NAMESPACE, service_account=SERVICE_ACCOUNT, policy=controller_policy(),
-            description="App Mesh controller: manages the mesh objects in the App Mesh API"),
-            opts=pulumi.ResourceOptions(parent=self))
+        parts = identified_release(
+            name, self, k8s_provider=args.k8s_provider, namespace=NAMESPACE,
+            service_account=SERVICE_ACCOUNT,
+            irsa=IrsaRoleArgs(
+                oidc_provider_arn=args.oidc_provider_arn, oidc_provider_url=args.oidc_provider_url,
+                namespace=NAMESPACE, service_account=SERVICE_ACCOUNT, policy=controller_policy(),
+                description="App Mesh controller: manages the mesh objects in the App Mesh API"),
+            chart=Chart(RELEASE_NAME, CHART, CHART_VERSION, CHART_REPOSITORY, RELEASE_TIMEOUT_SECONDS),
+            values=chart_values(args.region, args.tracing))
+        self.namespace, self.irsa = parts.namespace, parts.irsa
+        self.service_account, self.release = parts.service_account, parts.release
         self.role_arn = self.irsa.role_arn
-        self.service_account = k8s.core.v1.ServiceAccount(
-            f"{name}-service-account",
-            metadata={"name": SERVICE_ACCOUNT, "namespace": self.namespace.metadata["name"],
-                      "labels": dict(PART_OF), "annotations": {IRSA_ROLE_ANNOTATION: self.role_arn}},
-            opts=k8s_opts)
-        self.release = k8s.helm.v3.Release(
-            f"{name}-release",
-            k8s.helm.v3.ReleaseArgs(
-                name=RELEASE_NAME, chart=CHART, version=CHART_VERSION,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
-                namespace=self.namespace.metadata["name"], create_namespace=False,
-                values=chart_values(args.region, args.tracing),
-                skip_await=False, timeout=RELEASE_TIMEOUT_SECONDS, cleanup_on_fail=True),
-            opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=[self.service_account]))
         self.register_outputs({"release": self.release.status, "role_arn": self.role_arn})
