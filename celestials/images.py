@@ -46,14 +46,15 @@ class ImageSpec:
 
 
 #: Keys are the model's `Workload.image` values. proddetail is one codebase built twice (the
-#: tutorial's `catalog_detail:1.0` and `:2.0`), the version chosen by the APP_VERSION build arg.
+#: tutorial's `catalog_detail:1.0` and `:2.0`), the version chosen by the APP_VERSION build arg;
+#: colorapp likewise builds the mTLS demo's teller and front, the role chosen by COLOR_ROLE.
 IMAGES: dict[str, ImageSpec] = {spec.key: spec for spec in (
     ImageSpec("frontend-node", "frontend-node", "frontend_node", "1.0"),
     ImageSpec("prodcatalog", "prodcatalog", "product_catalog", "1.0"),
     ImageSpec("proddetail-v1", "proddetail", "catalog_detail", "1.0", (("APP_VERSION", "1"),)),
     ImageSpec("proddetail-v2", "proddetail", "catalog_detail", "2.0", (("APP_VERSION", "2"),)),
-    ImageSpec("colorteller", "colorteller", "colorteller", "1.0"),
-    ImageSpec("colorfront", "colorfront", "colorfront", "1.0"),
+    ImageSpec("colorteller", "colorapp", "colorteller", "1.0", (("COLOR_ROLE", "teller"),)),
+    ImageSpec("colorfront", "colorapp", "colorfront", "1.0", (("COLOR_ROLE", "front"),)),
 )}
 
 

@@ -75,8 +75,11 @@ LAUNCHERS: dict[str, _Launcher] = {
         "apps/prodcatalog", _gunicorn("prodcatalog:create_app()"),
         lambda w, plan: {"STORAGE_BACKEND": "sqlite", "SQLITE_PATH": plan.data(f"{w.name}.sqlite3"),
                          "WEB_CONCURRENCY": "2"}),
-    "front": _Launcher("apps/colorfront", _gunicorn("colorfront:create_app()")),
-    "color": _Launcher("apps/colorteller", _gunicorn("colorteller:create_app()")),
+    # One codebase, two apps: the role each image bakes in (COLOR_ROLE), given here by env.
+    "front": _Launcher("apps/colorapp", _gunicorn("colorapp:create_app()"),
+                       lambda w, plan: {"COLOR_ROLE": "front"}),
+    "color": _Launcher("apps/colorapp", _gunicorn("colorapp:create_app()"),
+                       lambda w, plan: {"COLOR_ROLE": "teller"}),
 }
 
 

@@ -191,6 +191,8 @@ def test_apps_reach_their_backends_through_their_own_sidecar():
     assert env["proddetail-v2"]["APP_VERSION"] == "2"
     assert env["front"]["COLOR_HOST"].startswith("http://127.0.3.")
     assert env["blue"]["COLOR"] == "blue"
+    assert {n: env[n]["COLOR_ROLE"] for n in ("front", "blue", "green", "red")} == {
+        "front": "front", "blue": "teller", "green": "teller", "red": "teller"}
     assert {env[n]["OTEL_SERVICE_NAME"] for n in ("frontend-node", "prodcatalog")} == {"Frontend-Node", "Product-Catalog"}
     assert env["frontend-node"]["HOST"] == plan.app(mesh, frontend).host
 

@@ -27,6 +27,13 @@ def test_proddetail_versions_share_one_context_and_repository():
         "catalog_detail": ("proddetail-v1", "proddetail-v2"), "product_catalog": ("prodcatalog",)}
 
 
+def test_colorapp_roles_share_one_context_and_keep_their_repositories():
+    teller, front = images.image_spec("colorteller"), images.image_spec("colorfront")
+    assert teller.context == front.context == "apps/colorapp"
+    assert (teller.repository, dict(teller.build_args)) == ("colorteller", {"COLOR_ROLE": "teller"})
+    assert (front.repository, dict(front.build_args)) == ("colorfront", {"COLOR_ROLE": "front"})
+
+
 def test_unknown_key_names_the_known_ones():
     with pytest.raises(images.ImageError, match="unknown image 'nope'.*proddetail-v1"):
         images.image_spec("nope")
@@ -93,7 +100,7 @@ def test_content_tag_is_version_plus_digest(tmp_path):
 
 
 def test_missing_app_is_a_clear_error(tmp_path):
-    with pytest.raises(images.ImageError, match=r"image colorfront: no Dockerfile in apps/colorfront/"):
+    with pytest.raises(images.ImageError, match=r"image colorfront: no Dockerfile in apps/colorapp/"):
         images.content_tag(images.image_spec("colorfront"), root=tmp_path)
 
 

@@ -1,16 +1,9 @@
-import os
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-from colorteller import ConfigError, TRACER_PROVIDER, create_app
-
-APP_DIR = Path(__file__).resolve().parent.parent
+from colorapp import ConfigError, TRACER_PROVIDER
+from colorapp.teller import create_app
 
 
 def make(color="blue", provider=None, **env):
@@ -65,31 +58,14 @@ def test_requests_are_traced_with_xray_ids_and_the_incoming_parent(spans):
     assert root.resource.attributes["service.name"] == "Color-Teller-Red"
 
 
-def test_gunicorn_serves_the_contract():
-    """The run contract: `python -m gunicorn -c gunicorn.conf.py "colorteller:create_app()"`, port from env."""
-    port = 18301
-    env = {**os.environ, "COLOR": "blue", "PORT": str(port), "HOST": "127.0.0.1", "OTEL_TRACES_EXPORTER": "none"}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "colorteller:create_app()"],
-                            cwd=APP_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
-                    assert r.read().decode() == "blue"
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                assert proc.poll() is None, proc.stderr.read().decode()
-                assert time.monotonic() < deadline, "gunicorn did not answer within 20 s"
-                time.sleep(0.2)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+def test_gunicorn_serves_the_contract(gunicorn):
+    """The image's command with COLOR_ROLE=teller, port from env; `color_header` (which gunicorn
+    keeps for the front) changes nothing here."""
+    server = gunicorn.serve(COLOR_ROLE="teller", COLOR="blue")
+    assert server.get("/", headers={"color_header": "red"}) == "blue"
 
 
-def test_gunicorn_stops_on_a_bad_color():
-    env = {**os.environ, "COLOR": "", "PORT": "18302", "HOST": "127.0.0.1", "OTEL_TRACES_EXPORTER": "none"}
-    proc = subprocess.run([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "colorteller:create_app()"],
-                          cwd=APP_DIR, env=env, capture_output=True, timeout=60)
+def test_gunicorn_stops_on_a_bad_color(gunicorn):
+    proc = gunicorn.run(COLOR_ROLE="teller", COLOR="")
     assert proc.returncode != 0
     assert b"invalid environment variable COLOR" in proc.stderr

@@ -1,8 +1,10 @@
-"""The front's settings, read at boot so a bad value stops the worker instead of a request.
+"""The settings of both roles, read at boot so a bad value stops the worker instead of a request.
 
-COLOR_HOST: where the `color` service is, as `host:port` (the original contract) or an http URL
-(what the mesh renderers hand out, e.g. `http://color.mtls.svc.cluster.local:8080/`).
-UPSTREAM_TIMEOUT_SECONDS: how long one call to it may take (default 5, at most 60).
+COLOR_ROLE: which app this is, `teller` or `front` (each image bakes its own from a build arg).
+Teller: COLOR, the colour it answers with.
+Front: COLOR_HOST, where the `color` service is, as `host:port` (the original contract) or an
+http URL (what the mesh renderers hand out, e.g. `http://color.mtls.svc.cluster.local:8080/`);
+UPSTREAM_TIMEOUT_SECONDS, how long one call to it may take (default 5, at most 60).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlsplit
 
+ROLES = ("teller", "front")
 DEFAULT_TIMEOUT_SECONDS = 5.0
 MAX_TIMEOUT_SECONDS = 60.0
+_COLOR = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 _HOST_PORT = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})(:[0-9]{1,5})?$")
 
 
@@ -25,13 +29,29 @@ class ConfigError(ValueError):
         super().__init__(f"invalid environment variable {name}={value!r}: {allowed}")
 
 
+def role_from_env(env: Mapping[str, str]) -> str:
+    raw = env.get("COLOR_ROLE")
+    role = raw.strip() if isinstance(raw, str) else ""
+    if role not in ROLES:
+        raise ConfigError("COLOR_ROLE", raw, " or ".join(ROLES))
+    return role
+
+
+def color_from_env(env: Mapping[str, str]) -> str:
+    raw = env.get("COLOR")
+    color = raw.strip() if isinstance(raw, str) else ""
+    if not _COLOR.match(color):
+        raise ConfigError("COLOR", raw, "a colour name: lower-case letters, digits, '-' (1-32), e.g. blue")
+    return color
+
+
 @dataclass(frozen=True)
-class Settings:
+class FrontSettings:
     color_url: str
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "Settings":
+    def from_env(cls, env: Mapping[str, str]) -> "FrontSettings":
         raw = (env.get("COLOR_HOST") or "").strip()
         allowed = "the color service as host:port (color.mtls.svc.cluster.local:8080) or an http:// URL"
         if "://" in raw:

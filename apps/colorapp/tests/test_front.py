@@ -1,20 +1,13 @@
-import os
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from colorfront import ConfigError, TRACER_PROVIDER, create_app
-from colorfront.config import Settings
-from colorfront.tracing import build_tracer_provider
-
-APP_DIR = Path(__file__).resolve().parent.parent
+from colorapp import ConfigError, TRACER_PROVIDER
+from colorapp.config import FrontSettings
+from colorapp.front import create_app
+from colorapp.tracing import build_tracer_provider
 
 
 def front(port, **env):
@@ -106,7 +99,7 @@ def test_trace_context_reaches_the_color_service(color_service):
     ("http://127.0.0.1:9000", "http://127.0.0.1:9000/"),
 ])
 def test_color_host_forms(value, url):
-    assert Settings.from_env({"COLOR_HOST": value}).color_url == url
+    assert FrontSettings.from_env({"COLOR_HOST": value}).color_url == url
 
 
 @pytest.mark.parametrize("env", [
@@ -122,25 +115,8 @@ def test_bad_settings_are_refused_at_boot(env, monkeypatch):
         create_app({"OTEL_TRACES_EXPORTER": "none", **env})
 
 
-def test_gunicorn_serves_the_contract(color_service, free_port):
-    """`python -m gunicorn -c gunicorn.conf.py "colorfront:create_app()"`, everything from env."""
+def test_gunicorn_serves_the_contract(color_service, gunicorn):
+    """The image's command with COLOR_ROLE=front, everything from env; gunicorn keeps `color_header`."""
     color_service.body = "{color}"
-    env = {**os.environ, "COLOR_HOST": f"127.0.0.1:{color_service.port}", "PORT": str(free_port),
-           "HOST": "127.0.0.1", "OTEL_TRACES_EXPORTER": "none"}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "colorfront:create_app()"],
-                            cwd=APP_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    request = urllib.request.Request(f"http://127.0.0.1:{free_port}/", headers={"color_header": "red"})
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(request, timeout=2) as r:
-                    assert r.read().decode() == "red"
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                assert proc.poll() is None, proc.stderr.read().decode()
-                assert time.monotonic() < deadline, "gunicorn did not answer within 20 s"
-                time.sleep(0.2)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    server = gunicorn.serve(COLOR_ROLE="front", COLOR_HOST=f"127.0.0.1:{color_service.port}")
+    assert server.get("/", headers={"color_header": "red"}) == "red"

@@ -1,7 +1,6 @@
-"""Front of the mTLS demo: forwards each request to the `color` service (env COLOR_HOST), passing
-the `color_header` header through, and answers with the colour the mesh routed it to.
+"""The front role: forwards each request to the `color` service (env COLOR_HOST), passing the
+`color_header` header through, and answers with the colour the mesh routed it to.
 
-Run: `python -m gunicorn -c gunicorn.conf.py "colorfront:create_app()"` (cwd apps/colorfront).
 Statuses: 200 + the colour (text/plain); 400 for a malformed `color_header`; 404 when the color
 service has no route for it; 502 when the color service fails or refuses (e.g. the mesh's TLS
 handshake fails), with the upstream status and message; 504 when it does not answer in time.
@@ -10,21 +9,15 @@ handshake fails), with the upstream status and message; 504 when it does not ans
 from __future__ import annotations
 
 import logging
-import os
 import re
 from typing import Any, Mapping
 
 from flask import Flask, Response, jsonify, request
-from opentelemetry.instrumentation.flask import FlaskInstrumentor
-from werkzeug.exceptions import HTTPException
 
-from .config import ConfigError, Settings
-from .tracing import EXCLUDED_URLS, build_tracer_provider, install_propagator
+from .config import FrontSettings
 from .upstream import COLOR_HEADER, ColorClient
+from .web import environment, new_app, tracer_provider_for
 
-__all__ = ["ConfigError", "create_app"]
-
-TRACER_PROVIDER = "TRACER_PROVIDER"
 _HEADER_VALUE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 log = logging.getLogger(__name__)
 
@@ -34,21 +27,13 @@ def _error(status: int, message: str, **detail: Any):
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app from the environment; `config` overrides variables by name and may inject a
+    """Build the front from the environment; `config` overrides variables by name and may inject a
     `TRACER_PROVIDER`. Raises ConfigError on a bad variable."""
-    config = dict(config or {})
-    env = {**os.environ, **{k: v for k, v in config.items() if isinstance(v, str)}}
-    settings = Settings.from_env(env)
-    tracer_provider = config.get(TRACER_PROVIDER) or build_tracer_provider(env, "Color-Front")
-    install_propagator(env)
-    client = ColorClient(settings.color_url, settings.timeout_seconds, tracer_provider.get_tracer("colorfront"))
-
-    app = Flask(__name__)
-    app.extensions["colorfront"] = {"settings": settings, "tracer_provider": tracer_provider}
-
-    @app.get("/ping")
-    def ping():
-        return Response("Healthy", mimetype="text/plain")
+    env = environment(config)
+    settings = FrontSettings.from_env(env)
+    tracer_provider = tracer_provider_for(config, env, "Color-Front")
+    client = ColorClient(settings.color_url, settings.timeout_seconds, tracer_provider.get_tracer("colorapp.front"))
+    app = new_app(__name__, "front", tracer_provider, settings=settings)
 
     @app.get("/")
     def color():
@@ -72,13 +57,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         return _error(502, "the color service failed", upstream_status=answer.status,
                       upstream_body=answer.body[:300])
 
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        response = jsonify({"error": (exc.name or "error").lower(), "status": exc.code})
-        if exc.code == 405:
-            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods or ()))
-        return response, exc.code
-
-    FlaskInstrumentor.instrument_app(app, tracer_provider=tracer_provider, excluded_urls=EXCLUDED_URLS)
-    log.info("colorfront ready: color service %s, timeout %gs", settings.color_url, settings.timeout_seconds)
+    log.info("colorapp front ready: color service %s, timeout %gs", settings.color_url, settings.timeout_seconds)
     return app

@@ -1,6 +1,7 @@
-"""gunicorn settings, all from the environment: HOST (0.0.0.0), PORT (8080), WEB_CONCURRENCY (1).
+"""gunicorn settings for both roles, all from the environment: HOST (0.0.0.0), PORT (8080),
+WEB_CONCURRENCY (1), GUNICORN_THREADS (4), LOG_LEVEL (info).
 
-Run from this directory: `python -m gunicorn -c gunicorn.conf.py "colorteller:create_app()"`.
+Run from this directory: `COLOR_ROLE=teller|front python -m gunicorn -c gunicorn.conf.py "colorapp:create_app()"`.
 """
 
 import os
@@ -28,11 +29,17 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "").strip().lower() or "info"
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None   # read-only root filesystem
 control_socket_disable = True
+# The demo's routing header is `color_header` (the mesh routes on it); gunicorn drops header names
+# with underscores unless told otherwise. `dangerous` keeps them (a `color-header` would map to the
+# same WSGI key, which is harmless here: the front only forwards it, validated, to the router).
+# Shared by the teller, which is safe: it reads no request header of its own (trace context
+# headers have no underscores), and answers every request with its colour.
+header_map = "dangerous"
 
 
 def worker_exit(server, worker):
     """Flush this worker's pending spans before it goes."""
     app = getattr(worker, "wsgi", None)
-    provider = getattr(app, "extensions", {}).get("colorteller", {}).get("tracer_provider")
+    provider = getattr(app, "extensions", {}).get("colorapp", {}).get("tracer_provider")
     if hasattr(provider, "shutdown"):
         provider.shutdown()

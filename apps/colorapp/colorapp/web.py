@@ -1,0 +1,58 @@
+"""What both roles' Flask apps share: the environment (with overrides for tests), a tracer provider,
+the probe route, JSON bodies for every HTTP error, and traced requests (probes excepted).
+
+Why one place: the teller and the front must answer probes, errors and traces the same way, and
+gunicorn.conf.py finds each worker's provider under the same key to flush it on exit.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+from flask import Flask, Response, jsonify
+from opentelemetry import trace
+from opentelemetry.instrumentation.flask import FlaskInstrumentor
+from werkzeug.exceptions import HTTPException
+
+from .tracing import EXCLUDED_URLS, build_tracer_provider, install_propagator
+
+#: `create_app` config key for a tracer provider to use instead of one built from OTEL_* (tests).
+TRACER_PROVIDER = "TRACER_PROVIDER"
+#: `app.extensions` key holding the role, its settings and its tracer provider.
+EXTENSION = "colorapp"
+
+
+def environment(config: Mapping[str, Any] | None) -> dict[str, str]:
+    """The process environment with `config`'s string values laid over it."""
+    return {**os.environ, **{k: v for k, v in (config or {}).items() if isinstance(v, str)}}
+
+
+def tracer_provider_for(config: Mapping[str, Any] | None, env: Mapping[str, str],
+                        default_name: str) -> trace.TracerProvider:
+    """The injected provider or one from OTEL_*; installs the propagators OTEL_PROPAGATORS names."""
+    provider = (config or {}).get(TRACER_PROVIDER) or build_tracer_provider(env, default_name)
+    install_propagator(env)
+    return provider
+
+
+def new_app(import_name: str, role: str, tracer_provider: trace.TracerProvider, allow: str | None = None,
+            **state: Any) -> Flask:
+    """A traced Flask app with `GET /ping` and JSON errors. `allow` fixes the Allow header of a 405
+    (default: the methods the matched route accepts)."""
+    app = Flask(import_name)
+    app.extensions[EXTENSION] = {"role": role, "tracer_provider": tracer_provider, **state}
+
+    @app.get("/ping")
+    def ping():
+        return Response("Healthy", mimetype="text/plain")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        response = jsonify({"error": (exc.name or "error").lower(), "status": exc.code})
+        if exc.code == 405:
+            response.headers["Allow"] = allow or ", ".join(sorted(exc.valid_methods or ()))
+        return response, exc.code
+
+    FlaskInstrumentor.instrument_app(app, tracer_provider=tracer_provider, excluded_urls=EXCLUDED_URLS)
+    return app
