@@ -96,6 +96,21 @@ def crd_problems(objects: Iterable[Obj], validators: dict[str, Any]) -> list[str
     return problems
 
 
+# --- TLS files -----------------------------------------------------------------------------------
+def tls_file_paths(spec: Obj) -> list[str]:
+    """Every file a VirtualNode spec's TLS names (listener and client policy: certificate chain,
+    key, trust), i.e. what its sidecar must find mounted."""
+    paths = []
+    for listener in spec["listeners"]:
+        if "tls" in listener:
+            paths += [*listener["tls"]["certificate"]["file"].values(),
+                      listener["tls"]["validation"]["trust"]["file"]["certificateChain"]]
+    client = spec.get("backendDefaults", {}).get("clientPolicy", {}).get("tls")
+    if client:
+        paths += [*client["certificate"]["file"].values(), client["validation"]["trust"]["file"]["certificateChain"]]
+    return paths
+
+
 # --- mesh semantics ------------------------------------------------------------------------------
 def meshed_namespaces(objects: list[Obj]) -> list[str]:
     return sorted({ns(o) for o in appmesh_objects(objects) if ns(o)})

@@ -10,7 +10,7 @@ import pytest
 from celestials.render.appmesh import SDS_ANNOTATION, SECRET_MOUNTS_ANNOTATION
 from celestials.topology import colorapp
 from components.appmesh.mesh import TLS_DIGEST_ANNOTATION
-from tests.appmesh.mesh_checks import of_kind
+from tests.appmesh.mesh_checks import of_kind, tls_file_paths
 from tests.appmesh.program import evaluate_backend
 
 FRONT_SAN = "front.mtls.svc.cluster.local"
@@ -64,14 +64,7 @@ def test_sidecars_mount_the_secret_that_holds_every_file_their_node_names(backen
     secrets = {s.name: s for s in colorapp.TLS_SECRETS}
     checked = 0
     for name, spec in nodes.items():
-        paths = []
-        for listener in spec["listeners"]:
-            if "tls" in listener:
-                paths += [*listener["tls"]["certificate"]["file"].values(),
-                          listener["tls"]["validation"]["trust"]["file"]["certificateChain"]]
-        client = spec.get("backendDefaults", {}).get("clientPolicy", {}).get("tls")
-        if client:
-            paths += [*client["certificate"]["file"].values(), client["validation"]["trust"]["file"]["certificateChain"]]
+        paths = tls_file_paths(spec)
         if not paths:
             continue
         secret_name, mount = annotations[name][SECRET_MOUNTS_ANNOTATION].split(":")

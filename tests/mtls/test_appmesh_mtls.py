@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import copy
 import posixpath
-from pathlib import Path
 
 import pytest
-import yaml
 
 from celestials import pki
 from celestials.render.appmesh import (API_VERSION, SDS_ANNOTATION, SECRET_MOUNTS_ANNOTATION, AppMeshInputs,
                                        render_app_mesh)
 from celestials.settings import parse_settings
 from celestials.topology import build_topology, colorapp
+from tests.appmesh.mesh_checks import CRDS, crd_problems, load_crd_validators, tls_file_paths
 
-ROOT = Path(__file__).resolve().parents[2]
-CRDS = ROOT.parent / "shared" / "reference" / "appmesh" / "crds.yaml"
 ROLE = "arn:aws:iam::123456789012:role/celestials-dev-mtls-envoy"
 
 
@@ -42,47 +39,12 @@ def rendered(request):
 
 
 # --- CRD schemas --------------------------------------------------------------------------------
-def _strict(schema):
-    """Unknown fields refused: the API server would prune them, silently dropping a setting."""
-    if isinstance(schema, dict):
-        out = {k: _strict(v) for k, v in schema.items()}
-        if "properties" in out and not out.get("x-kubernetes-preserve-unknown-fields"):
-            out.setdefault("additionalProperties", False)
-        return out
-    if isinstance(schema, list):
-        return [_strict(v) for v in schema]
-    return schema
-
-
 @pytest.fixture(scope="module")
 def validators():
     if not CRDS.exists():
         pytest.skip(f"{CRDS} is absent (a plain clone has no ../shared/reference): the CRD checks need "
                     "the upstream App Mesh CRDs")
-    import jsonschema
-
-    out = {}
-    for doc in yaml.safe_load_all(CRDS.read_text()):
-        if doc and doc.get("kind") == "CustomResourceDefinition":
-            for version in doc["spec"]["versions"]:
-                if f"{doc['spec']['group']}/{version['name']}" == API_VERSION and version.get("served"):
-                    schema = _strict(version["schema"]["openAPIV3Schema"])
-                    out[doc["spec"]["names"]["kind"]] = jsonschema.Draft7Validator(schema)
-    return out
-
-
-def problems(objects, validators):
-    found = []
-    for obj in objects:
-        if obj.get("apiVersion") != API_VERSION:
-            continue
-        validator = validators.get(obj["kind"])
-        if validator is None:
-            found.append(f"{obj['kind']}: no served CRD")
-            continue
-        found += [f"{obj['kind']}/{obj['metadata']['name']}: {'.'.join(map(str, e.absolute_path))}: {e.message}"
-                  for e in validator.iter_errors(obj)]
-    return found
+    return load_crd_validators(CRDS)
 
 
 def test_every_mtls_appmesh_object_validates_against_the_crds(rendered, validators):
@@ -90,7 +52,7 @@ def test_every_mtls_appmesh_object_validates_against_the_crds(rendered, validato
     kinds = sorted(o["kind"] for o in objects if o.get("apiVersion") == API_VERSION)
     assert kinds == ["Mesh", "VirtualNode", "VirtualNode", "VirtualNode", "VirtualNode", "VirtualRouter",
                      "VirtualService", "VirtualService"]
-    assert problems(objects, validators) == []
+    assert crd_problems(objects, validators) == []
 
 
 @pytest.mark.parametrize("mutate, expected", [
@@ -106,7 +68,7 @@ def test_the_crd_check_catches_a_broken_tls_object(validators, mutate, expected)
     _, objects = render("ca1")
     objects = copy.deepcopy(objects)
     mutate(of(objects, "VirtualNode"))
-    found = problems(objects, validators)
+    found = crd_problems(objects, validators)
     assert found and any(expected in p for p in found), found
 
 
@@ -169,7 +131,7 @@ def test_each_sidecar_mounts_the_secret_holding_every_file_its_node_names(render
                 if all(dep["spec"]["template"]["metadata"]["labels"].get(k) == v
                        for k, v in node["spec"]["podSelector"]["matchLabels"].items())] == [name]
         annotations = pod["metadata"].get("annotations", {})
-        paths = _tls_paths(node["spec"])
+        paths = tls_file_paths(node["spec"])
         if not paths:
             assert SECRET_MOUNTS_ANNOTATION not in annotations
             continue
@@ -182,18 +144,6 @@ def test_each_sidecar_mounts_the_secret_holding_every_file_its_node_names(render
             assert posixpath.basename(path) in issued  # and the issuing function produces it
     assert mounted == {"front": {"ca1": "front-ca1-tls", "ca1+ca2": "front-ca1-ca2-tls"}[trust],
                        "blue": "colorapp-blue-tls", "green": "colorapp-green-tls"}
-
-
-def _tls_paths(spec) -> list[str]:
-    paths = []
-    for listener in spec["listeners"]:
-        if "tls" in listener:
-            paths += [*listener["tls"]["certificate"]["file"].values(),
-                      listener["tls"]["validation"]["trust"]["file"]["certificateChain"]]
-    client = spec.get("backendDefaults", {}).get("clientPolicy", {}).get("tls")
-    if client:
-        paths += [*client["certificate"]["file"].values(), client["validation"]["trust"]["file"]["certificateChain"]]
-    return paths
 
 
 def test_the_mtls_envoys_have_an_iam_identity(rendered):
