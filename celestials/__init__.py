@@ -1,1 +1,2 @@
-"""celestials: the pure layers (settings, topology model, renderers) of the Pulumi program."""
+"""celestials: the program's own layers: stack settings, the topology model and its renderers
+(pure), plus the local rehearsal and its trace sink (the I/O that runs the rendered meshes here)."""

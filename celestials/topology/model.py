@@ -9,8 +9,8 @@ admission error in App Mesh): fail here instead, with a message naming the objec
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Iterable
 
 CLUSTER_DOMAIN = "svc.cluster.local"
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")

@@ -158,6 +158,6 @@ def test_the_mtls_envoys_have_an_iam_identity(rendered):
 def test_the_trust_switch_changes_only_fronts_trust_and_mount():
     _, before = render("ca1")
     _, after = render("ca1+ca2")
-    changed = sorted((o["kind"], o["metadata"]["name"]) for o, p in zip(after, before) if o != p)
+    changed = sorted((o["kind"], o["metadata"]["name"]) for o, p in zip(after, before, strict=True) if o != p)
     assert changed == [("Deployment", "front"), ("VirtualNode", "front")]
     assert pki.trust_file(colorapp.TRUSTS["ca1+ca2"]) == "ca1_ca2_bundle.pem"

@@ -64,7 +64,7 @@ class FrontSettings:
         else:
             raise ConfigError("COLOR_HOST", env.get("COLOR_HOST"), allowed)
         try:
-            urlsplit(url).port  # a port out of range raises here
+            urlsplit(url).port  # noqa: B018 — reading it validates: a port out of range raises
         except ValueError:
             raise ConfigError("COLOR_HOST", raw, allowed) from None
 

@@ -1,0 +1,6 @@
+# Python static checks (the lead's area): pyflakes + bugbear via ruff.
+LINT_TARGETS += lint-python
+
+.PHONY: lint-python
+lint-python: install-python ## ruff (pyflakes, bugbear) over the Python code
+	$(PY) -m ruff check --quiet .
