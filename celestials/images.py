@@ -4,8 +4,11 @@ ECR repository, with which build arguments and which tag.
 Why a content tag: the repositories have immutable tags, so pushing a changed image under a tag
 that already exists fails. Each tag is `<version>-<12 hex of the build-context digest>`: a new tag
 exactly when the files Docker would send change, the same tag (and no rebuild, no push, no pod
-roll) when they do not. The digest honours the app's `.dockerignore` (so local `node_modules` or
-`__pycache__` do not change it) and always covers the Dockerfile and `.dockerignore` themselves.
+roll) when they do not. The digest honours the ignore file BuildKit uses (`<Dockerfile>.dockerignore`
+next to the Dockerfile when present, else the context's `.dockerignore`; so local `node_modules` or
+`__pycache__` do not change it) and always covers the Dockerfile and that ignore file themselves.
+The Node apps build from `apps/` (not their own directory) so their images can copy the shared
+`apps/node-common` package.
 Pods are deployed by digest (`repo@sha256:…`, from the build); the tag is for people and for
 immutability. Pure: no Pulumi; reads only the app directories.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,22 +41,38 @@ class ImageSpec:
     repository: str
     version: str
     build_args: tuple[tuple[str, str], ...] = ()
-    dockerfile: str = "Dockerfile"
+    #: the build context relative to the project root when the build needs more than the app's
+    #: own directory (e.g. `apps`, to copy a shared package); default: `apps/<app_dir>`
+    context_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.dockerfile.startswith("../"):
+            raise ImageError(f"image {self.key}: context {self.context}/ does not contain "
+                             f"{APPS_DIR}/{self.app_dir}/")
 
     @property
     def context(self) -> str:
         """Build context relative to the project root (relative, so every machine agrees)."""
-        return f"{APPS_DIR}/{self.app_dir}"
+        return self.context_dir or f"{APPS_DIR}/{self.app_dir}"
+
+    @property
+    def dockerfile(self) -> str:
+        """The app's Dockerfile, relative to the context."""
+        return posixpath.relpath(f"{APPS_DIR}/{self.app_dir}/Dockerfile", self.context)
 
 
 #: Keys are the model's `Workload.image` values. proddetail is one codebase built twice (the
 #: tutorial's `catalog_detail:1.0` and `:2.0`), the version chosen by the APP_VERSION build arg;
 #: colorapp likewise builds the mTLS demo's teller and front, the role chosen by COLOR_ROLE.
+#: The Node apps' context is `apps/` (they copy apps/node-common); their Dockerfile.dockerignore
+#: narrows what is sent to the app and node-common.
 IMAGES: dict[str, ImageSpec] = {spec.key: spec for spec in (
-    ImageSpec("frontend-node", "frontend-node", "frontend_node", "1.0"),
+    ImageSpec("frontend-node", "frontend-node", "frontend_node", "1.0", context_dir=APPS_DIR),
     ImageSpec("prodcatalog", "prodcatalog", "product_catalog", "1.0"),
-    ImageSpec("proddetail-v1", "proddetail", "catalog_detail", "1.0", (("APP_VERSION", "1"),)),
-    ImageSpec("proddetail-v2", "proddetail", "catalog_detail", "2.0", (("APP_VERSION", "2"),)),
+    ImageSpec("proddetail-v1", "proddetail", "catalog_detail", "1.0", (("APP_VERSION", "1"),),
+              context_dir=APPS_DIR),
+    ImageSpec("proddetail-v2", "proddetail", "catalog_detail", "2.0", (("APP_VERSION", "2"),),
+              context_dir=APPS_DIR),
     ImageSpec("colorteller", "colorapp", "colorteller", "1.0", (("COLOR_ROLE", "teller"),)),
     ImageSpec("colorfront", "colorapp", "colorfront", "1.0", (("COLOR_ROLE", "front"),)),
 )}
@@ -145,11 +165,19 @@ def is_ignored(rel_path: str, rules: list[tuple[re.Pattern[str], bool]]) -> bool
 
 
 # --- context digest -----------------------------------------------------------------------------
+def ignore_file(context: Path, dockerfile: str = "Dockerfile") -> str:
+    """The ignore file BuildKit applies, relative to the context: `<Dockerfile>.dockerignore`
+    beside the Dockerfile when it exists, else `.dockerignore`."""
+    specific = f"{dockerfile}.dockerignore"
+    return specific if (context / specific).is_file() else ".dockerignore"
+
+
 def context_files(context: Path, dockerfile: str = "Dockerfile") -> list[str]:
     """Relative paths (slash-separated, sorted) of the files the build can see, plus the
-    Dockerfile and .dockerignore, which decide the build whether or not they are ignored."""
-    ignore_file = context / ".dockerignore"
-    rules = dockerignore_rules(ignore_file.read_text()) if ignore_file.exists() else []
+    Dockerfile and the ignore file in effect, which decide the build whether or not they are
+    ignored."""
+    ignore = ignore_file(context, dockerfile)
+    rules = dockerignore_rules((context / ignore).read_text()) if (context / ignore).exists() else []
     files = set()
     for dirpath, dirnames, filenames in os.walk(context):
         rel_dir = Path(dirpath).relative_to(context).as_posix()
@@ -162,7 +190,7 @@ def context_files(context: Path, dockerfile: str = "Dockerfile") -> list[str]:
             rel = rel_dir + name
             if not is_ignored(rel, rules):
                 files.add(rel)
-    for always in (dockerfile, ".dockerignore"):
+    for always in (dockerfile, ignore):
         if (context / always).exists():
             files.add(always)
     return sorted(files)

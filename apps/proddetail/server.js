@@ -1,7 +1,7 @@
 'use strict';
 /** Entry point: read settings, start tracing before express loads, then serve. */
 const { ConfigError, loadConfig } = require('./config');
-const { TracingConfigError, startTracing } = require('./tracing');
+const { TracingConfigError, startTracing } = require('@celestials/node-common/tracing');
 
 let config;
 let tracing;
@@ -18,7 +18,7 @@ try {
 
 // Loaded only now, so the express and http instrumentations are already in place.
 const { createApp } = require('./app');
-const { serve } = require('./lifecycle');
+const { serve } = require('@celestials/node-common/lifecycle');
 
 serve({
   app: createApp(config),

@@ -28,9 +28,9 @@ def apps_root(tmp_path_factory) -> Path:
     """Stand-in app directories, so these tests do not depend on the apps being written."""
     root = tmp_path_factory.mktemp("root")
     for spec in registry.IMAGES.values():
-        ctx = root / spec.context
-        ctx.mkdir(parents=True, exist_ok=True)
-        (ctx / "Dockerfile").write_text(f"FROM scratch\nLABEL app={spec.app_dir}\n")
+        dockerfile = root / spec.context / spec.dockerfile
+        dockerfile.parent.mkdir(parents=True, exist_ok=True)
+        dockerfile.write_text(f"FROM scratch\nLABEL app={spec.app_dir}\n")
     return root
 
 
@@ -221,7 +221,8 @@ def test_images_build_from_apps_with_content_tags(result, apps_root):
     assert sorted(built) == sorted(f"images-{k}" for k in registry.IMAGES)
     v2 = built["images-proddetail-v2"]
     spec = registry.image_spec("proddetail-v2")
-    assert v2["context"] == {"location": "apps/proddetail"}
+    assert v2["context"] == {"location": "apps"}
+    assert v2["dockerfile"] == {"location": "apps/proddetail/Dockerfile"}
     assert v2["buildArgs"] == {"APP_VERSION": "2"}
     assert v2["platforms"] == ["linux/amd64"] and v2["push"] is True
     (tag,) = v2["tags"]

@@ -19,7 +19,8 @@ def test_every_image_the_model_names_is_registered_and_every_registered_image_is
 
 def test_proddetail_versions_share_one_context_and_repository():
     v1, v2 = images.image_spec("proddetail-v1"), images.image_spec("proddetail-v2")
-    assert v1.context == v2.context == "apps/proddetail"
+    assert v1.context == v2.context == "apps"                       # to copy apps/node-common
+    assert v1.dockerfile == v2.dockerfile == "proddetail/Dockerfile"
     assert v1.repository == v2.repository == "catalog_detail"
     assert (v1.version, dict(v1.build_args)) == ("1.0", {"APP_VERSION": "1"})
     assert (v2.version, dict(v2.build_args)) == ("2.0", {"APP_VERSION": "2"})
@@ -30,6 +31,7 @@ def test_proddetail_versions_share_one_context_and_repository():
 def test_colorapp_roles_share_one_context_and_keep_their_repositories():
     teller, front = images.image_spec("colorteller"), images.image_spec("colorfront")
     assert teller.context == front.context == "apps/colorapp"
+    assert teller.dockerfile == front.dockerfile == "Dockerfile"
     assert (teller.repository, dict(teller.build_args)) == ("colorteller", {"COLOR_ROLE": "teller"})
     assert (front.repository, dict(front.build_args)) == ("colorfront", {"COLOR_ROLE": "front"})
 
@@ -91,6 +93,36 @@ def test_digest_follows_what_docker_sends(tmp_path):
     assert images.context_digest(ctx) != fourth                     # a new (empty) file
 
 
+def test_dockerfile_specific_ignore_file_wins_over_the_context_one(tmp_path):
+    ctx = tmp_path / "apps"
+    for rel in ("web/Dockerfile", "web/app.js", "web/node_modules/dep/i.js", "web/test/t.js",
+                "shared/lib.js", "shared/testing.js", "other/main.py"):
+        (ctx / rel).parent.mkdir(parents=True, exist_ok=True)
+        (ctx / rel).write_text(rel)
+    (ctx / ".dockerignore").write_text("other\n")
+    (ctx / "web" / "Dockerfile.dockerignore").write_text(
+        "*\n!web\n!shared\n**/node_modules\nweb/test\nweb/Dockerfile\nshared/testing.js\n")
+    assert images.ignore_file(ctx, "web/Dockerfile") == "web/Dockerfile.dockerignore"
+    assert images.context_files(ctx, "web/Dockerfile") == [
+        "shared/lib.js", "web/Dockerfile", "web/Dockerfile.dockerignore", "web/app.js"]
+    first = images.context_digest(ctx, "web/Dockerfile")
+    (ctx / "other" / "main.py").write_text("changed")               # not sent
+    (ctx / "shared" / "testing.js").write_text("changed")           # not sent
+    assert images.context_digest(ctx, "web/Dockerfile") == first
+    (ctx / "shared" / "lib.js").write_text("changed")               # sent
+    assert images.context_digest(ctx, "web/Dockerfile") != first
+    # without the Dockerfile-specific file, the context's .dockerignore applies again
+    (ctx / "web" / "Dockerfile.dockerignore").unlink()
+    assert images.ignore_file(ctx, "web/Dockerfile") == ".dockerignore"
+    assert "other/main.py" not in images.context_files(ctx, "web/Dockerfile")
+    assert "web/test/t.js" in images.context_files(ctx, "web/Dockerfile")
+
+
+def test_context_must_contain_the_app():
+    with pytest.raises(images.ImageError, match="context apps/other/ does not contain apps/web/"):
+        images.ImageSpec("web", "web", "web", "1.0", context_dir="apps/other")
+
+
 def test_content_tag_is_version_plus_digest(tmp_path):
     _app(tmp_path)
     spec = images.ImageSpec("demo", "demo", "demo", "3.1")
@@ -106,7 +138,7 @@ def test_missing_app_is_a_clear_error(tmp_path):
 
 def test_real_apps_have_stable_tags():
     spec = images.image_spec("proddetail-v1")
-    if not (images.ROOT / spec.context / "Dockerfile").exists():
+    if not (images.ROOT / spec.context / spec.dockerfile).exists():
         pytest.skip("apps/proddetail has no Dockerfile yet")
     assert images.content_tag(spec) == images.content_tag(spec)
     assert images.content_tag(spec).startswith("1.0-")

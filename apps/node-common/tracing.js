@@ -5,9 +5,7 @@
  * server.js requires this module before anything loads express or node:http, so the
  * instrumentations can patch them; outgoing fetch() calls (undici) are traced through
  * diagnostics channels. Trace ids are X-Ray compatible, so the same spans can land in AWS X-Ray.
- *
- * This file is kept byte-identical in apps/proddetail and apps/frontend-node (a test checks):
- * each image builds from its own directory, so the two services cannot share a package.
+ * Shared by apps/proddetail and apps/frontend-node (each image copies this package beside the app).
  */
 const { diag, DiagConsoleLogger } = require('@opentelemetry/api');
 const {

@@ -2,8 +2,6 @@
 /**
  * Listens and shuts down gracefully: on SIGTERM/SIGINT stop accepting, let in-flight requests
  * finish (bounded), flush traces, exit. Kubernetes sends SIGTERM before it kills a pod.
- *
- * This file is kept byte-identical in apps/proddetail and apps/frontend-node (a test checks).
  */
 const SHUTDOWN_DEADLINE_MS = 10000;
 const FLUSH_DEADLINE_MS = 3000;

@@ -2,7 +2,7 @@
 const assert = require('node:assert/strict');
 const { test } = require('node:test');
 
-const { TracingConfigError, tracingConfig } = require('../tracing');
+const { TracingConfigError, tracingConfig } = require('@celestials/node-common/tracing');
 
 test('defaults: OTLP export, tracecontext + baggage + xray propagation', () => {
   assert.deepEqual(tracingConfig({}), {
