@@ -110,8 +110,11 @@ class Rehearsal:
         for spec in rendered.processes:
             if spec.kind == "app" and not os.path.isdir(spec.cwd):
                 raise RehearsalError(f"{spec.name}: app directory {spec.cwd} does not exist")
-            if spec.kind == "app" and spec.argv[0].endswith("node") and not os.path.isdir(os.path.join(spec.cwd, "node_modules")):
-                raise RehearsalError(f"{spec.name}: {spec.cwd}/node_modules is missing: run `make install`")
+            if spec.kind == "app" and spec.argv[0].endswith("node"):
+                for package_dir in _node_package_dirs(spec.cwd):
+                    if not os.path.isdir(os.path.join(package_dir, "node_modules")):
+                        raise RehearsalError(
+                            f"{spec.name}: {package_dir}/node_modules is missing: run `make install`")
 
     # --- lifecycle ----------------------------------------------------------------------
     def up(self, timeout: float = HEALTH_TIMEOUT_S, mode: str = "detached") -> dict:
@@ -367,6 +370,19 @@ def _keep_previous(path: str) -> None:
     if os.path.exists(path) and os.path.getsize(path) > 0:
         stem, ext = os.path.splitext(path)
         os.replace(path, f"{stem}.previous{ext}")
+
+
+def _node_package_dirs(app_dir: str) -> list[str]:
+    """The app's own package and its local `file:` dependencies (e.g. ../node-common), each of
+    which npm links without installing its dependencies."""
+    dirs = [app_dir]
+    manifest = os.path.join(app_dir, "package.json")
+    if os.path.isfile(manifest):
+        with open(manifest, encoding="utf-8") as f:
+            dependencies = json.load(f).get("dependencies", {})
+        dirs += [os.path.normpath(os.path.join(app_dir, spec[len("file:"):]))
+                 for spec in dependencies.values() if spec.startswith("file:")]
+    return dirs
 
 
 def _write_atomic(path: str, text: str) -> None:
