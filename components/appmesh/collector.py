@@ -18,9 +18,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from celestials.render.appmesh_iam import collector_policy
-from components.irsa import IrsaRoleArgs
-
-from .identified_release import Chart, identified_release
+from .identified_release import Chart, Identity, identified_release
 
 NAMESPACE = "observability"
 SERVICE_ACCOUNT = "otel-collector"
@@ -83,10 +81,8 @@ class TracingCollector(pulumi.ComponentResource):
         parts = identified_release(
             name, self, k8s_provider=args.k8s_provider, namespace=NAMESPACE,
             service_account=SERVICE_ACCOUNT,
-            irsa=IrsaRoleArgs(
-                oidc_provider_arn=args.oidc_provider_arn, oidc_provider_url=args.oidc_provider_url,
-                namespace=NAMESPACE, service_account=SERVICE_ACCOUNT, policy=collector_policy(),
-                description="OpenTelemetry Collector: writes the apps' spans to X-Ray"),
+            identity=Identity(args.oidc_provider_arn, args.oidc_provider_url, collector_policy(),
+                              "OpenTelemetry Collector: writes the apps' spans to X-Ray"),
             chart=Chart(RELEASE_NAME, CHART, CHART_VERSION, CHART_REPOSITORY, RELEASE_TIMEOUT_SECONDS),
             values=chart_values(args.region), allow_null_values=True)
         self.namespace, self.irsa = parts.namespace, parts.irsa

@@ -16,9 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from celestials.render.appmesh_iam import controller_policy
-from components.irsa import IrsaRoleArgs
-
-from .identified_release import Chart, identified_release
+from .identified_release import Chart, Identity, identified_release
 
 NAMESPACE = "appmesh-system"
 SERVICE_ACCOUNT = "appmesh-controller"
@@ -66,10 +64,8 @@ class AppMeshController(pulumi.ComponentResource):
         parts = identified_release(
             name, self, k8s_provider=args.k8s_provider, namespace=NAMESPACE,
             service_account=SERVICE_ACCOUNT,
-            irsa=IrsaRoleArgs(
-                oidc_provider_arn=args.oidc_provider_arn, oidc_provider_url=args.oidc_provider_url,
-                namespace=NAMESPACE, service_account=SERVICE_ACCOUNT, policy=controller_policy(),
-                description="App Mesh controller: manages the mesh objects in the App Mesh API"),
+            identity=Identity(args.oidc_provider_arn, args.oidc_provider_url, controller_policy(),
+                              "App Mesh controller: manages the mesh objects in the App Mesh API"),
             chart=Chart(RELEASE_NAME, CHART, CHART_VERSION, CHART_REPOSITORY, RELEASE_TIMEOUT_SECONDS),
             values=chart_values(args.region, args.tracing))
         self.namespace, self.irsa = parts.namespace, parts.irsa

@@ -34,10 +34,24 @@ class IdentifiedRelease:
     release: k8s.helm.v3.Release
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Who the release's pods are in AWS: the cluster's OIDC provider and the role's permissions."""
+
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_provider_url: pulumi.Input[str]
+    policy: pulumi.Input[dict]
+    description: str
+
+
 def identified_release(name: str, owner: pulumi.Resource, *, k8s_provider: k8s.Provider,
-                       namespace: str, service_account: str, irsa: IrsaRoleArgs, chart: Chart,
+                       namespace: str, service_account: str, identity: Identity, chart: Chart,
                        values: dict[str, Any], allow_null_values: bool = False) -> IdentifiedRelease:
     """Children of `owner`, named `<name>-namespace|irsa|service-account|release`."""
+    irsa = IrsaRoleArgs(
+        oidc_provider_arn=identity.oidc_provider_arn, oidc_provider_url=identity.oidc_provider_url,
+        namespace=namespace, service_account=service_account, policy=identity.policy,
+        description=identity.description)
     k8s_opts = pulumi.ResourceOptions(parent=owner, provider=k8s_provider)
     ns = k8s.core.v1.Namespace(
         f"{name}-namespace", metadata={"name": namespace, "labels": dict(PART_OF)}, opts=k8s_opts)
