@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import runpy
 import sys
@@ -18,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import yaml
 from google.protobuf import json_format
 
 import pulumi
@@ -28,6 +28,8 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+
+from celestials.local.stack import read_stack_config
 
 from .mocks import CelestialsMocks
 
@@ -202,15 +204,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
     """Pulumi.<stack>.yaml's config as the CLI would hand it to the program: every value a
-    string (structured values JSON-encoded), keys fully qualified."""
-    import json
-
-    path = ROOT / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        raise FileNotFoundError(f"no stack file {path.name} (stacks: "
-                                + ", ".join(sorted(p.name for p in ROOT.glob('Pulumi.*.yaml'))) + ")")
-    raw = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
-    merged = dict(raw)
+    string (structured values JSON-encoded), keys fully qualified. The file is read by the same
+    function as the local rehearsal's, so both refuse a missing or malformed stack file alike."""
+    ours, region = read_stack_config(ROOT, stack)
+    merged: dict[str, Any] = dict(ours)
+    if region is not None:
+        merged["aws:region"] = region
     for key, value in (overrides or {}).items():
         merged[key if ":" in key else f"{PROJECT}:{key}"] = value
     config = {}
