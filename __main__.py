@@ -1,28 +1,32 @@
 """celestials: a service-mesh platform on Amazon EKS in one `pulumi up`.
 
-Read top to bottom: settings are parsed and every refusal (bad config, a backend past its end of
-support, workloads that do not fit the node group) happens before any resource exists; then the
-network and cluster, the images (in parallel with the cluster: they never wait for it), the
-product table, and the mesh backend that renders the topology model onto the cluster.
+Read top to bottom: settings are parsed and every refusal (bad config, an unknown backend or one
+past its end of support, workloads that do not fit the node group) happens before any resource
+exists; then the network and cluster, the images (in parallel with the cluster: they never wait
+for it), the trace collector, the product table, and the mesh backend that renders the topology
+model onto the cluster.
 """
 
 import pulumi
 
+from celestials.capacity import check_capacity
 from celestials.images import images_for
 from celestials.topology import build_topology
-from celestials.topology.productcatalog import NAMESPACE as CATALOG_NAMESPACE
-from components import mesh_backend
+from components import mesh_backends, trace_collector
 from components.catalog_table import CatalogTable, CatalogTableArgs
 from components.cluster import Cluster, ClusterArgs
 from components.images import Images, ImagesArgs
+from components.mesh_backend import MeshBackendArgs, MeshIdentityArgs
 from components.network import Network, NetworkArgs
 from components.stack_settings import load_settings
+from components.trace_collector import TracingCollector, TracingCollectorArgs
 
 # --- refuse early: nothing below runs for an invalid stack --------------------------------
 settings = load_settings()
-mesh_backend.check_backend(settings)
+backend = mesh_backends.select(settings)
 topology = build_topology(settings)
-capacity = mesh_backend.check_capacity(settings, topology)
+capacity = check_capacity(settings, topology, backend.capacity_overhead(settings),
+                          extra=trace_collector.pod_demands(settings))
 
 prod = settings.stack == "prod"
 prefix = f"celestials-{settings.stack}"
@@ -47,25 +51,29 @@ images = Images("images", ImagesArgs(
     keys=images_for(topology), repository_prefix=f"celestials/{settings.stack}",
     force_delete_repositories=not prod, tags=tags))
 
-# --- the meshes ----------------------------------------------------------------------------
-identity = mesh_backend.create_mesh_identity("mesh-identity", mesh_backend.MeshIdentityArgs(
+# --- tracing and the meshes ---------------------------------------------------------------
+collector = TracingCollector("tracing", TracingCollectorArgs(
+    k8s_provider=cluster.provider, oidc_provider_arn=cluster.oidc_provider_arn,
+    oidc_provider_url=cluster.oidc_provider_url, region=settings.region)) if settings.tracing else None
+
+identity = backend.create_identity("mesh-identity", MeshIdentityArgs(
     settings=settings, topology=topology,
     oidc_provider_arn=cluster.oidc_provider_arn, oidc_provider_url=cluster.oidc_provider_url))
 
 workload_roles, table_name = {}, None
-if settings.prodcatalog_storage == "dynamodb":
+for table_mesh, table_user in topology.workloads_storing_in("dynamodb"):  # the model's: prodcatalog
     catalog = CatalogTable("catalog", CatalogTableArgs(
         oidc_provider_arn=cluster.oidc_provider_arn, oidc_provider_url=cluster.oidc_provider_url,
-        namespace=CATALOG_NAMESPACE, extra_policy_arns=identity.sidecar_policy_arns(CATALOG_NAMESPACE),
-        deletion_protection=prod, tags=tags))
-    workload_roles = {CATALOG_NAMESPACE: {"prodcatalog": catalog.role_arn}}
+        namespace=table_mesh.namespace, service_account=table_user.name,
+        extra_policy_arns=identity.sidecar_policy_arns(table_mesh.namespace), deletion_protection=prod, tags=tags))
+    workload_roles = {table_mesh.namespace: {table_user.name: catalog.role_arn}}
     table_name = catalog.table_name
 
-mesh = mesh_backend.create_mesh_backend("mesh", mesh_backend.MeshBackendArgs(
+mesh = backend.create("mesh", MeshBackendArgs(
     settings=settings, topology=topology, k8s_provider=cluster.provider,
     oidc_provider_arn=cluster.oidc_provider_arn, oidc_provider_url=cluster.oidc_provider_url,
     image_refs=images.image_refs, identity=identity, workload_roles=workload_roles,
-    dynamodb_table=table_name))
+    dynamodb_table=table_name, collector=collector))
 
 # --- outputs -------------------------------------------------------------------------------
 pulumi.export("ingressUrl", mesh.ingress_url)

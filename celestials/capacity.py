@@ -5,12 +5,12 @@ times out, minutes into `pulumi up`. Here the same numbers the cluster will use 
 plain Python so that `pulumi preview` (and the offline synth) fail at once with the shortfall.
 
 What is counted (all figures are Kubernetes *requests*, the only thing the scheduler reads):
-- EKS system pods: aws-node and kube-proxy (DaemonSets, one per node), CoreDNS (2 replicas),
-  the App Mesh controller; plus any extra pods the caller passes (e.g. the OpenTelemetry
-  collector, taken from its rendered manifest with `demands_from_manifests`).
-- every workload of every mesh × replicas, each with the containers the App Mesh injector adds:
-  Envoy, the X-Ray daemon (when tracing is on) and the `proxyinit` init container;
-- every mesh gateway (its container is Envoy itself; the injector adds only X-Ray to it);
+- EKS system pods: aws-node and kube-proxy (DaemonSets, one per node), CoreDNS (2 replicas);
+  the mesh backend's own pods (its controller: `MeshOverhead.system`); plus any extra pods the
+  caller passes (e.g. the OpenTelemetry collector, from its chart values).
+- every workload of every mesh × replicas, each with the containers the backend's injector adds
+  (`MeshOverhead.sidecars`: the proxy, and e.g. an X-Ray daemon, plus init containers);
+- every mesh gateway at the model's gateway resources, plus what the injector adds to it;
 - optionally one rolling-update surge pod per Deployment (25 % maxSurge, rounded up), because
   Pulumi updates Deployments concurrently and a surge pod that does not fit blocks the rollout.
 
@@ -182,22 +182,26 @@ class PodDemand:
 
 @dataclass(frozen=True)
 class Sidecars:
-    """What the App Mesh injector adds to a meshed pod.
+    """What a mesh's injector adds: `containers` beside the app in every meshed pod, `init`
+    containers there, and `gateway` containers beside the ingress gateway's own (which runs at the
+    model gateway's resources). Each backend says what its injector adds (`MeshOverhead`)."""
 
-    Defaults are the appmesh-controller chart 1.13.3 values (`sidecar.resources.requests`: cpu 10m,
-    memory 32Mi). The controller gives the same requests to the X-Ray daemon container and to the
-    `proxyinit` init container (pkg/inject: xray.go and init_proxy.go read the sidecar settings).
-    """
+    containers: tuple[Requests, ...] = ()
+    init: tuple[Requests, ...] = ()
+    gateway: tuple[Requests, ...] = ()
 
-    envoy: Requests = Requests(10, 32)
-    xray: Requests | None = Requests(10, 32)
-    init: Requests = Requests(10, 32)
 
-    @classmethod
-    def from_requests(cls, requests: Mapping[str, Any], tracing: bool) -> "Sidecars":
-        """From the controller's `sidecar.resources.requests` value; X-Ray only with tracing."""
-        r = Requests(parse_cpu(requests.get("cpu", 0)), parse_memory(requests.get("memory", 0)))
-        return cls(envoy=r, xray=r if tracing else None, init=r)
+@dataclass(frozen=True)
+class MeshOverhead:
+    """A mesh backend's share of the node group: its sidecars and its own pods (controllers)."""
+
+    sidecars: Sidecars = Sidecars()
+    system: tuple["PodDemand", ...] = ()
+
+
+def requests_of(mapping: Mapping[str, Any]) -> Requests:
+    """A Kubernetes `resources.requests` mapping (e.g. from chart values) as `Requests`."""
+    return Requests(parse_cpu(mapping.get("cpu", 0)), parse_memory(mapping.get("memory", 0)))
 
 
 #: EKS add-on pods, at their default requests: aws-node (VPC CNI: aws-node and
@@ -208,8 +212,6 @@ EKS_SYSTEM_PODS: tuple[PodDemand, ...] = (
     PodDemand("kube-system/kube-proxy", Requests(100, 0), per_node=True),
     PodDemand("kube-system/coredns", Requests(100, 70), replicas=2),
 )
-#: appmesh-controller chart 1.13.3 `resources.requests` (1 replica).
-APPMESH_CONTROLLER = PodDemand("appmesh-system/appmesh-controller", Requests(100, 200))
 
 
 def rolling_surge(replicas: int, max_surge_percent: int = 25) -> int:
@@ -222,14 +224,12 @@ def mesh_demands(topology: Topology, sidecars: Sidecars, surge: bool = True) -> 
     demands = []
     for mesh in topology.meshes:
         for w in mesh.workloads:
-            containers = [Requests.of(w.resources), sidecars.envoy]
-            if sidecars.xray:
-                containers.append(sidecars.xray)
-            demands.append(PodDemand(f"{mesh.namespace}/{w.name}", pod_requests(containers, [sidecars.init]),
+            containers = [Requests.of(w.resources), *sidecars.containers]
+            demands.append(PodDemand(f"{mesh.namespace}/{w.name}", pod_requests(containers, sidecars.init),
                                      replicas=w.replicas, surge=rolling_surge(w.replicas) if surge else 0))
         if mesh.gateway:
             g = mesh.gateway
-            containers = [Requests.of(g.resources)] + ([sidecars.xray] if sidecars.xray else [])
+            containers = [Requests.of(g.resources), *sidecars.gateway]
             demands.append(PodDemand(f"{mesh.namespace}/{g.name}", pod_requests(containers),
                                      replicas=g.replicas, surge=rolling_surge(g.replicas) if surge else 0))
     return demands
@@ -381,22 +381,18 @@ def plan_capacity(instance: str, nodes: int, demands: Sequence[PodDemand]) -> Ca
                           free_pods_per_node=tuple(n.pods for n in node_list))
 
 
-def stack_demands(settings: Settings, topology: Topology, extra: Sequence[PodDemand] = (),
-                  sidecars: Sidecars | None = None, surge: bool = True) -> list[PodDemand]:
-    """Everything this repository schedules for the given settings."""
-    if sidecars is None:
-        sidecars = Sidecars() if settings.tracing else Sidecars(xray=None)
-    system = list(EKS_SYSTEM_PODS)
-    if settings.mesh_backend == "appmesh":
-        system.append(APPMESH_CONTROLLER)
-    return [*system, *extra, *mesh_demands(topology, sidecars, surge=surge)]
+def stack_demands(topology: Topology, overhead: MeshOverhead, extra: Sequence[PodDemand] = (),
+                  surge: bool = True) -> list[PodDemand]:
+    """Everything the stack schedules: EKS's own pods, the mesh backend's, `extra` (pods outside
+    the meshes, e.g. the trace collector) and every meshed pod with its sidecars."""
+    return [*EKS_SYSTEM_PODS, *overhead.system, *extra, *mesh_demands(topology, overhead.sidecars, surge=surge)]
 
 
-def check_capacity(settings: Settings, topology: Topology, extra: Sequence[PodDemand] = (),
-                   sidecars: Sidecars | None = None, surge: bool = True) -> CapacityReport:
+def check_capacity(settings: Settings, topology: Topology, overhead: MeshOverhead,
+                   extra: Sequence[PodDemand] = (), surge: bool = True) -> CapacityReport:
     """Raise `CapacityError` naming the shortfall when the stack's pods cannot all be scheduled."""
     report = plan_capacity(settings.instance_type, settings.node_count,
-                           stack_demands(settings, topology, extra, sidecars, surge))
+                           stack_demands(topology, overhead, extra, surge))
     if report.fits:
         return report
     a, r = report.total_allocatable, report.requested

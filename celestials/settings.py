@@ -19,7 +19,9 @@ PROJECT = "celestials"
 #: EKS versions in AWS standard support in late 2026 (1.34 until 2026-12, 1.35 until 2027-03,
 #: 1.36 until 2027-07). Older versions are in (paid) extended support and are refused.
 SUPPORTED_EKS_VERSIONS = ("1.34", "1.35", "1.36")
-MESH_BACKENDS = ("appmesh",)
+#: A mesh backend's name; which names exist is the registry's (components.mesh_backends), which
+#: refuses an unknown one before any resource, naming this key.
+_MESH_BACKEND = re.compile(r"^[a-z][a-z0-9]{1,30}$")
 MTLS_TRUSTS = ("ca1", "ca1+ca2")
 TLS_KEY_ALGORITHMS = ("rsa-2048", "rsa-3072", "rsa-4096", "ecdsa-p256")
 PRODCATALOG_STORAGES = ("dynamodb", "sqlite")
@@ -174,7 +176,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "endpointPublicAccessCidrs": ("endpoint_public_access_cidrs", _as_cidr_list),
     "sshKeyName": ("ssh_key_name", lambda k, v: _as_pattern(k, v, _NAME, "the name of an existing EC2 key pair")),
     "clusterAdmins": ("cluster_admins", _as_principal_list),
-    "meshBackend": ("mesh_backend", lambda k, v: _as_choice(k, v, MESH_BACKENDS)),
+    "meshBackend": ("mesh_backend", lambda k, v: _as_pattern(k, v, _MESH_BACKEND, "the name of a mesh backend, e.g. istio")),
     "appMeshEndOfSupportAcknowledged": ("appmesh_end_of_support_acknowledged", _as_bool),
     "canaryWeight": ("canary_weight", lambda k, v: _as_int(k, v, 0, 100)),
     "mtlsTrust": ("mtls_trust", lambda k, v: _as_choice(k, v, MTLS_TRUSTS)),

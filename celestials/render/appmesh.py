@@ -13,15 +13,16 @@ a cycle of backends would otherwise deadlock `pulumi up`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from ..settings import Settings
 from ..topology import colorapp
+from ..topology.canary import CanaryPlan
 from ..topology.model import Gateway, Mesh, Route, Router, Service, Workload
 from .kubernetes_workloads import (PART_OF, PRESTOP_SLEEP_SECONDS, TERMINATION_GRACE_SECONDS, Manifest, ObjectKey,
-                                   RenderError, WorkloadInputs, namespace_key, render_deployment,
-                                   render_service_account, render_services, uses_dynamodb)
+                                   RenderError, WorkloadInputs, namespace_key, needs_own_identity,
+                                   render_deployment, render_service_account, render_services)
 
 API_VERSION = "appmesh.k8s.aws/v1beta2"
 MESH_LABEL = "mesh"
@@ -29,6 +30,10 @@ GATEWAY_LABEL = "gateway"
 INJECTOR_LABEL = "appmesh.k8s.aws/sidecarInjectorWebhook"
 SECRET_MOUNTS_ANNOTATION = "appmesh.k8s.aws/secretMounts"
 SDS_ANNOTATION = "appmesh.k8s.aws/sds"
+#: Where the App Mesh sidecar sees a Secret mounted by `appmesh.k8s.aws/secretMounts`.
+CERT_DIR = "/certs"
+#: Container names the App Mesh injector adds to a pod (the proxy, the X-Ray daemon, the init).
+INJECTED_CONTAINER_NAMES = ("envoy", "xray-daemon", "proxyinit")
 EGRESS_IGNORED_PORTS_ANNOTATION = "appmesh.k8s.aws/egressIgnoredPorts"
 #: The controller never intercepts these (its default, kept when we add ports).
 DEFAULT_EGRESS_IGNORED_PORTS = (22,)
@@ -72,14 +77,6 @@ class AppMeshInputs:
     otlp_port: int | None = None
     dynamodb_table: Any = None
     pod_annotations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CanaryPlan:
-    """A router that splits traffic by weight, and the workloads that exist for the split."""
-
-    router: str
-    workloads: tuple[str, ...]
 
 
 def _cr(kind: str, name: str, namespace: str | None, spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -143,7 +140,7 @@ def _validation(trust_file: str, sans: Iterable[str]) -> dict[str, Any]:
 def _listener_tls(w: Workload) -> dict[str, Any] | None:
     if w.server_tls is None:
         return None
-    paths = colorapp.tls_files(w)
+    paths = colorapp.tls_files(w, CERT_DIR)
     return {"mode": w.server_tls.mode, "certificate": _file_certificate(paths),
             "validation": _validation(paths["server_trust"], w.server_tls.client_sans)}
 
@@ -151,7 +148,7 @@ def _listener_tls(w: Workload) -> dict[str, Any] | None:
 def _client_tls(w: Workload) -> dict[str, Any] | None:
     if w.client_tls is None:
         return None
-    paths = colorapp.tls_files(w)
+    paths = colorapp.tls_files(w, CERT_DIR)
     return {"enforce": w.client_tls.enforce, "certificate": _file_certificate(paths),
             "validation": _validation(paths["client_trust"], w.client_tls.sans)}
 
@@ -309,13 +306,18 @@ def tls_secret(w: Workload) -> colorapp.TlsSecret | None:
     return colorapp.tls_secret_for(w)
 
 
+def secret_mount(secret: colorapp.TlsSecret) -> str:
+    """The value of `appmesh.k8s.aws/secretMounts` for a Secret: `<name>:<directory>/`."""
+    return f"{secret.name}:{CERT_DIR}/"
+
+
 def appmesh_pod_annotations(w: Workload, inputs: AppMeshInputs) -> dict[str, str]:
     """What the App Mesh injector reads from a pod: which Secret to mount into the sidecar (file
     based mTLS, so SDS stays off) and which outbound ports to leave to the app (the collector)."""
     out: dict[str, str] = {}
     secret = tls_secret(w)
     if secret:
-        out[SECRET_MOUNTS_ANNOTATION] = secret.mount
+        out[SECRET_MOUNTS_ANNOTATION] = secret_mount(secret)
         out[SDS_ANNOTATION] = "disabled"
     if inputs.otlp_port:
         ports = dict.fromkeys((*DEFAULT_EGRESS_IGNORED_PORTS, inputs.otlp_port))
@@ -335,7 +337,8 @@ def workload_inputs(mesh: Mesh, inputs: AppMeshInputs) -> WorkloadInputs:
         service_accounts={w.name: workload_service_account(w, inputs) for w in mesh.workloads
                           if w.name in inputs.workload_roles},
         otlp_endpoint=inputs.otlp_endpoint, dynamodb_table=inputs.dynamodb_table,
-        pod_annotations={k: v for k, v in annotations.items() if v})
+        pod_annotations={k: v for k, v in annotations.items() if v},
+        reserved_container_names=INJECTED_CONTAINER_NAMES)
 
 
 def render_app_mesh(mesh: Mesh, settings: Settings, inputs: AppMeshInputs) -> tuple[Manifest, ...]:
@@ -344,7 +347,7 @@ def render_app_mesh(mesh: Mesh, settings: Settings, inputs: AppMeshInputs) -> tu
     if unknown:
         raise RenderError(f"mesh {mesh.name}: roles given for workloads it does not have: {', '.join(unknown)}")
     for w in mesh.workloads:
-        if uses_dynamodb(w, settings) and w.name not in inputs.workload_roles:
+        if needs_own_identity(w) and w.name not in inputs.workload_roles:
             raise RenderError(f"workload {w.name}: stores products in DynamoDB but has no IAM role of its own "
                               "(AppMeshInputs.workload_roles)")
     out: list[Manifest] = [render_namespace(mesh), render_mesh_object(mesh),
@@ -370,20 +373,6 @@ def render_app_mesh(mesh: Mesh, settings: Settings, inputs: AppMeshInputs) -> tu
 
 
 # --- canary ------------------------------------------------------------------------------------
-def canary_plans(mesh: Mesh) -> tuple[CanaryPlan, ...]:
-    """Routers with a weighted split. The split's first target is the stable version; the other
-    targets that no route sends traffic to first are the canary's own workloads."""
-    plans = []
-    for router in mesh.routers:
-        split = [r for r in router.routes if len(r.targets) > 1]
-        if not split:
-            continue
-        primary = {r.targets[0].workload for r in router.routes}
-        canary = dict.fromkeys(t.workload for r in split for t in r.targets[1:] if t.workload not in primary)
-        plans.append(CanaryPlan(router.name, tuple(canary)))
-    return tuple(plans)
-
-
 def canary_keys(mesh: Mesh, plan: CanaryPlan) -> frozenset[ObjectKey]:
     """The objects a canary owns: its router, and its workloads' virtual nodes, Deployments and
     host Services."""
@@ -393,17 +382,3 @@ def canary_keys(mesh: Mesh, plan: CanaryPlan) -> frozenset[ObjectKey]:
         w = mesh.workload(name)
         keys |= {virtual_node_key(mesh, name), ObjectKey("Deployment", ns, name), ObjectKey("Service", ns, w.host)}
     return frozenset(keys)
-
-
-def partition(manifests: Iterable[Manifest], keys: frozenset[ObjectKey]) -> tuple[tuple[Manifest, ...], tuple[Manifest, ...]]:
-    """(manifests outside `keys`, manifests inside), each in the given order."""
-    manifests = tuple(manifests)
-    return (tuple(m for m in manifests if m.key not in keys), tuple(m for m in manifests if m.key in keys))
-
-
-def with_annotations(manifest: Manifest, annotations: Mapping[str, str]) -> Manifest:
-    obj = dict(manifest.obj)
-    meta = dict(obj["metadata"])
-    meta["annotations"] = {**meta.get("annotations", {}), **annotations}
-    obj["metadata"] = meta
-    return replace(manifest, obj=obj)

@@ -1,5 +1,5 @@
-"""IAM policy documents for the App Mesh backend: the controller, each meshed namespace's proxies,
-and the trace collector.
+"""IAM policy documents for the App Mesh backend: the controller and each meshed namespace's
+proxies (the shared vocabulary is `celestials.render.iam`).
 
 Why written out here: least privilege is decided once, in code that tests read. The tutorial gave
 every proxy `appmesh:*`, `logs:*` and `xray:*`; an Envoy needs only to stream its own node's
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-VERSION = "2012-10-17"
+from .iam import document, xray_write_statement
+
 
 CONTROLLER_APPMESH_ACTIONS = tuple(f"appmesh:{verb}{kind}" for verb, kinds in (
     ("List", ("VirtualRouters", "VirtualServices", "Routes", "GatewayRoutes", "Meshes", "VirtualNodes",
@@ -35,15 +36,6 @@ CONTROLLER_CLOUD_MAP_ACTIONS = (
     "servicediscovery:GetInstancesHealthStatus", "servicediscovery:UpdateInstanceCustomHealthStatus",
     "servicediscovery:GetOperation", "route53:GetHealthCheck", "route53:CreateHealthCheck",
     "route53:UpdateHealthCheck", "route53:ChangeResourceRecordSets", "route53:DeleteHealthCheck")
-#: What the X-Ray daemon and the collector's X-Ray exporter call (AWSXrayWriteOnlyAccess's actions).
-XRAY_WRITE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
-                      "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries")
-#: What prodcatalog's DynamoDB store calls (apps/prodcatalog/prodcatalog/storage/dynamodb.py).
-PRODUCT_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan")
-
-
-def document(*statements: dict[str, Any]) -> dict[str, Any]:
-    return {"Version": VERSION, "Statement": list(statements)}
 
 
 def controller_policy() -> dict[str, Any]:
@@ -73,11 +65,6 @@ def mesh_node_arns(partition: str, region: str, account: str, mesh: str, namespa
     return [f"{base}/virtualNode/*_{namespace}", f"{base}/virtualGateway/*_{namespace}"]
 
 
-def xray_write_statement() -> dict[str, Any]:
-    # X-Ray's write actions do not support resource-level permissions.
-    return {"Sid": "WriteTraces", "Effect": "Allow", "Action": list(XRAY_WRITE_ACTIONS), "Resource": "*"}
-
-
 def envoy_policy(partition: str, region: str, account: str, mesh: str, namespace: str,
                  tracing: bool, extra_statements: list[dict[str, Any]] | tuple = ()) -> dict[str, Any]:
     statements = [{"Sid": "StreamOwnMeshConfiguration", "Effect": "Allow",
@@ -86,19 +73,3 @@ def envoy_policy(partition: str, region: str, account: str, mesh: str, namespace
     if tracing:
         statements.append(xray_write_statement())
     return document(*statements, *extra_statements)
-
-
-def product_table_statement(table_arn: str) -> dict[str, Any]:
-    return {"Sid": "ProductTable", "Effect": "Allow", "Action": list(PRODUCT_TABLE_ACTIONS), "Resource": table_arn}
-
-
-def collector_policy() -> dict[str, Any]:
-    return document(xray_write_statement())
-
-
-def actions_of(policy: dict[str, Any]) -> list[str]:
-    out: list[str] = []
-    for statement in policy["Statement"]:
-        action = statement["Action"]
-        out.extend([action] if isinstance(action, str) else action)
-    return out

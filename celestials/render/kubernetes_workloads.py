@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from ..settings import Settings
 from ..topology.model import Mesh, Workload
 
-#: The app whose storage is chosen by `prodcatalogStorage` (APP_CONTRACTS: prodcatalog).
-STORAGE_APP = "prodcatalog"
-SQLITE_DIR = "/data"
-SQLITE_PATH = f"{SQLITE_DIR}/products.db"
+#: The file name of a workload's sqlite database, inside its model storage directory.
+SQLITE_FILE = "products.db"
 #: OTEL_PROPAGATORS of every app: W3C for app-to-app context, X-Ray so app spans join the trace
 #: that the sidecars start (X-Amzn-Trace-Id).
 OTEL_PROPAGATORS = "tracecontext,baggage,xray"
@@ -34,7 +32,6 @@ PRESTOP_SLEEP_SECONDS = 5
 TERMINATION_GRACE_SECONDS = 45
 IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 PART_OF = {"app.kubernetes.io/part-of": "celestials"}
-_RESERVED_CONTAINER_NAMES = ("envoy",)  # mesh injectors treat a container with this name as the proxy
 
 
 class RenderError(ValueError):
@@ -75,6 +72,20 @@ class Manifest:
         return replace(self, depends_on=tuple(merged))
 
 
+def partition(manifests: Iterable[Manifest], keys: frozenset[ObjectKey]) -> tuple[tuple[Manifest, ...], tuple[Manifest, ...]]:
+    """(manifests outside `keys`, manifests inside), each in the given order."""
+    manifests = tuple(manifests)
+    return (tuple(m for m in manifests if m.key not in keys), tuple(m for m in manifests if m.key in keys))
+
+
+def with_annotations(manifest: Manifest, annotations: Mapping[str, str]) -> Manifest:
+    obj = dict(manifest.obj)
+    meta = dict(obj["metadata"])
+    meta["annotations"] = {**meta.get("annotations", {}), **annotations}
+    obj["metadata"] = meta
+    return replace(manifest, obj=obj)
+
+
 @dataclass(frozen=True)
 class WorkloadInputs:
     """What the workloads need besides the model and the settings.
@@ -84,7 +95,9 @@ class WorkloadInputs:
     `otlp_endpoint`: base URL of the in-cluster trace collector (None: tracing off).
     `pod_annotations`: workload name → extra pod-template annotations (a backend's proxy
     settings, a digest that rolls pods when mounted material changes).
-    `dynamodb_table`: the product table's name when prodcatalog stores products in DynamoDB.
+    `dynamodb_table`: the table's name for workloads whose model storage is DynamoDB.
+    `reserved_container_names`: names the backend's injector gives its own containers (an app
+    container with such a name would be taken for the proxy).
     """
 
     images: Mapping[str, Any]
@@ -93,6 +106,7 @@ class WorkloadInputs:
     otlp_endpoint: str | None = None
     pod_annotations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     dynamodb_table: Any = None
+    reserved_container_names: tuple[str, ...] = ()
 
 
 def namespace_key(namespace: str) -> ObjectKey:
@@ -103,12 +117,21 @@ def service_account_name(workload: Workload, inputs: WorkloadInputs) -> str:
     return inputs.service_accounts.get(workload.name, inputs.default_service_account)
 
 
-def uses_dynamodb(workload: Workload, settings: Settings) -> bool:
-    return workload.app == STORAGE_APP and settings.prodcatalog_storage == "dynamodb"
+def uses_dynamodb(workload: Workload) -> bool:
+    return workload.storage is not None and workload.storage.kind == "dynamodb"
 
 
-def uses_sqlite(workload: Workload, settings: Settings) -> bool:
-    return workload.app == STORAGE_APP and settings.prodcatalog_storage == "sqlite"
+def uses_sqlite(workload: Workload) -> bool:
+    return workload.storage is not None and workload.storage.kind == "sqlite"
+
+
+def sqlite_path(workload: Workload) -> str:
+    return f"{workload.storage.directory}/{SQLITE_FILE}"
+
+
+def needs_own_identity(workload: Workload) -> bool:
+    """A workload whose model storage is reached with a cloud identity of its own (IRSA)."""
+    return workload.storage is not None and workload.storage.needs_cloud_identity
 
 
 # --- pieces of a pod ---------------------------------------------------------------------------
@@ -176,15 +199,15 @@ def _tracing_env(mesh: Mesh, workload: Workload, inputs: WorkloadInputs) -> list
 
 
 def _storage_env(workload: Workload, settings: Settings, inputs: WorkloadInputs) -> list[dict[str, Any]]:
-    if uses_dynamodb(workload, settings):
+    if uses_dynamodb(workload):
         if inputs.dynamodb_table is None:
             raise RenderError(f"workload {workload.name}: prodcatalogStorage is dynamodb but no DynamoDB "
                               "table name was given to the workload renderer (WorkloadInputs.dynamodb_table)")
         return [{"name": "STORAGE_BACKEND", "value": "dynamodb"},
                 {"name": "DYNAMODB_TABLE", "value": inputs.dynamodb_table},
                 {"name": "AWS_REGION", "value": settings.region}]
-    if uses_sqlite(workload, settings):
-        return [{"name": "STORAGE_BACKEND", "value": "sqlite"}, {"name": "SQLITE_PATH", "value": SQLITE_PATH}]
+    if uses_sqlite(workload):
+        return [{"name": "STORAGE_BACKEND", "value": "sqlite"}, {"name": "SQLITE_PATH", "value": sqlite_path(workload)}]
     return []
 
 
@@ -202,7 +225,7 @@ def _env(mesh: Mesh, workload: Workload, settings: Settings, inputs: WorkloadInp
 
 
 def _replicas(workload: Workload, settings: Settings) -> int:
-    if uses_sqlite(workload, settings) and workload.replicas != 1:
+    if uses_sqlite(workload) and workload.replicas != 1:
         raise RenderError(
             f"workload {workload.name}: prodcatalogStorage sqlite keeps products in one pod's file, so it "
             f"needs exactly 1 replica, not {workload.replicas}: set celestials:prodcatalogReplicas to 1 "
@@ -210,8 +233,8 @@ def _replicas(workload: Workload, settings: Settings) -> int:
     return workload.replicas
 
 
-def container_name(workload: Workload) -> str:
-    if workload.app in _RESERVED_CONTAINER_NAMES:
+def container_name(workload: Workload, inputs: WorkloadInputs) -> str:
+    if workload.app in inputs.reserved_container_names:
         raise RenderError(f"workload {workload.name}: app name {workload.app!r} is reserved for the mesh proxy")
     return workload.app
 
@@ -222,15 +245,15 @@ def render_deployment(mesh: Mesh, workload: Workload, settings: Settings, inputs
         raise RenderError(f"workload {workload.name}: no image reference for image key {workload.image!r} "
                           f"(known: {', '.join(sorted(inputs.images)) or 'none'})")
     replicas = _replicas(workload, settings)
-    sqlite = uses_sqlite(workload, settings)
+    sqlite = uses_sqlite(workload)
     labels = dict(workload.labels)
     mounts = [{"name": "tmp", "mountPath": "/tmp"}]
     volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
     if sqlite:
-        mounts.append({"name": "data", "mountPath": SQLITE_DIR})
+        mounts.append({"name": "data", "mountPath": workload.storage.directory})
         volumes.append({"name": "data", "emptyDir": {"sizeLimit": "256Mi"}})
     container = {
-        "name": container_name(workload),
+        "name": container_name(workload, inputs),
         "image": inputs.images[workload.image],
         "imagePullPolicy": "IfNotPresent",
         "ports": [{"name": "http", "containerPort": workload.port, "protocol": "TCP"}],

@@ -1,7 +1,8 @@
 """The mTLS colorapp mesh (namespace `mtls`): front → `color` router → blue / green / red tellers.
 
 Also the TLS vocabulary every backend shares, decided once here: which leaf each workload holds,
-which CAs it trusts, which Kubernetes Secret carries those files and where the proxies find them.
+which CAs it trusts and which Kubernetes Secret carries those files (where a proxy finds them is
+each backend's own convention).
 The model's `certificate` names a leaf of the PKI plan and `trust`/`client_trust` name CAs; the
 file names come from `celestials.pki`, so the App Mesh objects, the Secrets, the local Envoy
 configs and the issued files cannot disagree.
@@ -30,8 +31,6 @@ COLORS = ("blue", "green", "red")
 CA1, CA2 = "ca1", "ca2"
 #: mtlsTrust setting → the CAs front's client policy trusts
 TRUSTS: dict[str, tuple[str, ...]] = {"ca1": (CA1,), "ca1+ca2": (CA1, CA2)}
-#: where the App Mesh sidecar sees the mounted Secret (`appmesh.k8s.aws/secretMounts`)
-CERT_DIR = "/certs"
 #: leaf name (file stem) → signing CA; red deliberately has no certificate
 LEAF_CAS: dict[str, str] = {"front": CA1, "colorapp-blue": CA1, "colorapp-green": CA2}
 _TELLER_LEAVES = {"blue": "colorapp-blue", "green": "colorapp-green"}
@@ -105,11 +104,6 @@ class TlsSecret:
     def files(self) -> tuple[str, str, str]:
         return pki.key_file(self.leaf), pki.chain_file(self.leaf), pki.trust_file(self.trust)
 
-    @property
-    def mount(self) -> str:
-        """The value of `appmesh.k8s.aws/secretMounts` for this Secret."""
-        return f"{self.name}:{CERT_DIR}/"
-
 
 #: The contract's Secrets. front has one per trust so the trust switch is a remount, not an edit.
 TLS_SECRETS: tuple[TlsSecret, ...] = (
@@ -138,8 +132,8 @@ def tls_secret_for(workload: Workload) -> TlsSecret | None:
     raise ValueError(f"workload {workload.name}: no TLS Secret holds leaf {leaf} with trust {'+'.join(trust)}")
 
 
-def tls_files(workload: Workload, directory: str = CERT_DIR) -> dict[str, str]:
-    """Paths a proxy uses for the workload: `certificate_chain`, `private_key`, and the trust
+def tls_files(workload: Workload, directory: str) -> dict[str, str]:
+    """Paths a proxy that sees the workload's TLS Secret under `directory` uses: `certificate_chain`, `private_key`, and the trust
     files `server_trust` (clients it accepts) and/or `client_trust` (servers it accepts)."""
     out: dict[str, str] = {}
     for policy in (workload.server_tls, workload.client_tls):

@@ -70,6 +70,26 @@ class ClientTls:
 
 
 @dataclass(frozen=True)
+class Storage:
+    """Where a workload keeps its state. `dynamodb`: a table it reaches with its own cloud
+    identity (so it needs a service account of its own); `sqlite`: one file under `directory`,
+    which only one writer may hold (so exactly one replica, replaced rather than rolled)."""
+
+    kind: str
+    directory: str | None = None
+
+    KINDS = ("dynamodb", "sqlite")
+
+    @property
+    def needs_cloud_identity(self) -> bool:
+        return self.kind == "dynamodb"
+
+    @property
+    def single_writer(self) -> bool:
+        return self.kind == "sqlite"
+
+
+@dataclass(frozen=True)
 class Workload:
     """One versioned deployment of an app: a virtual node in App Mesh, a sidecar locally."""
 
@@ -89,6 +109,7 @@ class Workload:
     server_tls: ServerTls | None = None
     client_tls: ClientTls | None = None
     internal: bool = False
+    storage: Storage | None = None
 
     @property
     def labels(self) -> dict[str, str]:
@@ -241,6 +262,11 @@ class Mesh:
                 raise TopologyError(f"workload {w.name}: health check port {w.health.port} is not its port {w.port}")
             if w.replicas < 1:
                 raise TopologyError(f"workload {w.name}: replicas must be at least 1")
+            if w.storage is not None:
+                if w.storage.kind not in Storage.KINDS:
+                    raise TopologyError(f"workload {w.name}: storage {w.storage.kind!r} is not one of {Storage.KINDS}")
+                if w.storage.kind == "sqlite" and not (w.storage.directory or "").startswith("/"):
+                    raise TopologyError(f"workload {w.name}: sqlite storage needs an absolute directory")
             self._check_sans(w)
         if self.gateway:
             for gr in self.gateway.routes:
@@ -308,6 +334,10 @@ class Topology:
 
     def mesh(self, name: str) -> Mesh:
         return _find(self.meshes, name, "mesh", "topology")
+
+    def workloads_storing_in(self, kind: str) -> tuple[tuple[Mesh, Workload], ...]:
+        """(mesh, workload) for every workload whose model storage is of `kind`."""
+        return tuple((m, w) for m in self.meshes for w in m.workloads if w.storage and w.storage.kind == kind)
 
     def mesh_in(self, namespace: str) -> Mesh:
         for m in self.meshes:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from ..settings import Settings
 from .model import (BackendEnv, Gateway, GatewayRoute, HealthCheck, Mesh, Resources, RetryPolicy,
-                    Route, Router, Service, WeightedTarget, Workload)
+                    Route, Router, Service, Storage, WeightedTarget, Workload)
 
 NAMESPACE = "prodcatalog-ns"
 MESH_NAME = "prodcatalog-mesh"
 GATEWAY_NAME = "ingress-gw"
 GATEWAY_PORT = 8088
 
+#: Where prodcatalog keeps its products with `prodcatalogStorage: sqlite` (an emptyDir in a pod).
+SQLITE_DIR = "/data"
 _NODE_RESOURCES = Resources(cpu_request_m=50, memory_request_mi=96, memory_limit_mi=256)
 _PY_RESOURCES = Resources(cpu_request_m=100, memory_request_mi=128, memory_limit_mi=384)
 
@@ -22,6 +24,12 @@ def _proddetail(version: int) -> Workload:
         health=HealthCheck(path="/ping", port=3000), tracing_name=f"Product-Detail-V{version}",
         resources=_NODE_RESOURCES,
     )
+
+
+def _storage(settings: Settings) -> Storage:
+    if settings.prodcatalog_storage == "sqlite":
+        return Storage("sqlite", directory=SQLITE_DIR)
+    return Storage(settings.prodcatalog_storage)
 
 
 def product_catalog_mesh(settings: Settings) -> Mesh:
@@ -40,6 +48,7 @@ def product_catalog_mesh(settings: Settings) -> Mesh:
             tracing_name="Product-Catalog", backends=("proddetail",),
             backend_env=(BackendEnv("AGG_APP_URL", "proddetail", "/catalogDetail"),),
             replicas=settings.prodcatalog_replicas, resources=_PY_RESOURCES,
+            storage=_storage(settings),
         ),
         _proddetail(1),
         _proddetail(2),

@@ -1,2 +1,2 @@
-"""The AWS App Mesh mesh backend: controller release, trace collector, data-plane IAM, mesh
-objects, canary routers and the end-of-support guard (entry points in `backend`)."""
+"""The AWS App Mesh mesh backend: controller release, data-plane IAM, mesh objects and the
+end-of-support guard (the plugin is `backend.AppMeshBackendPlugin`)."""

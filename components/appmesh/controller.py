@@ -16,7 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from celestials.render.appmesh_iam import controller_policy
-from .identified_release import Chart, Identity, identified_release
+from components.identified_release import Chart, Identity, identified_release
 
 NAMESPACE = "appmesh-system"
 SERVICE_ACCOUNT = "appmesh-controller"

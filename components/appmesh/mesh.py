@@ -1,6 +1,6 @@
 """One mesh of the topology model on App Mesh: its labelled namespace, the mTLS Secrets it mounts
 (if any workload uses TLS), the App Mesh objects, the workloads and the ingress gateway, with a
-`CanaryRouter` child for each weighted split.
+`Canary` child for each weighted split.
 
 Why the namespace first and on its own: the Secrets need it, and the workloads need the Secrets
 (and a digest of them, so pods roll when certificates are reissued); everything is then rendered
@@ -15,15 +15,15 @@ from typing import Any, Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
-from celestials.render.appmesh import (APPMESH_KINDS, AppMeshInputs, canary_keys, canary_plans, partition,
+from celestials.render.appmesh import (ACTIVE_CONDITIONS, APPMESH_KINDS, AppMeshInputs, canary_keys,
                                        render_app_mesh, render_namespace, tls_secret)
-from celestials.render.kubernetes_workloads import Manifest, ObjectKey, namespace_key
+from celestials.render.kubernetes_workloads import Manifest, ObjectKey, namespace_key, partition
 from celestials.settings import Settings
+from celestials.topology.canary import canary_plans
 from celestials.topology.model import Mesh
+from components.canary import Canary, CanaryArgs
+from components.kubernetes_apply import Registry, apply_manifests, wait_for_condition
 from components.mtls_certificates import MtlsCertificates, MtlsCertificatesArgs
-
-from .apply import Registry, apply_manifests
-from .canary import CanaryRouter, CanaryRouterArgs
 
 #: Pod annotation carrying a digest of the mounted certificates: a reissue rolls the pods, so the
 #: proxies load the new files.
@@ -49,7 +49,7 @@ class AppMeshMeshArgs:
 
 
 class AppMeshMesh(pulumi.ComponentResource):
-    """Outputs: `mesh_name`, `namespace`, `canaries` (router → CanaryRouter), `objects` (key →
+    """Outputs: `mesh_name`, `namespace`, `canaries` (router → Canary), `objects` (key →
     resource) and, with a gateway, `ingress_hostname` (the NLB's DNS name)."""
 
     ingress_hostname: pulumi.Output[str] | None
@@ -87,15 +87,21 @@ class AppMeshMesh(pulumi.ComponentResource):
         owned = frozenset().union(*(canary_keys(mesh, p) for p in plans)) if plans else frozenset()
         main, canary = partition(manifests, owned)
         after_release = {kind: [args.controller_release] for kind in APPMESH_KINDS}
-        apply_manifests(name, main, self.objects, parent=self, provider=provider, depends_on_by_kind=after_release)
+        # `pulumi up` waits until the App Mesh API reports each object active, so a red up means
+        # the mesh really is not there.
+        active = wait_for_condition(ACTIVE_CONDITIONS)
+        apply_manifests(name, main, self.objects, parent=self, provider=provider, depends_on_by_kind=after_release,
+                        await_annotations=active)
 
-        self.canaries: dict[str, CanaryRouter] = {}
+        self.canaries: dict[str, Canary] = {}
         for plan in plans:
             keys = canary_keys(mesh, plan)
-            self.canaries[plan.router] = CanaryRouter(
+            self.canaries[plan.router] = Canary(
                 f"{name}-canary-{plan.router}",
-                CanaryRouterArgs(mesh=mesh, plan=plan, manifests=[m for m in canary if m.key in keys],
-                                 registry=self.objects, k8s_provider=provider, depends_on_by_kind=after_release),
+                CanaryArgs(mesh=mesh, plan=plan, manifests=[m for m in canary if m.key in keys],
+                           split=ObjectKey("VirtualRouter", mesh.namespace, plan.router),
+                           registry=self.objects, k8s_provider=provider, depends_on_by_kind=after_release,
+                           await_annotations=active),
                 opts=pulumi.ResourceOptions(parent=self))
 
         self.mesh_name = mesh.name

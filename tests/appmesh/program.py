@@ -1,6 +1,8 @@
-"""The App Mesh backend evaluated offline, the way __main__.py wires it, with stand-ins only for
-what other components produce (the cluster's provider and OIDC values, image references, the
-product table and prodcatalog's role), so these tests do not depend on those components."""
+"""A mesh backend evaluated offline, the way __main__.py wires it (registry, trace collector,
+identity, backend), with stand-ins only for what other components produce (the cluster's provider
+and OIDC values, image references, the product table and prodcatalog's role), so these tests do
+not depend on those components. `meshBackend` in the config picks the backend (default: App Mesh,
+acknowledged)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ import pulumi_kubernetes as k8s
 from celestials.images import IMAGES
 from celestials.settings import parse_settings
 from celestials.topology import build_topology
-from components import mesh_backend
+from components import mesh_backends
+from components.mesh_backend import MeshBackendArgs, MeshIdentityArgs
+from components.trace_collector import TracingCollector, TracingCollectorArgs
 from synth.harness import SynthResult, evaluate, quiet
 
 ACCOUNT = "123456789012"
@@ -39,22 +43,25 @@ class Evaluated:
 
 
 def backend_program(config: dict[str, Any], refs_as_one_output: bool = False):
-    settings = parse_settings({"appMeshEndOfSupportAcknowledged": True, **config}, "dev")
+    defaults = {"meshBackend": "appmesh", "appMeshEndOfSupportAcknowledged": True}
+    settings = parse_settings({**defaults, **config}, "dev")
     topology = build_topology(settings)
 
     def program():
-        mesh_backend.check_backend(settings)
+        backend_plugin = mesh_backends.select(settings)
         provider = k8s.Provider(PROVIDER_NAME, kubeconfig=pulumi.Output.secret("apiVersion: v1\nkind: Config\n"))
-        identity = mesh_backend.create_mesh_identity(
-            "mesh-identity", mesh_backend.MeshIdentityArgs(settings, topology, OIDC_ARN, OIDC_URL))
+        collector = TracingCollector("tracing", TracingCollectorArgs(
+            k8s_provider=provider, oidc_provider_arn=OIDC_ARN, oidc_provider_url=OIDC_URL,
+            region=settings.region)) if settings.tracing else None
+        identity = backend_plugin.create_identity("mesh-identity", MeshIdentityArgs(settings, topology, OIDC_ARN, OIDC_URL))
         refs = {key: pulumi.Output.from_input(image_ref(key)) for key in IMAGES}
         if refs_as_one_output:  # how components.images.Images exposes them
             refs = pulumi.Output.all(**refs)
         roles = {"prodcatalog-ns": {"prodcatalog": pulumi.Output.from_input(PRODCATALOG_ROLE)}}
-        backend = mesh_backend.create_mesh_backend("mesh", mesh_backend.MeshBackendArgs(
+        backend = backend_plugin.create("mesh", MeshBackendArgs(
             settings=settings, topology=topology, k8s_provider=provider, oidc_provider_arn=OIDC_ARN,
             oidc_provider_url=OIDC_URL, image_refs=refs, identity=identity, workload_roles=roles,
-            dynamodb_table=pulumi.Output.from_input(TABLE)))
+            dynamodb_table=pulumi.Output.from_input(TABLE), collector=collector))
         pulumi.export("ingressUrl", backend.ingress_url)
         pulumi.export("meshNames", backend.mesh_names)
     return settings, program

@@ -8,7 +8,7 @@ import pytest
 from tests.appmesh.mesh_checks import of_kind
 from tests.appmesh.program import evaluate_backend
 
-CANARY_TYPE = "celestials:appmesh:CanaryRouter"
+CANARY_TYPE = "celestials:mesh:Canary"
 
 
 def _weights(manifests) -> dict[str, int]:

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from celestials.settings import parse_settings
-from components import mesh_backend
+from celestials.settings import SettingsError, parse_settings
+from components import mesh_backends
 from components.appmesh.end_of_support import AppMeshEndOfSupportError
 from synth.harness import evaluate, quiet
 from tests.appmesh.program import backend_program
 
 
 def test_unacknowledged_appmesh_is_refused_with_the_status_and_the_ways_forward():
-    settings = parse_settings({}, "staging")
+    settings = parse_settings({"meshBackend": "appmesh"}, "staging")
     with pytest.raises(AppMeshEndOfSupportError) as err:
-        mesh_backend.check_backend(settings)
+        mesh_backends.select(settings)
     message = str(err.value)
     assert "end of support on 2026-09-30" in message
     assert "pulumi config set celestials:appMeshEndOfSupportAcknowledged true --stack staging" in message
@@ -24,7 +24,7 @@ def test_unacknowledged_appmesh_is_refused_with_the_status_and_the_ways_forward(
 
 
 def test_acknowledged_appmesh_passes():
-    mesh_backend.check_backend(parse_settings({"appMeshEndOfSupportAcknowledged": "true"}, "dev"))
+    mesh_backends.select(parse_settings({"meshBackend": "appmesh", "appMeshEndOfSupportAcknowledged": "true"}, "dev"))
 
 
 def test_the_refusal_comes_before_any_resource_is_registered():
@@ -34,28 +34,11 @@ def test_the_refusal_comes_before_any_resource_is_registered():
     assert err.value.synth_registrations == []
 
 
-def test_the_backend_component_refuses_on_its_own_too():
-    """Even wired without check_backend(), the component refuses before it registers itself."""
-    from components.appmesh.backend import AppMeshBackend
-
-    settings = parse_settings({}, "dev")
-
-    def program():
-        AppMeshBackend("mesh", mesh_backend.MeshBackendArgs(
-            settings=settings, topology=None, k8s_provider=None, oidc_provider_arn="", oidc_provider_url="",
-            image_refs={}, identity=None))
-
-    with pytest.raises(AppMeshEndOfSupportError) as err, quiet():
-        evaluate(program)
-    assert err.value.synth_registrations == []
-
-
-def test_an_unknown_backend_is_a_clear_error():
-    from dataclasses import replace
-
-    settings = replace(parse_settings({}, "dev"), mesh_backend="istio")
-    with pytest.raises(mesh_backend.MeshBackendError, match="'istio' is not one of appmesh"):
-        mesh_backend.check_backend(settings)
+def test_an_unknown_backend_is_a_clear_error_naming_the_key():
+    settings = parse_settings({"meshBackend": "linkerd"}, "dev")
+    with pytest.raises(SettingsError, match=r"celestials:meshBackend = 'linkerd': one of .*appmesh") as err:
+        mesh_backends.select(settings)
+    assert err.value.key == "meshBackend"
 
 
 def test_settings_the_renderers_refuse_fail_before_any_resource_too():

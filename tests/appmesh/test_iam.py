@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from celestials.render import appmesh_iam
+from celestials.render import appmesh_iam, iam
 from celestials.render.appmesh import ENVOY_SERVICE_ACCOUNT
 from celestials.render.kubernetes_workloads import IRSA_ROLE_ANNOTATION
 from tests.appmesh.mesh_checks import REFERENCE, of_kind, policy_documents, wildcard_action_problems
@@ -22,7 +22,7 @@ def test_no_policy_grants_a_wildcard_action(backend):
 
 
 def test_the_wildcard_check_catches_the_tutorials_grants():
-    tutorial = appmesh_iam.document({"Effect": "Allow", "Action": ["appmesh:*", "xray:*"], "Resource": "*"})
+    tutorial = iam.document({"Effect": "Allow", "Action": ["appmesh:*", "xray:*"], "Resource": "*"})
     assert len(wildcard_action_problems([("tutorial", tutorial)])) == 2
 
 
@@ -48,16 +48,16 @@ def test_proxies_stream_only_their_own_namespaces_nodes(backend):
 
 
 @pytest.mark.parametrize("tracing,expected", [
-    (True, {"appmesh:StreamAggregatedResources", *appmesh_iam.XRAY_WRITE_ACTIONS}),
+    (True, {"appmesh:StreamAggregatedResources", *iam.XRAY_WRITE_ACTIONS}),
     (False, {"appmesh:StreamAggregatedResources"}),
 ])
 def test_proxies_get_exactly_what_envoy_and_the_xray_daemon_need(tracing, expected):
     for doc in _proxy_policies(evaluate_backend(tracing=tracing).result).values():
-        assert set(appmesh_iam.actions_of(doc)) == expected
+        assert set(iam.actions_of(doc)) == expected
 
 
 def test_xray_writes_are_writes_only():
-    assert all(a.startswith(("xray:Put", "xray:GetSampling")) for a in appmesh_iam.XRAY_WRITE_ACTIONS)
+    assert all(a.startswith(("xray:Put", "xray:GetSampling")) for a in iam.XRAY_WRITE_ACTIONS)
 
 
 def test_every_meshed_namespace_has_an_irsa_identity_for_its_proxies(backend):
@@ -106,7 +106,7 @@ def test_proxy_policy_is_narrower_than_the_tutorials():
         pytest.skip(f"{path} is absent (a plain clone has no ../shared/reference)")
     tutorial = json.loads(path.read_text())
     ours = appmesh_iam.envoy_policy("aws", "us-west-2", ACCOUNT, "prodcatalog-mesh", "prodcatalog-ns", tracing=False)
-    assert set(appmesh_iam.actions_of(ours)) < set(appmesh_iam.actions_of(tutorial))
+    assert set(iam.actions_of(ours)) < set(iam.actions_of(tutorial))
     assert all(s["Resource"] != "*" for s in ours["Statement"])
     assert any(s["Resource"] == "*" for s in tutorial["Statement"])
 

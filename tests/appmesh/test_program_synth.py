@@ -1,5 +1,5 @@
-"""The same checks on the whole program (`make synth STACK=<stack>`) for every stack file: what
-`pulumi up` would create with the real __main__.py, once it wires the mesh backend."""
+"""The same checks on the whole program (`make synth STACK=<stack> SET=meshBackend=appmesh`) for
+every stack file switched to App Mesh: what `pulumi up` would create with the real __main__.py."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from tests.appmesh.mesh_checks import (all_semantic_problems, appmesh_objects, c
                                        policy_documents, wildcard_action_problems)
 
 
+APP_MESH = {"meshBackend": "appmesh", "appMeshEndOfSupportAcknowledged": "true"}
+
+
 @pytest.fixture(scope="module", params=["dev", "prod"])
 def stack(request):
     with quiet():
-        result = synth_stack(request.param)
-    if not appmesh_objects(result.manifests):
-        pytest.skip(f"__main__.py does not create the mesh backend yet (no App Mesh objects in the {request.param} synth); "
-                    "the backend itself is checked under mocks by the other tests in tests/appmesh")
+        result = synth_stack(request.param, APP_MESH)
+    assert appmesh_objects(result.manifests), f"no App Mesh objects in the {request.param} synth with {APP_MESH}"
     return result
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from components.appmesh import collector, controller
+from components import trace_collector as collector
+from components.appmesh import controller
 from tests.appmesh.mesh_checks import REFERENCE, of_kind
 from tests.appmesh.program import evaluate_backend
 
@@ -65,10 +66,13 @@ def test_controller_values_use_keys_the_chart_has():
 
 
 def test_sidecar_requests_are_what_the_capacity_model_counts():
-    from celestials.capacity import Sidecars
+    from components.appmesh.backend import sidecars
 
     requests = controller.chart_values("us-west-2", True)["sidecar"]["resources"]["requests"]
-    assert (requests["cpu"], requests["memory"]) == (f"{Sidecars().envoy.cpu_m}m", f"{Sidecars().envoy.memory_mi}Mi")
+    envoy, xray = sidecars(tracing=True).containers
+    assert (requests["cpu"], requests["memory"]) == (f"{envoy.cpu_m}m", f"{envoy.memory_mi}Mi") == \
+        (f"{xray.cpu_m}m", f"{xray.memory_mi}Mi")
+    assert sidecars(tracing=False).containers == (envoy,) and sidecars(tracing=False).gateway == ()
 
 
 def test_collector_release_sends_traces_to_xray(backend):

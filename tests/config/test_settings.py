@@ -39,7 +39,7 @@ BAD = [
     ({"nodeCount": "0"}, "dev", "nodeCount", "integer from 1"),
     ({"nodeCount": "1"}, "prod", "nodeCount", "at least 2 in prod"),
     ({"nodeCount": "3", "nodeMaxCount": "2"}, "dev", "nodeMaxCount", "at least nodeCount"),
-    ({"meshBackend": "linkerd"}, "dev", "meshBackend", "one of appmesh"),
+    ({"meshBackend": "Linkerd 2"}, "dev", "meshBackend", "the name of a mesh backend"),
     ({"eksVersion": "1.29"}, "dev", "eksVersion", "one of 1.34"),
     ({"eksVersion": "latest"}, "dev", "eksVersion", "one of"),
     ({"instanceType": "m5large"}, "dev", "instanceType", "EC2 instance type"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from celestials.render.kubernetes_workloads import (IRSA_ROLE_ANNOTATION, OTEL_PROPAGATORS, PRESTOP_SLEEP_SECONDS,
-                                                    SQLITE_PATH, TERMINATION_GRACE_SECONDS, ObjectKey, RenderError,
+                                                    TERMINATION_GRACE_SECONDS, ObjectKey, RenderError,
                                                     WorkloadInputs, render_deployment, render_service_account,
                                                     render_services)
 from celestials.settings import parse_settings
@@ -142,7 +142,7 @@ def test_prodcatalog_sqlite_gets_a_writable_volume_and_one_replica():
     mesh = _mesh(settings)
     d = render_deployment(mesh, mesh.workload("prodcatalog"), settings, _inputs(dynamodb_table=None))
     env = _env(d)
-    assert (env["STORAGE_BACKEND"], env["SQLITE_PATH"]) == ("sqlite", SQLITE_PATH)
+    assert (env["STORAGE_BACKEND"], env["SQLITE_PATH"]) == ("sqlite", "/data/products.db")
     assert {"name": "data", "mountPath": "/data"} in _container(d)["volumeMounts"]
     assert d.obj["spec"]["replicas"] == 1 and d.obj["spec"]["strategy"] == {"type": "Recreate"}
     assert "DYNAMODB_TABLE" not in env
@@ -153,6 +153,26 @@ def test_prodcatalog_sqlite_refuses_more_than_one_replica():
     mesh = _mesh(settings)
     with pytest.raises(RenderError, match="celestials:prodcatalogReplicas to 1"):
         render_deployment(mesh, mesh.workload("prodcatalog"), settings, _inputs())
+
+
+def test_storage_follows_the_model_not_the_app_name(mesh, settings):
+    """The renderer reads `Workload.storage`: any workload the model gives storage gets it."""
+    from dataclasses import replace as dc_replace
+
+    from celestials.topology.model import Storage
+
+    other = dc_replace(mesh.workload("proddetail-v1"), storage=Storage("sqlite", directory="/state"))
+    env = _env(render_deployment(mesh, other, settings, _inputs()))
+    assert (env["STORAGE_BACKEND"], env["SQLITE_PATH"]) == ("sqlite", "/state/products.db")
+
+
+def test_a_container_named_like_the_backends_proxy_is_refused(mesh, settings):
+    from dataclasses import replace as dc_replace
+
+    workload = dc_replace(mesh.workload("proddetail-v1"), app="istio-proxy")
+    render_deployment(mesh, workload, settings, _inputs())  # no backend reserved it
+    with pytest.raises(RenderError, match="reserved for the mesh proxy"):
+        render_deployment(mesh, workload, settings, _inputs(reserved_container_names=("istio-proxy",)))
 
 
 def test_only_the_storage_app_gets_storage_env(mesh, settings):

@@ -106,11 +106,11 @@ def test_secret_files_are_the_paths_the_mesh_objects_reference():
     # and every path a workload's proxy is told to read is a file of the Secret it mounts
     for w in mesh.workloads:
         secret = colorapp.tls_secret_for(w)
-        paths = colorapp.tls_files(w)
+        paths = colorapp.tls_files(w, "/mounted")
         if secret is None:
             assert paths == {}
             continue
-        assert {p.rsplit("/", 1)[0] for p in paths.values()} == {colorapp.CERT_DIR}
+        assert {p.rsplit("/", 1)[0] for p in paths.values()} == {"/mounted"}
         assert {p.rsplit("/", 1)[1] for p in paths.values()} <= set(secret.files)
     assert fake["ca_private_keys"] and not any(k in f for f in (s.files for s in colorapp.TLS_SECRETS)
                                                for k in fake["ca_private_keys"])

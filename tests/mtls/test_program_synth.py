@@ -14,11 +14,7 @@ from synth.harness import SECRET, quiet, synth_stack
 @pytest.fixture(scope="module", params=["ca1", "ca1+ca2"])
 def program(request):
     with quiet():
-        result = synth_stack("dev", {"mtlsTrust": request.param})
-    if not result.by_type(RESOURCE_TYPE):
-        pytest.skip("__main__.py does not create the mTLS certificates yet (they come with the App Mesh "
-                    "backend's mtls mesh); tests/mtls/test_component.py checks the component under mocks")
-    return result
+        return synth_stack("dev", {"mtlsTrust": request.param})
 
 
 def test_no_private_key_anywhere_in_the_synth(program):

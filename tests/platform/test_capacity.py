@@ -23,6 +23,25 @@ def _settings(stack="dev", **raw):
     return parse_settings(raw, stack)
 
 
+#: A mesh for the engine's own tests: two 10m/32Mi sidecars and an init container per meshed
+#: pod, one beside the gateway, and a controller pod (the App Mesh shape, fixed here so these
+#: tests do not move when a backend's numbers do; each backend's tests check its own numbers).
+PROXY = cap.Requests(10, 32)
+SIDECARS = cap.Sidecars(containers=(PROXY, PROXY), init=(PROXY,), gateway=(PROXY,))
+OVERHEAD = cap.MeshOverhead(SIDECARS, system=(cap.PodDemand("mesh-system/controller", cap.Requests(100, 200)),))
+
+
+def _check(s, **kw):
+    return cap.check_capacity(s, build_topology(s), OVERHEAD, **kw)
+
+
+def _deployed_overhead(s):
+    """What the stack's own backend and the trace collector add, as __main__.py counts them."""
+    from components import mesh_backends, trace_collector
+
+    return mesh_backends.BACKENDS[s.mesh_backend]().capacity_overhead(s), trace_collector.pod_demands(s)
+
+
 # --- node side ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("name,expected", [
     # values of awslabs/amazon-eks-ami's eni-max-pods.txt
@@ -54,7 +73,7 @@ def test_unknown_instance_type_is_refused_naming_the_key():
     with pytest.raises(cap.CapacityError, match=r"celestials:instanceType = 'x9z\.large'.*m6i\.xlarge"):
         cap.instance_type("x9z.large")
     with pytest.raises(cap.CapacityError, match="instanceType"):
-        cap.check_capacity(_settings(instanceType="m6g.large"), build_topology(_settings()))
+        _check(_settings(instanceType="m6g.large"))
 
 
 # --- demand side -------------------------------------------------------------------------------
@@ -65,7 +84,7 @@ def test_pod_request_is_max_of_container_sum_and_largest_init():
 
 def test_every_meshed_pod_carries_envoy_xray_and_counts_replicas():
     s = _settings(prodcatalogReplicas=3)
-    demands = {d.name: d for d in cap.mesh_demands(build_topology(s), cap.Sidecars())}
+    demands = {d.name: d for d in cap.mesh_demands(build_topology(s), SIDECARS)}
     prodcatalog = demands["prodcatalog-ns/prodcatalog"]
     w = build_topology(s).mesh_in("prodcatalog-ns").workload("prodcatalog")
     assert prodcatalog.replicas == 3 and prodcatalog.surge == 1
@@ -75,13 +94,15 @@ def test_every_meshed_pod_carries_envoy_xray_and_counts_replicas():
     assert gateway.requests == cap.Requests(g.resources.cpu_request_m + 10, g.resources.memory_request_mi + 32)
 
 
-def test_tracing_off_drops_the_xray_sidecar():
-    on = cap.stack_demands(_settings(tracing=True), build_topology(_settings()))
-    off = cap.stack_demands(_settings(tracing=False), build_topology(_settings()))
+def test_fewer_sidecars_mean_smaller_pods():
+    one = cap.MeshOverhead(cap.Sidecars(containers=(PROXY,), init=(PROXY,)))
+    on = cap.stack_demands(build_topology(_settings()), OVERHEAD)
+    off = cap.stack_demands(build_topology(_settings()), one)
     by_name = {d.name: d.requests for d in off}
     for d in on:
         if d.name.startswith("prodcatalog-ns/"):
             assert by_name[d.name] == cap.Requests(d.requests.cpu_m - 10, d.requests.memory_mi - 32)
+    assert "mesh-system/controller" not in by_name
 
 
 def test_quantities_parse_like_kubernetes():
@@ -112,7 +133,8 @@ def test_demands_from_rendered_manifests():
 def test_dev_default_fits_everything_on_one_node_with_margin():
     s = _settings()
     assert s.node_count == 1
-    report = cap.check_capacity(s, build_topology(s))
+    overhead, collector = _deployed_overhead(s)
+    report = cap.check_capacity(s, build_topology(s), overhead, extra=collector)
     assert report.fits and report.nodes == 1
     # keep at least a quarter of the node free for what is not modelled (image pulls, bursts)
     assert report.requested.cpu_m <= 0.75 * report.allocatable.cpu_m
@@ -121,7 +143,8 @@ def test_dev_default_fits_everything_on_one_node_with_margin():
 
 def test_prod_default_fits_on_its_nodes():
     s = _settings("prod")
-    assert cap.check_capacity(s, build_topology(s)).fits
+    overhead, collector = _deployed_overhead(s)
+    assert cap.check_capacity(s, build_topology(s), overhead, extra=collector).fits
 
 
 def test_daemonsets_are_counted_on_every_node():
@@ -134,7 +157,7 @@ def test_daemonsets_are_counted_on_every_node():
 def test_too_small_a_node_fails_with_the_shortfall_and_the_pods():
     s = _settings(instanceType="t3.medium")
     with pytest.raises(cap.CapacityError) as err:
-        cap.check_capacity(s, build_topology(s))
+        _check(s)
     msg = str(err.value)
     assert "1 × t3.medium" in msg and "CPU short by" in msg
     assert "Pods that cannot be scheduled:" in msg and "celestials:nodeCount" in msg
@@ -142,11 +165,11 @@ def test_too_small_a_node_fails_with_the_shortfall_and_the_pods():
 
 def test_too_many_replicas_fail_preview():
     s = _settings(prodcatalogReplicas=20)
-    report = cap.plan_capacity(s.instance_type, 1, cap.stack_demands(s, build_topology(s)))
+    report = cap.plan_capacity(s.instance_type, 1, cap.stack_demands(build_topology(s), OVERHEAD))
     assert report.requested.cpu_m > report.allocatable.cpu_m
     with pytest.raises(cap.CapacityError,
                        match=f"CPU short by {report.requested.cpu_m - report.allocatable.cpu_m}m"):
-        cap.check_capacity(s, build_topology(s))
+        _check(s)
 
 
 def test_max_pods_limit_is_enforced():
@@ -159,46 +182,46 @@ def test_a_pod_larger_than_any_node_is_reported_even_if_the_total_fits():
     big = cap.PodDemand("ns/big", cap.Requests(100, 8000))  # more memory than one m6i.large has
     s = _settings("prod", instanceType="m6i.large")
     with pytest.raises(cap.CapacityError, match="not on any single node.*ns/big"):
-        cap.check_capacity(s, build_topology(s), extra=[big])
+        _check(s, extra=[big])
 
 
 def test_surge_can_be_left_out():
     s = _settings(instanceType="m6i.large")
     t = build_topology(s)
     with pytest.raises(cap.CapacityError, match="rollout surge"):
-        cap.check_capacity(s, t)
-    assert cap.check_capacity(s, t, surge=False).fits
+        cap.check_capacity(s, t, OVERHEAD)
+    assert cap.check_capacity(s, t, OVERHEAD, surge=False).fits
 
 
 @pytest.mark.skipif(not CHART_VALUES.exists(), reason=f"reference data absent: {CHART_VALUES}")
-def test_sidecar_and_controller_requests_match_the_chart_defaults():
+def test_app_mesh_sidecar_and_controller_requests_match_the_chart_defaults():
+    from components.appmesh.backend import CONTROLLER_POD, sidecars
+
     values = yaml.safe_load(CHART_VALUES.read_text())
-    req = values["sidecar"]["resources"]["requests"]
-    default = cap.Sidecars()
-    assert default.envoy == cap.Requests(cap.parse_cpu(req["cpu"]), cap.parse_memory(req["memory"]))
-    assert default.xray == default.envoy == default.init
-    ctrl = values["resources"]["requests"]
-    assert cap.APPMESH_CONTROLLER.requests == cap.Requests(cap.parse_cpu(ctrl["cpu"]), cap.parse_memory(ctrl["memory"]))
-    assert cap.APPMESH_CONTROLLER.replicas == values["replicaCount"]
+    req = cap.requests_of(values["sidecar"]["resources"]["requests"])
+    assert sidecars(tracing=True) == cap.Sidecars(containers=(req, req), init=(req,), gateway=(req,))
+    assert CONTROLLER_POD.requests == cap.requests_of(values["resources"]["requests"])
+    assert CONTROLLER_POD.replicas == values["replicaCount"]
 
 
-def test_demand_and_sidecars_from_requests_mappings():
+def test_demand_from_requests_mappings():
     d = cap.PodDemand.of("observability/otel-collector", {"cpu": "50m", "memory": "128Mi"}, replicas=2)
     assert d.requests == cap.Requests(50, 128) and d.replicas == 2 and d.surge == 1
-    assert cap.Sidecars.from_requests({"cpu": "10m", "memory": "32Mi"}, tracing=False) == cap.Sidecars(xray=None)
-    assert cap.Sidecars.from_requests({"cpu": "10m", "memory": "32Mi"}, tracing=True) == cap.Sidecars()
+    assert cap.requests_of({"cpu": "0.25", "memory": "1Gi"}) == cap.Requests(250, 1024)
 
 
-def test_matches_what_the_app_mesh_backend_deploys():
-    """The sidecar requests the controller is configured with, and the collector, as the lead
-    wires them into the check (docs/platform.md)."""
-    controller = pytest.importorskip("components.appmesh.controller")
-    collector = pytest.importorskip("components.appmesh.collector")
-    s = _settings()
-    sidecars = cap.Sidecars.from_requests(controller.SIDECAR_REQUESTS, s.tracing)
-    assert sidecars == cap.Sidecars()  # what the defaults (and the numbers in docs) assume
-    values = collector.chart_values(s.region)
-    extra = [cap.PodDemand.of(f"{collector.NAMESPACE}/{collector.RELEASE_NAME}", values["resources"]["requests"],
-                              replicas=values["replicaCount"])]
-    report = cap.check_capacity(s, build_topology(s), extra=extra, sidecars=sidecars)
+def _registered_backends():
+    from components import mesh_backends
+
+    return sorted(mesh_backends.BACKENDS)
+
+
+@pytest.mark.parametrize("backend", _registered_backends())
+def test_every_backend_fits_the_dev_default_with_a_quarter_free(backend):
+    """What each registered backend deploys, with the collector, as __main__.py wires the check
+    (docs/platform.md has the figures)."""
+    s = _settings(meshBackend=backend, appMeshEndOfSupportAcknowledged=True)
+    overhead, collector = _deployed_overhead(s)
+    report = cap.check_capacity(s, build_topology(s), overhead, extra=collector)
     assert report.requested.cpu_m <= 0.75 * report.allocatable.cpu_m
+    assert report.requested.memory_mi <= 0.75 * report.allocatable.memory_mi

@@ -1,12 +1,12 @@
 """The in-cluster trace collector: an OpenTelemetry Collector (contrib distribution, pinned Helm
-release) that receives the apps' OTLP spans and exports them to AWS X-Ray with an IRSA role.
+release) that receives OTLP spans and exports them to AWS X-Ray with an IRSA role.
 
-Why a collector and not the X-Ray daemon for the apps: the apps speak OpenTelemetry only (the
-X-Ray SDKs are in maintenance mode); the collector's `awsxray` exporter turns their spans into
-X-Ray segments. The apps continue the trace Envoy started (X-Ray propagator, X-Ray trace ids), so
-Envoy's segments (through the controller's X-Ray daemon sidecars) and the app spans form one
-X-Ray trace. It lives outside the meshed namespaces: the App Mesh webhook rejects unselected pods
-there, and the apps reach it directly (their proxies leave its port alone).
+Why a collector and not the X-Ray daemon: the apps speak OpenTelemetry only (the X-Ray SDKs are
+in maintenance mode); the collector's `awsxray` exporter turns their spans into X-Ray segments.
+Backend-neutral: the apps send OTLP/HTTP (4318); a mesh whose proxies speak OTLP too (Istio's
+OpenTelemetry tracer, gRPC on 4317) sends there, so proxy and app spans meet in one X-Ray trace.
+It lives in its own, unmeshed namespace (the App Mesh webhook rejects unselected pods in meshed
+ones) and is created by the program, not by a backend, so every backend uses the same one.
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from celestials.render.appmesh_iam import collector_policy
+from celestials.capacity import PodDemand
+from celestials.render.iam import collector_policy
+from celestials.settings import Settings
+
 from .identified_release import Chart, Identity, identified_release
 
 NAMESPACE = "observability"
@@ -30,7 +33,9 @@ CHART_REPOSITORY = "https://open-telemetry.github.io/opentelemetry-helm-charts"
 IMAGE_REPOSITORY = "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-contrib"
 IMAGE_TAG = "0.153.0"
 OTLP_HTTP_PORT = 4318
-OTLP_ENDPOINT = f"http://{RELEASE_NAME}.{NAMESPACE}.svc.cluster.local:{OTLP_HTTP_PORT}"
+OTLP_GRPC_PORT = 4317
+SERVICE_HOST = f"{RELEASE_NAME}.{NAMESPACE}.svc.cluster.local"
+OTLP_ENDPOINT = f"http://{SERVICE_HOST}:{OTLP_HTTP_PORT}"
 RELEASE_TIMEOUT_SECONDS = 600
 
 
@@ -61,6 +66,23 @@ def chart_values(region: str) -> dict[str, Any]:
     }
 
 
+def _moved() -> pulumi.ResourceOptions:
+    """The collector used to be the App Mesh backend's child `mesh-tracing`: a stack deployed
+    then keeps its collector (and the collector's IAM role) instead of replacing them."""
+    old_parent = f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::celestials:appmesh:Backend::mesh"
+    return pulumi.ResourceOptions(aliases=[pulumi.Alias(
+        name="mesh-tracing", type_="celestials:appmesh:TracingCollector", parent=old_parent)])
+
+
+def pod_demands(settings: Settings) -> tuple[PodDemand, ...]:
+    """The collector's pods for the capacity check (none with tracing off)."""
+    if not settings.tracing:
+        return ()
+    values = chart_values(settings.region)
+    return (PodDemand.of(f"{NAMESPACE}/{RELEASE_NAME}", values["resources"]["requests"],
+                         replicas=values["replicaCount"]),)
+
+
 @dataclass
 class TracingCollectorArgs:
     k8s_provider: k8s.Provider
@@ -70,14 +92,18 @@ class TracingCollectorArgs:
 
 
 class TracingCollector(pulumi.ComponentResource):
-    """Outputs: `otlp_endpoint` (base URL for OTEL_EXPORTER_OTLP_ENDPOINT), `release`."""
+    """Outputs: `otlp_endpoint` (base URL for the apps' OTEL_EXPORTER_OTLP_ENDPOINT, OTLP/HTTP),
+    `otlp_port` (that port), `service_host` and `otlp_grpc_port` (for proxies speaking OTLP/gRPC),
+    `release` (what a mesh that sends spans here may wait for)."""
 
     otlp_endpoint: str
     otlp_port: int
+    service_host: str
+    otlp_grpc_port: int
     release: k8s.helm.v3.Release
 
     def __init__(self, name: str, args: TracingCollectorArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("celestials:appmesh:TracingCollector", name, None, opts)
+        super().__init__("celestials:tracing:Collector", name, None, pulumi.ResourceOptions.merge(opts, _moved()))
         parts = identified_release(
             name, self, k8s_provider=args.k8s_provider, namespace=NAMESPACE,
             service_account=SERVICE_ACCOUNT,
@@ -89,4 +115,6 @@ class TracingCollector(pulumi.ComponentResource):
         self.service_account, self.release = parts.service_account, parts.release
         self.otlp_endpoint = OTLP_ENDPOINT
         self.otlp_port = OTLP_HTTP_PORT
+        self.service_host = SERVICE_HOST
+        self.otlp_grpc_port = OTLP_GRPC_PORT
         self.register_outputs({"otlp_endpoint": self.otlp_endpoint, "release": self.release.status})
