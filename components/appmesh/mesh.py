@@ -16,18 +16,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from celestials.render.appmesh import (ACTIVE_CONDITIONS, APPMESH_KINDS, AppMeshInputs, canary_keys,
-                                       render_app_mesh, render_namespace, tls_secret)
+                                       render_app_mesh, render_namespace)
 from celestials.render.kubernetes_workloads import Manifest, ObjectKey, namespace_key, partition
 from celestials.settings import Settings
 from celestials.topology.canary import canary_plans
 from celestials.topology.model import Mesh
 from components.canary import Canary, CanaryArgs
 from components.kubernetes_apply import Registry, apply_manifests, wait_for_condition
-from components.mtls_certificates import MtlsCertificates, MtlsCertificatesArgs
-
-#: Pod annotation carrying a digest of the mounted certificates: a reissue rolls the pods, so the
-#: proxies load the new files.
-TLS_DIGEST_ANNOTATION = "celestials.io/tls-digest"
+from components.mesh_tls import issue_mesh_tls
 
 
 @dataclass
@@ -61,26 +57,13 @@ class AppMeshMesh(pulumi.ComponentResource):
         ns_manifest = render_namespace(mesh)
         namespace = apply_manifests(name, [ns_manifest], self.objects, parent=self, provider=provider)[ns_manifest.key]
 
-        pod_annotations: dict[str, dict[str, Any]] = {}
-        self.certificates = None
-        if any(tls_secret(w) for w in mesh.workloads):
-            self.certificates = MtlsCertificates(
-                f"{name}-certificates",
-                MtlsCertificatesArgs.for_mesh(mesh, args.settings, namespace=namespace.metadata["name"],
-                                              k8s_provider=provider),
-                opts=pulumi.ResourceOptions(parent=self))
-            for secret_name, secret in self.certificates.secrets.items():
-                self.objects[ObjectKey("Secret", mesh.namespace, secret_name)] = secret
-            for w in mesh.workloads:
-                secret = tls_secret(w)
-                if secret:
-                    pod_annotations[w.name] = {TLS_DIGEST_ANNOTATION: self.certificates.secret_digests.apply(
-                        lambda digests, s=secret.name: digests[s])}
+        tls = issue_mesh_tls(name, mesh, args.settings, namespace, provider, self, self.objects)
+        self.certificates = tls.certificates
 
         inputs = AppMeshInputs(
             images=args.images, envoy_role_arn=args.proxy_role_arn, workload_roles=dict(args.workload_roles),
             otlp_endpoint=args.otlp_endpoint, otlp_port=args.otlp_port, dynamodb_table=args.dynamodb_table,
-            pod_annotations=pod_annotations)
+            pod_annotations=tls.pod_annotations)
         manifests: list[Manifest] = [m for m in render_app_mesh(mesh, args.settings, inputs)
                                      if m.key != namespace_key(mesh.namespace)]
         plans = canary_plans(mesh)

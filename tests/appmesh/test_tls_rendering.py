@@ -9,7 +9,7 @@ import pytest
 
 from celestials.render.appmesh import SDS_ANNOTATION, SECRET_MOUNTS_ANNOTATION
 from celestials.topology import colorapp
-from components.appmesh.mesh import TLS_DIGEST_ANNOTATION
+from components.mesh_tls import TLS_DIGEST_ANNOTATION
 from tests.appmesh.mesh_checks import of_kind, tls_file_paths
 from tests.appmesh.program import evaluate_backend
 

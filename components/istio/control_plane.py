@@ -1,0 +1,117 @@
+"""Istio's control plane, in the order a fresh cluster needs it: the Gateway API standard CRDs
+(the bundle Istio 1.30 is built against, applied from the pinned upstream release file), then the
+`base` chart (Istio's CRDs and cluster roles), then `istiod` (sidecar injector, xDS, the Gateway
+API controller), each a Helm release from Istio's own chart repository at one pinned patch.
+
+Why these settings, and only these (istiod's defaults hold otherwise):
+- `ENABLE_TLS_ON_SIDECAR_INGRESS`: the two-CA mTLS demo terminates the demo's own TLS in blue's
+  and green's sidecars (`Sidecar.ingress[].tls`), which istiod ignores without it.
+- `meshConfig.extensionProviders`: the OpenTelemetry tracer the mesh-wide `Telemetry` selects,
+  sending every proxy's spans to the program's trace collector (OTLP/gRPC).
+- `meshConfig.accessLogFile`: proxies log each request to stdout, as the App Mesh backend's do.
+- the proxies' and istiod's resource requests are set here, explicitly, because the capacity
+  check counts exactly these numbers (`sidecars()`, `ISTIOD_POD`); istiod's autoscaler is off
+  for the same reason (the check cannot count pods an HPA may add).
+- images pinned to the chart's release (`global.hub`/`global.tag`), so a chart re-render never
+  changes what runs.
+
+No IAM: istiod and the proxies never call AWS. No extra security-group rules: the node group runs
+with the EKS cluster security group (no launch-template security groups, `components.cluster`),
+which admits all traffic from the control plane, so the API server reaches the injector webhook
+(15017) and the proxies reach istiod (15012) without any rule of ours (docs/istio.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from celestials.capacity import PodDemand, Sidecars, requests_of
+from celestials.render.kubernetes_workloads import PART_OF
+
+ISTIO_VERSION = "1.30.5"
+CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
+IMAGE_HUB = "docker.io/istio"
+NAMESPACE = "istio-system"
+GATEWAY_API_VERSION = "v1.5.1"
+GATEWAY_API_CRDS = (f"https://github.com/kubernetes-sigs/gateway-api/releases/download/"
+                    f"{GATEWAY_API_VERSION}/standard-install.yaml")
+RELEASE_TIMEOUT_SECONDS = 600
+#: Requests of every injected `istio-proxy` (and of `istio-init`, which the injector gives the
+#: same resources); the limits keep one busy proxy from starving its node.
+PROXY_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "1000m", "memory": "512Mi"}}
+ISTIOD_RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}}
+ISTIOD_REPLICAS = 1
+TRACING_PROVIDER = "otel-tracing"
+
+
+def sidecars() -> Sidecars:
+    """What Istio's injector adds: `istio-proxy` beside every app and the `istio-init` init
+    container at the same requests; nothing beside the gateway, whose only container is its
+    proxy, run at the model gateway's resources."""
+    proxy = requests_of(PROXY_RESOURCES["requests"])
+    return Sidecars(containers=(proxy,), init=(proxy,), gateway=())
+
+
+ISTIOD_POD = PodDemand.of(f"{NAMESPACE}/istiod", ISTIOD_RESOURCES["requests"], replicas=ISTIOD_REPLICAS)
+
+
+def base_values() -> dict[str, Any]:
+    return {"global": {"istioNamespace": NAMESPACE}}
+
+
+def istiod_values(tracing_provider: dict[str, Any] | None) -> dict[str, Any]:
+    """Values for the `istiod` chart at ISTIO_VERSION (keys as in its values.yaml, set at the top
+    level). `tracing_provider`: the meshConfig extension provider for the collector, or None."""
+    mesh_config: dict[str, Any] = {"accessLogFile": "/dev/stdout"}
+    if tracing_provider is not None:
+        mesh_config["extensionProviders"] = [tracing_provider]
+    return {
+        "global": {"hub": IMAGE_HUB, "tag": ISTIO_VERSION, "istioNamespace": NAMESPACE,
+                   "proxy": {"resources": PROXY_RESOURCES}},
+        "autoscaleEnabled": False,
+        "replicaCount": ISTIOD_REPLICAS,
+        "resources": ISTIOD_RESOURCES,
+        "env": {"ENABLE_TLS_ON_SIDECAR_INGRESS": "true"},
+        "meshConfig": mesh_config,
+    }
+
+
+@dataclass
+class IstioControlPlaneArgs:
+    k8s_provider: k8s.Provider
+    #: istiod meshConfig extension provider for the trace collector (None: tracing off)
+    tracing_provider: dict[str, Any] | None = None
+    #: what istiod must come after besides its CRDs (e.g. the collector it sends spans to)
+    depends_on: tuple[pulumi.Resource, ...] = ()
+
+
+class IstioControlPlane(pulumi.ComponentResource):
+    """Outputs: `gateway_api_crds`, `base` and `istiod` (the releases later objects wait for)."""
+
+    def __init__(self, name: str, args: IstioControlPlaneArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("celestials:istio:ControlPlane", name, None, opts)
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
+        self.gateway_api_crds = k8s.yaml.v2.ConfigFile(
+            f"{name}-gateway-api-crds", file=GATEWAY_API_CRDS, opts=k8s_opts)
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace", metadata={"name": NAMESPACE, "labels": dict(PART_OF)}, opts=k8s_opts)
+        self.base = self._release(name, "base", base_values(), args, [self.namespace, self.gateway_api_crds])
+        self.istiod = self._release(name, "istiod", istiod_values(args.tracing_provider), args,
+                                    [self.base, *args.depends_on])
+        self.register_outputs({"base": self.base.status, "istiod": self.istiod.status})
+
+    def _release(self, name: str, chart: str, values: dict[str, Any], args: IstioControlPlaneArgs,
+                 after: list[pulumi.Resource]) -> k8s.helm.v3.Release:
+        """An awaited release: what depends on it starts once its CRDs, webhook and pods are up."""
+        return k8s.helm.v3.Release(
+            f"{name}-{chart}",
+            k8s.helm.v3.ReleaseArgs(
+                name=f"istio-{chart}" if chart == "base" else chart, chart=chart, version=ISTIO_VERSION,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+                namespace=self.namespace.metadata["name"], create_namespace=False, values=values,
+                skip_await=False, timeout=RELEASE_TIMEOUT_SECONDS, cleanup_on_fail=True),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=after))
