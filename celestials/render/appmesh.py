@@ -19,9 +19,11 @@ from typing import Any, Iterable, Mapping
 from ..settings import Settings
 from ..topology import colorapp
 from ..topology.model import Gateway, Mesh, Route, Router, Service, Workload
+from .canary import CanaryPlan, canary_plans  # noqa: F401  (re-exported: the App Mesh component imports them here)
 from .kubernetes_workloads import (PART_OF, PRESTOP_SLEEP_SECONDS, TERMINATION_GRACE_SECONDS, Manifest, ObjectKey,
                                    RenderError, WorkloadInputs, namespace_key, render_deployment,
                                    render_service_account, render_services, uses_dynamodb)
+from .load_balancer import NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
 
 API_VERSION = "appmesh.k8s.aws/v1beta2"
 MESH_LABEL = "mesh"
@@ -38,17 +40,12 @@ ENVOY_SERVICE_ACCOUNT = "envoy-proxies"
 ACCESS_LOG = {"file": {"path": "/dev/stdout"}}
 #: The route timeout Envoy applies when a listener sets none; longer routes need a listener timeout.
 DEFAULT_TIMEOUT_MS = 15000
-GATEWAY_SERVICE_PORT = 80
+GATEWAY_SERVICE_PORT = PUBLIC_HTTP_PORT
 GATEWAY_CONTAINER = "envoy"  # the injector configures the container with this name as the gateway
 #: The image the gateway Deployment names (the chart's sidecar image, appmesh-controller 1.13.3).
 #: The controller replaces it at admission with its configured Envoy, so the mesh runs one version.
 GATEWAY_ENVOY_IMAGE = "840364872350.dkr.ecr.us-west-2.amazonaws.com/aws-appmesh-envoy:v1.29.12.3-prod"
 ENVOY_UID = 1337  # the App Mesh Envoy image's user; the injector's traffic rules exempt it
-#: Internet-facing NLB through the in-cluster AWS cloud provider (no extra controller needed).
-NLB_ANNOTATIONS = {
-    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-    "service.beta.kubernetes.io/aws-load-balancer-internal": "false",
-}
 #: status condition each App Mesh kind reports once the App Mesh API has the object
 ACTIVE_CONDITIONS = {
     "Mesh": "MeshActive", "VirtualNode": "VirtualNodeActive", "VirtualService": "VirtualServiceActive",
@@ -72,14 +69,6 @@ class AppMeshInputs:
     otlp_port: int | None = None
     dynamodb_table: Any = None
     pod_annotations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CanaryPlan:
-    """A router that splits traffic by weight, and the workloads that exist for the split."""
-
-    router: str
-    workloads: tuple[str, ...]
 
 
 def _cr(kind: str, name: str, namespace: str | None, spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -370,20 +359,6 @@ def render_app_mesh(mesh: Mesh, settings: Settings, inputs: AppMeshInputs) -> tu
 
 
 # --- canary ------------------------------------------------------------------------------------
-def canary_plans(mesh: Mesh) -> tuple[CanaryPlan, ...]:
-    """Routers with a weighted split. The split's first target is the stable version; the other
-    targets that no route sends traffic to first are the canary's own workloads."""
-    plans = []
-    for router in mesh.routers:
-        split = [r for r in router.routes if len(r.targets) > 1]
-        if not split:
-            continue
-        primary = {r.targets[0].workload for r in router.routes}
-        canary = dict.fromkeys(t.workload for r in split for t in r.targets[1:] if t.workload not in primary)
-        plans.append(CanaryPlan(router.name, tuple(canary)))
-    return tuple(plans)
-
-
 def canary_keys(mesh: Mesh, plan: CanaryPlan) -> frozenset[ObjectKey]:
     """The objects a canary owns: its router, and its workloads' virtual nodes, Deployments and
     host Services."""
