@@ -21,8 +21,8 @@ from ..topology import colorapp
 from ..topology.model import Gateway, Mesh, Route, Router, Service, Workload
 from .canary import CanaryPlan, canary_plans  # noqa: F401  (re-exported: the App Mesh component imports them here)
 from .kubernetes_workloads import (PART_OF, PRESTOP_SLEEP_SECONDS, TERMINATION_GRACE_SECONDS, Manifest, ObjectKey,
-                                   RenderError, WorkloadInputs, namespace_key, render_deployment,
-                                   render_service_account, render_services, uses_dynamodb)
+                                   WorkloadInputs, check_workload_roles, namespace_key,
+                                   render_deployment, render_service_account, render_services)
 from .load_balancer import NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
 
 API_VERSION = "appmesh.k8s.aws/v1beta2"
@@ -329,13 +329,7 @@ def workload_inputs(mesh: Mesh, inputs: AppMeshInputs) -> WorkloadInputs:
 
 def render_app_mesh(mesh: Mesh, settings: Settings, inputs: AppMeshInputs) -> tuple[Manifest, ...]:
     """Every object of one mesh, in an order that is also a valid creation order."""
-    unknown = sorted(set(inputs.workload_roles) - {w.name for w in mesh.workloads})
-    if unknown:
-        raise RenderError(f"mesh {mesh.name}: roles given for workloads it does not have: {', '.join(unknown)}")
-    for w in mesh.workloads:
-        if uses_dynamodb(w, settings) and w.name not in inputs.workload_roles:
-            raise RenderError(f"workload {w.name}: stores products in DynamoDB but has no IAM role of its own "
-                              "(AppMeshInputs.workload_roles)")
+    check_workload_roles(mesh, settings, inputs.workload_roles, "AppMeshInputs.workload_roles")
     out: list[Manifest] = [render_namespace(mesh), render_mesh_object(mesh),
                            render_service_account(mesh.namespace, ENVOY_SERVICE_ACCOUNT, inputs.envoy_role_arn)]
     out += [render_service_account(mesh.namespace, name, role) for name, role in sorted(inputs.workload_roles.items())]

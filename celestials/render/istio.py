@@ -23,14 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..settings import Settings
-from ..topology.model import Mesh, Workload
+from ..topology.model import Mesh
 from .canary import CanaryPlan
 from .istio_routes import GATEWAY_CLASS, generated_service_name, render_routes, route_key
 from .istio_tls import TLS_DIR, render_tls_policies, secret_key, tls_pod_annotations, with_tls_target_ports
 from .istio_tracing import render_mesh_wide, tracing_extension_provider
-from .kubernetes_workloads import (PART_OF, Manifest, ObjectKey, RenderError, WorkloadInputs, container_name,
-                                   render_deployment, render_service_account, render_services,
-                                   uses_dynamodb)
+from .kubernetes_workloads import (PART_OF, Manifest, ObjectKey, RenderError, WorkloadInputs, check_workload_roles,
+                                   container_name, render_deployment, render_service_account, render_services)
 
 __all__ = ["GATEWAY_CLASS", "INJECTION_LABEL", "PROXY_CONTAINER_NAMES", "TLS_DIR", "IstioInputs",
            "generated_service_name", "istio_canary_keys", "render_istio_mesh", "render_mesh_wide",
@@ -65,20 +64,9 @@ def render_namespace(mesh: Mesh) -> Manifest:
                                   "labels": {INJECTION_LABEL: INJECTION_ENABLED, **PART_OF}}})
 
 
-def needs_own_role(w: Workload, settings: Settings) -> bool:
-    """Whether the workload calls AWS and so must run with an IAM role of its own: today only the
-    DynamoDB product store (the one place to switch to the model's storage fact)."""
-    return uses_dynamodb(w, settings)
-
-
 def _check_inputs(mesh: Mesh, settings: Settings, inputs: IstioInputs) -> None:
-    unknown = sorted(set(inputs.workload_roles) - {w.name for w in mesh.workloads})
-    if unknown:
-        raise RenderError(f"mesh {mesh.name}: roles given for workloads it does not have: {', '.join(unknown)}")
+    check_workload_roles(mesh, settings, inputs.workload_roles, "IstioInputs.workload_roles")
     for w in mesh.workloads:
-        if needs_own_role(w, settings) and w.name not in inputs.workload_roles:
-            raise RenderError(f"workload {w.name}: stores products in DynamoDB but has no IAM role of its own "
-                              "(IstioInputs.workload_roles)")
         if container_name(w) in PROXY_CONTAINER_NAMES:
             raise RenderError(f"workload {w.name}: app name {w.app!r} is the name of a container Istio injects "
                               f"({', '.join(PROXY_CONTAINER_NAMES)})")

@@ -107,6 +107,23 @@ def uses_dynamodb(workload: Workload, settings: Settings) -> bool:
     return workload.app == STORAGE_APP and settings.prodcatalog_storage == "dynamodb"
 
 
+def needs_own_role(workload: Workload, settings: Settings) -> bool:
+    """Whether the workload calls AWS and so must run with an IAM role of its own: today only the
+    DynamoDB product store (the one place to switch to the model's storage fact)."""
+    return uses_dynamodb(workload, settings)
+
+
+def check_workload_roles(mesh: Mesh, settings: Settings, roles: Mapping[str, Any], where: str) -> None:
+    """Every workload that needs its own IAM role has one in `roles` (workload → role, named
+    `where` in the message), and `roles` names only workloads of the mesh."""
+    unknown = sorted(set(roles) - {w.name for w in mesh.workloads})
+    if unknown:
+        raise RenderError(f"mesh {mesh.name}: roles given for workloads it does not have: {', '.join(unknown)}")
+    for w in mesh.workloads:
+        if needs_own_role(w, settings) and w.name not in roles:
+            raise RenderError(f"workload {w.name}: stores products in DynamoDB but has no IAM role of its own ({where})")
+
+
 def uses_sqlite(workload: Workload, settings: Settings) -> bool:
     return workload.app == STORAGE_APP and settings.prodcatalog_storage == "sqlite"
 
