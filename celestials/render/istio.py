@@ -31,9 +31,9 @@ from .istio_tracing import render_mesh_wide, tracing_extension_provider
 from .kubernetes_workloads import (PART_OF, Manifest, ObjectKey, RenderError, WorkloadInputs, check_workload_roles,
                                    container_name, render_deployment, render_service_account, render_services)
 
-__all__ = ["GATEWAY_CLASS", "INJECTION_LABEL", "PROXY_CONTAINER_NAMES", "TLS_DIR", "IstioInputs",
-           "generated_service_name", "istio_canary_keys", "render_istio_mesh", "render_mesh_wide",
-           "tracing_extension_provider"]
+__all__ = ["GATEWAY_CLASS", "INJECTION_ENABLED", "INJECTION_LABEL", "PROXY_CONTAINER_NAMES", "TLS_DIR",
+           "IstioInputs", "generated_service_name", "istio_canary_keys", "render_istio_mesh", "render_mesh_wide",
+           "render_namespace", "tracing_extension_provider", "workload_inputs"]
 
 #: Namespace label that makes Istio's injector add a sidecar to every new pod in the namespace.
 INJECTION_LABEL = "istio-injection"
