@@ -21,8 +21,9 @@ from ..topology import colorapp
 from ..topology.canary import CanaryPlan
 from ..topology.model import Gateway, Mesh, Route, Router, Service, Workload
 from .kubernetes_workloads import (PART_OF, PRESTOP_SLEEP_SECONDS, TERMINATION_GRACE_SECONDS, Manifest, ObjectKey,
-                                   RenderError, WorkloadInputs, namespace_key, needs_own_identity,
+                                   WorkloadInputs, check_workload_roles, namespace_key,
                                    render_deployment, render_service_account, render_services)
+from .load_balancer import NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
 
 API_VERSION = "appmesh.k8s.aws/v1beta2"
 MESH_LABEL = "mesh"
@@ -43,17 +44,12 @@ ENVOY_SERVICE_ACCOUNT = "envoy-proxies"
 ACCESS_LOG = {"file": {"path": "/dev/stdout"}}
 #: The route timeout Envoy applies when a listener sets none; longer routes need a listener timeout.
 DEFAULT_TIMEOUT_MS = 15000
-GATEWAY_SERVICE_PORT = 80
+GATEWAY_SERVICE_PORT = PUBLIC_HTTP_PORT
 GATEWAY_CONTAINER = "envoy"  # the injector configures the container with this name as the gateway
 #: The image the gateway Deployment names (the chart's sidecar image, appmesh-controller 1.13.3).
 #: The controller replaces it at admission with its configured Envoy, so the mesh runs one version.
 GATEWAY_ENVOY_IMAGE = "840364872350.dkr.ecr.us-west-2.amazonaws.com/aws-appmesh-envoy:v1.29.12.3-prod"
 ENVOY_UID = 1337  # the App Mesh Envoy image's user; the injector's traffic rules exempt it
-#: Internet-facing NLB through the in-cluster AWS cloud provider (no extra controller needed).
-NLB_ANNOTATIONS = {
-    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-    "service.beta.kubernetes.io/aws-load-balancer-internal": "false",
-}
 #: status condition each App Mesh kind reports once the App Mesh API has the object
 ACTIVE_CONDITIONS = {
     "Mesh": "MeshActive", "VirtualNode": "VirtualNodeActive", "VirtualService": "VirtualServiceActive",
@@ -343,13 +339,7 @@ def workload_inputs(mesh: Mesh, inputs: AppMeshInputs) -> WorkloadInputs:
 
 def render_app_mesh(mesh: Mesh, settings: Settings, inputs: AppMeshInputs) -> tuple[Manifest, ...]:
     """Every object of one mesh, in an order that is also a valid creation order."""
-    unknown = sorted(set(inputs.workload_roles) - {w.name for w in mesh.workloads})
-    if unknown:
-        raise RenderError(f"mesh {mesh.name}: roles given for workloads it does not have: {', '.join(unknown)}")
-    for w in mesh.workloads:
-        if needs_own_identity(w) and w.name not in inputs.workload_roles:
-            raise RenderError(f"workload {w.name}: stores products in DynamoDB but has no IAM role of its own "
-                              "(AppMeshInputs.workload_roles)")
+    check_workload_roles(mesh, inputs.workload_roles, "AppMeshInputs.workload_roles")
     out: list[Manifest] = [render_namespace(mesh), render_mesh_object(mesh),
                            render_service_account(mesh.namespace, ENVOY_SERVICE_ACCOUNT, inputs.envoy_role_arn)]
     out += [render_service_account(mesh.namespace, name, role) for name, role in sorted(inputs.workload_roles.items())]

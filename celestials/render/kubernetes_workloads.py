@@ -134,6 +134,17 @@ def needs_own_identity(workload: Workload) -> bool:
     return workload.storage is not None and workload.storage.needs_cloud_identity
 
 
+def check_workload_roles(mesh: Mesh, roles: Mapping[str, Any], where: str) -> None:
+    """Every workload that needs its own IAM role has one in `roles` (workload → role, named
+    `where` in the message), and `roles` names only workloads of the mesh."""
+    unknown = sorted(set(roles) - {w.name for w in mesh.workloads})
+    if unknown:
+        raise RenderError(f"mesh {mesh.name}: roles given for workloads it does not have: {', '.join(unknown)}")
+    for w in mesh.workloads:
+        if needs_own_identity(w) and w.name not in roles:
+            raise RenderError(f"workload {w.name}: stores data in {w.storage.kind} but has no IAM role of its own ({where})")
+
+
 # --- pieces of a pod ---------------------------------------------------------------------------
 def _cpu(millis: int) -> str:
     return f"{millis}m"

@@ -132,5 +132,5 @@ def test_each_check_catches_its_defect(backend, check, kind, name, mutate, expec
 
 def test_renderer_refuses_a_dynamodb_prodcatalog_without_its_own_role(settings, topology):
     mesh = topology.mesh_in(productcatalog.NAMESPACE)
-    with pytest.raises(ValueError, match="prodcatalog: stores products in DynamoDB but has no IAM role"):
+    with pytest.raises(ValueError, match="prodcatalog: stores data in dynamodb but has no IAM role"):
         render_app_mesh(mesh, settings, AppMeshInputs(images={}, dynamodb_table="t"))

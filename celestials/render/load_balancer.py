@@ -1,0 +1,14 @@
+"""How a mesh's ingress is exposed on AWS, whichever backend creates the LoadBalancer Service
+(App Mesh renders that Service itself; Istio's gateway controller generates it from a Gateway).
+
+One place for the annotations so both backends ask AWS for the same load balancer."""
+
+from __future__ import annotations
+
+#: The port the internet-facing load balancer listens on.
+PUBLIC_HTTP_PORT = 80
+#: Internet-facing NLB through the in-cluster AWS cloud provider (no extra controller needed).
+NLB_ANNOTATIONS = {
+    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "false",
+}

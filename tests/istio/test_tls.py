@@ -1,0 +1,127 @@
+"""The two-CA mTLS demo on Istio: front originates TLS with its own files towards every color,
+blue and green terminate it in their sidecars and accept only front, red stays plain; the files
+named are exactly the mounted Secret's, and the trust follows mtlsTrust."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from celestials import pki
+from celestials.render.istio_tls import (TLS_DIR, TLS_INGRESS_PORT, USER_VOLUME_ANNOTATION,
+                                         USER_VOLUME_MOUNT_ANNOTATION)
+from celestials.topology import colorapp
+from tests.appmesh.mesh_checks import broken, name, of_kind
+from tests.istio.istio_checks import deployments_selected, mounted_secrets, tls_file_problems, tls_paths
+from tests.istio.rendering import SECRET_FILES, objects, render_all
+
+NS = colorapp.NAMESPACE
+FRONT_SAN = "front.mtls.svc.cluster.local"
+TELLER_SANS = ["color-blue.mtls.svc.cluster.local", "color-green.mtls.svc.cluster.local"]
+
+
+def _by_name(objs, kind):
+    return {name(o): o for o in of_kind(objs, kind, NS)}
+
+
+def _pod(objs, workload):
+    return _by_name(objs, "Deployment")[workload]["spec"]["template"]
+
+
+def test_every_tls_file_named_is_in_the_secret_mounted_into_that_sidecar(rendered):
+    assert tls_file_problems(rendered, SECRET_FILES) == []
+    named = [p for o in of_kind(rendered, "DestinationRule") + of_kind(rendered, "Sidecar") for p in tls_paths(o)]
+    assert len(named) == 15  # front: 3 rules x 3 files; blue 3; green 3
+
+
+def test_the_files_named_are_exactly_the_pki_files_of_the_mounted_secret(rendered):
+    for workload in ("front", "blue", "green"):
+        [secret] = mounted_secrets(_pod(rendered, workload))
+        policies = [o for o in of_kind(rendered, "DestinationRule", NS) + of_kind(rendered, "Sidecar", NS)
+                    if [name(d) for d in deployments_selected(rendered, o)] == [workload]]
+        named = {p for o in policies for p in tls_paths(o)}
+        assert named == {f"{TLS_DIR}/{f}" for f in SECRET_FILES[secret]}, workload
+
+
+@pytest.mark.parametrize("broken_path", ["clientCertificate", "caCertificates"])
+def test_the_file_check_catches_a_file_the_secret_lacks(rendered, broken_path):
+    objs = broken(rendered, "DestinationRule", "front-to-color-green",
+                  lambda o: o["spec"]["trafficPolicy"]["tls"].update({broken_path: f"{TLS_DIR}/ca2_cert.pem"}))
+    assert any("front-to-color-green" in p for p in tls_file_problems(objs, SECRET_FILES))
+
+
+def test_the_file_check_catches_a_mount_elsewhere(rendered):
+    def remount(o):
+        annotations = o["spec"]["template"]["metadata"]["annotations"]
+        annotations[USER_VOLUME_MOUNT_ANNOTATION] = annotations[USER_VOLUME_MOUNT_ANNOTATION].replace(TLS_DIR, "/certs")
+    problems = tls_file_problems(broken(rendered, "Deployment", "blue", remount), SECRET_FILES)
+    assert problems and all("Sidecar blue" in p for p in problems)
+
+
+def test_the_secret_is_mounted_read_only_into_the_proxy(rendered):
+    annotations = _pod(rendered, "blue")["metadata"]["annotations"]
+    volumes = json.loads(annotations[USER_VOLUME_ANNOTATION])
+    mounts = json.loads(annotations[USER_VOLUME_MOUNT_ANNOTATION])
+    assert volumes == {"celestials-tls": {"secret": {"secretName": "colorapp-blue-tls"}}}
+    assert mounts == {"celestials-tls": {"mountPath": TLS_DIR, "readOnly": True}}
+
+
+@pytest.mark.parametrize("color,leaf", [("blue", "colorapp-blue"), ("green", "colorapp-green")])
+def test_tellers_terminate_mutual_tls_and_accept_only_front(rendered, color, leaf):
+    sidecar = _by_name(rendered, "Sidecar")[color]
+    assert sidecar["spec"]["workloadSelector"] == {"labels": {"app": "color", "workload": color, "version": color}}
+    [listener] = sidecar["spec"]["ingress"]
+    assert listener["port"]["number"] == TLS_INGRESS_PORT and listener["defaultEndpoint"] == "0.0.0.0:8080"
+    assert listener["tls"] == {
+        "mode": "MUTUAL", "serverCertificate": f"{TLS_DIR}/{pki.chain_file(leaf)}",
+        "privateKey": f"{TLS_DIR}/{pki.key_file(leaf)}", "caCertificates": f"{TLS_DIR}/{pki.trust_file(['ca1'])}",
+        "subjectAltNames": [FRONT_SAN]}
+
+
+def test_ports_line_up_service_target_sidecar_listener_and_peer_authentication(rendered):
+    services = _by_name(rendered, "Service")
+    peers = _by_name(rendered, "PeerAuthentication")
+    for color in ("blue", "green"):
+        [port] = services[f"color-{color}"]["spec"]["ports"]
+        # clients still see HTTP on the app port; the endpoint is the sidecar's TLS listener
+        assert (port["name"], port["port"], port.get("appProtocol")) == ("http", 8080, "http")
+        assert port["targetPort"] == TLS_INGRESS_PORT
+        assert peers[color]["spec"]["portLevelMtls"] == {str(TLS_INGRESS_PORT): {"mode": "DISABLE"}}
+        assert peers[color]["spec"]["mtls"] == {"mode": "STRICT"}
+        assert [name(d) for d in deployments_selected(rendered, peers[color])] == [color]
+    for host in ("front", "color-red", "color"):
+        assert [p["targetPort"] for p in services[host]["spec"]["ports"]] == [8080]
+
+
+def test_red_has_no_server_tls(rendered):
+    assert "red" not in _by_name(rendered, "Sidecar") and "red" not in _by_name(rendered, "PeerAuthentication")
+    assert mounted_secrets(_pod(rendered, "red")) == []
+    assert USER_VOLUME_ANNOTATION not in (_pod(rendered, "red")["metadata"].get("annotations") or {})
+
+
+@pytest.mark.parametrize("trust,trust_file,secret", [("ca1", "ca1_cert.pem", "front-ca1-tls"),
+                                                     ("ca1+ca2", "ca1_ca2_bundle.pem", "front-ca1-ca2-tls")])
+def test_front_originates_tls_to_every_color_with_the_trust_switch(trust, trust_file, secret):
+    objs = objects(render_all(mtlsTrust=trust))
+    rules = _by_name(objs, "DestinationRule")
+    # red too: front's client policy is enforced, so a plain red fails like under App Mesh
+    assert sorted(rules) == ["front-to-color-blue", "front-to-color-green", "front-to-color-red"]
+    for color in colorapp.COLORS:
+        spec = rules[f"front-to-color-{color}"]["spec"]
+        host = f"color-{color}.mtls.svc.cluster.local"
+        assert spec["host"] == host and spec["exportTo"] == ["."]
+        assert spec["workloadSelector"] == {"matchLabels": {"app": "front", "workload": "front"}}
+        assert spec["trafficPolicy"] == {"tls": {
+            "mode": "MUTUAL", "clientCertificate": f"{TLS_DIR}/front_cert_chain.pem",
+            "privateKey": f"{TLS_DIR}/front_key.pem", "caCertificates": f"{TLS_DIR}/{trust_file}",
+            "subjectAltNames": TELLER_SANS, "sni": host}}
+    assert mounted_secrets(_pod(objs, "front")) == [secret]
+    assert tls_file_problems(objs, SECRET_FILES) == []
+
+
+def test_the_product_mesh_has_no_tls_policies(rendered):
+    pc = [o for o in rendered if o["metadata"].get("namespace") == "prodcatalog-ns"]
+    assert not of_kind(pc, "DestinationRule") + of_kind(pc, "Sidecar") + of_kind(pc, "PeerAuthentication")
+    assert all(USER_VOLUME_ANNOTATION not in (d["spec"]["template"]["metadata"].get("annotations") or {})
+               for d in of_kind(pc, "Deployment"))
