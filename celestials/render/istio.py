@@ -25,14 +25,14 @@ from typing import Any, Mapping
 from ..settings import Settings
 from ..topology.model import Mesh
 from ..topology.canary import CanaryPlan
-from .istio_routes import GATEWAY_CLASS, generated_service_name, render_routes, route_key
+from .istio_routes import GATEWAY_CLASS, render_routes, route_key
 from .istio_tls import TLS_DIR, render_tls_policies, secret_key, tls_pod_annotations, with_tls_target_ports
 from .istio_tracing import render_mesh_wide, tracing_extension_provider
 from .kubernetes_workloads import (PART_OF, Manifest, ObjectKey, WorkloadInputs, check_workload_roles,
                                    render_deployment, render_service_account, render_services)
 
 __all__ = ["GATEWAY_CLASS", "INJECTION_ENABLED", "INJECTION_LABEL", "PROXY_CONTAINER_NAMES", "TLS_DIR",
-           "IstioInputs", "generated_service_name", "istio_canary_keys", "render_istio_mesh", "render_mesh_wide",
+           "IstioInputs", "istio_canary_keys", "render_istio_mesh", "render_mesh_wide",
            "render_namespace", "tracing_extension_provider", "workload_inputs"]
 
 #: Namespace label that makes Istio's injector add a sidecar to every new pod in the namespace.

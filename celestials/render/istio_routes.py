@@ -19,20 +19,12 @@ Mapping from the model:
 * `Route.priority` has no Gateway API field: rule precedence follows the spec (longest path
   prefix, then most header matches). The model's meshes never rely on priority to break a tie.
 * The ingress `Gateway` (class `istio`, one HTTP listener on the public port, routes from its
-  own namespace) makes Istio's gateway controller create a Deployment and a LoadBalancer Service
-  named `<gateway>-istio`; `spec.infrastructure.annotations` are copied onto that Service, so it
-  asks AWS for the same internet-facing NLB as App Mesh does. Its `HTTPRoute` sends each model
-  gateway route's prefix to the Service it names. Per GAMMA, mesh routes bind mesh clients, not
-  the gateway, so a gateway route to a routed Service would reach its pods without the router's
-  split: the model's gateway routes name workload Services only.
-
-Why no `pulumi.com/deletionPropagationPolicy: foreground` on the Gateway: it would not make
-`pulumi destroy` wait for the generated Service (and its NLB). Foreground is already
-pulumi-kubernetes' default (registry docs "pulumi.com/deletionPropagationPolicy", new in v4.12.0;
-`deleteResource` in provider/pkg/await/await.go), and Kubernetes' foreground deletion only
-waits for dependents whose ownerReference has `blockOwnerDeletion: true`; the ownerReferences
-Istio writes on the generated Service (istiod's kube-gateway.yaml template) do not set it. The
-Gateway therefore disappears at once and the Service's load-balancer finalizer runs on its own.
+  own namespace) binds, through `spec.addresses` (type Hostname), to the gateway Service the
+  program renders itself (istio_gateway: why not the one istiod would generate), so istiod
+  programs those pods instead of creating a Deployment and Service of its own. Its `HTTPRoute`
+  sends each model gateway route's prefix to the Service it names. Per GAMMA, mesh routes bind
+  mesh clients, not the gateway, so a gateway route to a routed Service would reach its pods
+  without the router's split: the model's gateway routes name workload Services only.
 
 Ordering: everything after the namespace; the ingress route after its Gateway and its backend
 Service; a mesh route after its parent and backend Services and its backends' Deployments, so a
@@ -46,7 +38,8 @@ from typing import Any
 
 from ..topology.model import Gateway, Mesh, Route, Router
 from .kubernetes_workloads import PART_OF, Manifest, ObjectKey, RenderError, namespace_key
-from .load_balancer import NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
+from .istio_gateway import gateway_service_host, gateway_service_key, render_gateway_workload
+from .load_balancer import PUBLIC_HTTP_PORT
 
 GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1"
 #: The GatewayClass Istio's gateway controller serves.
@@ -67,11 +60,6 @@ def gateway_api_duration(millis: int) -> str:
     return (f"{seconds}s" if seconds else "") + (f"{rest}ms" if rest else "")
 
 
-def generated_service_name(gateway: Gateway) -> str:
-    """The LoadBalancer Service (and Deployment) Istio creates for the Gateway: `<name>-<class>`."""
-    return f"{gateway.name}-{GATEWAY_CLASS}"
-
-
 def _meta(name: str, namespace: str) -> dict[str, Any]:
     return {"name": name, "namespace": namespace, "labels": dict(PART_OF)}
 
@@ -88,13 +76,13 @@ def gateway_key(mesh: Mesh, gateway: Gateway) -> ObjectKey:
 def render_gateway(mesh: Mesh, gateway: Gateway) -> Manifest:
     spec = {
         "gatewayClassName": GATEWAY_CLASS,
-        "infrastructure": {"annotations": dict(NLB_ANNOTATIONS)},
+        "addresses": [{"type": "Hostname", "value": gateway_service_host(mesh, gateway)}],
         "listeners": [{"name": GATEWAY_LISTENER, "port": PUBLIC_HTTP_PORT, "protocol": "HTTP",
                        "allowedRoutes": {"namespaces": {"from": "Same"}}}],
     }
     obj = {"apiVersion": GATEWAY_API_VERSION, "kind": "Gateway", "metadata": _meta(gateway.name, mesh.namespace),
            "spec": spec}
-    return Manifest(obj, (namespace_key(mesh.namespace),))
+    return Manifest(obj, (namespace_key(mesh.namespace), gateway_service_key(mesh, gateway)))
 
 
 def render_ingress_route(mesh: Mesh, gateway: Gateway) -> Manifest:
@@ -155,6 +143,7 @@ def render_routes(mesh: Mesh) -> tuple[Manifest, ...]:
     """The ingress Gateway and its route (when the mesh has a gateway), then the mesh routes."""
     out: list[Manifest] = []
     if mesh.gateway:
-        out += [render_gateway(mesh, mesh.gateway), render_ingress_route(mesh, mesh.gateway)]
+        out += [*render_gateway_workload(mesh, mesh.gateway), render_gateway(mesh, mesh.gateway),
+                render_ingress_route(mesh, mesh.gateway)]
     out += [render_mesh_route(mesh, r) for r in mesh.routers]
     return tuple(out)

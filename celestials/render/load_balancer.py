@@ -1,5 +1,5 @@
 """How a mesh's ingress is exposed on AWS, whichever backend creates the LoadBalancer Service
-(App Mesh renders that Service itself; Istio's gateway controller generates it from a Gateway).
+(both render that Service themselves).
 
 One place for the annotations so both backends ask AWS for the same load balancer."""
 

@@ -58,7 +58,9 @@ def _strict(schema: Any) -> Any:
     turns a misspelled field into a setting that quietly does nothing."""
     if isinstance(schema, dict):
         out = {k: _strict(v) for k, v in schema.items()}
-        if "properties" in out and not out.get("x-kubernetes-preserve-unknown-fields"):
+        # Only structural object nodes: a `oneOf`/`anyOf` branch lists some properties to constrain
+        # them, not to close the object (Gateway API's address branches do exactly that).
+        if out.get("type") == "object" and "properties" in out and not out.get("x-kubernetes-preserve-unknown-fields"):
             out.setdefault("additionalProperties", False)
         return out
     if isinstance(schema, list):

@@ -7,14 +7,13 @@ from __future__ import annotations
 import pytest
 
 from celestials.render.istio import GATEWAY_CLASS, INJECTION_LABEL, PROXY_CONTAINER_NAMES
-from celestials.render.istio_routes import generated_service_name
 from celestials.render.kubernetes_workloads import IRSA_ROLE_ANNOTATION, PART_OF
 from celestials.render.load_balancer import NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
 from celestials.topology import colorapp, productcatalog
-from celestials.topology.model import Gateway
+
 from tests.appmesh.mesh_checks import broken, name, of_kind
 from tests.istio.istio_checks import (injection_problems, route_reference_problems, service_selection_problems)
-from tests.istio.rendering import ROLES, objects, render_all
+from tests.istio.rendering import ROLES, objects, render_all, settings_for
 
 PC = productcatalog.NAMESPACE
 
@@ -73,7 +72,8 @@ def test_ingress_reaches_the_front_end_only(rendered):
     [gateway] = of_kind(rendered, "Gateway")
     assert (gateway["metadata"]["namespace"], name(gateway)) == (PC, productcatalog.GATEWAY_NAME)
     assert gateway["spec"] == {
-        "gatewayClassName": GATEWAY_CLASS, "infrastructure": {"annotations": NLB_ANNOTATIONS},
+        "gatewayClassName": GATEWAY_CLASS,
+        "addresses": [{"type": "Hostname", "value": f"{productcatalog.GATEWAY_NAME}.{PC}.svc.cluster.local"}],
         "listeners": [{"name": "http", "port": PUBLIC_HTTP_PORT, "protocol": "HTTP",
                        "allowedRoutes": {"namespaces": {"from": "Same"}}}]}
     on_gateway = [r for r in of_kind(rendered, "HTTPRoute")
@@ -81,7 +81,29 @@ def test_ingress_reaches_the_front_end_only(rendered):
     assert [name(r) for r in on_gateway] == [productcatalog.GATEWAY_NAME]
     backends = {(b["name"], b["port"]) for rule in on_gateway[0]["spec"]["rules"] for b in rule["backendRefs"]}
     assert backends == {("frontend-node", 9000)}
-    assert generated_service_name(Gateway(name="ingress-gw", port=8088, routes=())) == "ingress-gw-istio"
+
+
+def test_the_gateway_address_is_our_internet_facing_nlb_service_in_front_of_injected_gateway_pods(rendered):
+    """Manual deployment (istio_gateway): the Service the Gateway binds to is ours, so `pulumi
+    destroy` awaits its NLB; its pods are gateway proxies the injector fills in."""
+    [gateway] = of_kind(rendered, "Gateway")
+    host = gateway["spec"]["addresses"][0]["value"]
+    [service] = [s for s in of_kind(rendered, "Service", PC) if f"{name(s)}.{PC}.svc.cluster.local" == host]
+    assert service["spec"]["type"] == "LoadBalancer"
+    assert service["metadata"]["annotations"] == NLB_ANNOTATIONS
+    assert [p["port"] for p in service["spec"]["ports"]] == [PUBLIC_HTTP_PORT]
+    [deployment] = [d for d in of_kind(rendered, "Deployment", PC) if name(d) == productcatalog.GATEWAY_NAME]
+    pod = deployment["spec"]["template"]
+    assert all(pod["metadata"]["labels"].get(k) == v for k, v in service["spec"]["selector"].items())
+    assert pod["metadata"]["labels"]["gateway.networking.k8s.io/gateway-name"] == name(gateway)
+    assert pod["metadata"]["labels"]["sidecar.istio.io/inject"] == "true"
+    assert pod["metadata"]["annotations"]["inject.istio.io/templates"] == "gateway"
+    [proxy] = pod["spec"]["containers"]
+    assert (proxy["name"], proxy["image"]) == ("istio-proxy", "auto")
+    g = productcatalog.product_catalog_mesh(settings_for()).gateway
+    assert proxy["resources"]["requests"] == {"cpu": f"{g.resources.cpu_request_m}m",
+                                              "memory": f"{g.resources.memory_request_mi}Mi"}
+    assert deployment["spec"]["replicas"] == g.replicas
 
 
 def test_every_deployment_is_in_an_injection_labelled_namespace(rendered):
@@ -93,6 +115,8 @@ def test_every_deployment_is_in_an_injection_labelled_namespace(rendered):
 def test_each_workload_runs_as_its_own_service_account_with_its_role(rendered):
     accounts = {(a["metadata"]["namespace"], name(a)): a for a in of_kind(rendered, "ServiceAccount")}
     for d in of_kind(rendered, "Deployment"):
+        if name(d) == productcatalog.GATEWAY_NAME:
+            continue  # its only container is the injected gateway proxy (test above)
         sa = d["spec"]["template"]["spec"]["serviceAccountName"]
         assert sa == name(d) and (d["metadata"]["namespace"], sa) in accounts
         annotations = accounts[(d["metadata"]["namespace"], sa)]["metadata"].get("annotations", {})
