@@ -58,7 +58,7 @@ class Settings:
     ssh_key_name: str | None = None
     #: IAM role/user ARNs given cluster-admin access entries (besides the cluster's creator).
     cluster_admins: tuple[str, ...] = ()
-    mesh_backend: str = "appmesh"
+    mesh_backend: str = "istio"
     appmesh_end_of_support_acknowledged: bool = False
     canary_weight: int = 50
     mtls_trust: str = "ca1"

@@ -12,7 +12,7 @@ created between the two steps. Which backends exist is `components.mesh_backends
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -83,6 +83,14 @@ class MeshBackendPlugin(Protocol):
                         opts: pulumi.ResourceOptions | None = None) -> MeshIdentity: ...
 
     def create(self, name: str, args: MeshBackendArgs, opts: pulumi.ResourceOptions | None = None) -> MeshBackend: ...
+
+
+def load_balancer_hostname(status: Any) -> str:
+    """The DNS name (or address) AWS gave a LoadBalancer Service, from its status."""
+    ingress = status.load_balancer.ingress if status and status.load_balancer else None
+    if not ingress or not (ingress[0].hostname or ingress[0].ip):
+        raise ValueError("the ingress Service has no load balancer address yet")
+    return ingress[0].hostname or ingress[0].ip
 
 
 def ingress_url(hostname: pulumi.Output[str]) -> pulumi.Output[str]:

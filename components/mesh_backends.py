@@ -11,9 +11,11 @@ from typing import Mapping
 
 from celestials.settings import Settings, SettingsError
 from components.appmesh.backend import AppMeshBackendPlugin
+from components.istio.backend import IstioBackendPlugin
 from components.mesh_backend import MeshBackendPlugin
 
 BACKENDS: Mapping[str, type[MeshBackendPlugin]] = {
+    "istio": IstioBackendPlugin,
     "appmesh": AppMeshBackendPlugin,
 }
 

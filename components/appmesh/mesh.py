@@ -10,7 +10,7 @@ once, with those values in place, and applied in the order the manifests declare
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -23,6 +23,7 @@ from celestials.topology.canary import canary_plans
 from celestials.topology.model import Mesh
 from components.canary import Canary, CanaryArgs
 from components.kubernetes_apply import Registry, apply_manifests, wait_for_condition
+from components.mesh_backend import load_balancer_hostname
 from components.mesh_tls import issue_mesh_tls
 
 
@@ -92,13 +93,7 @@ class AppMeshMesh(pulumi.ComponentResource):
         self.ingress_hostname = None
         if mesh.gateway:
             service = self.objects[ObjectKey("Service", mesh.namespace, mesh.gateway.name)]
-            self.ingress_hostname = service.status.apply(_load_balancer_hostname)
+            self.ingress_hostname = service.status.apply(load_balancer_hostname)
         self.register_outputs({"mesh_name": self.mesh_name, "namespace": self.namespace,
                                "ingress_hostname": self.ingress_hostname})
 
-
-def _load_balancer_hostname(status: Any) -> str:
-    ingress = status.load_balancer.ingress if status and status.load_balancer else None
-    if not ingress or not (ingress[0].hostname or ingress[0].ip):
-        raise ValueError("the ingress Service has no load balancer address yet")
-    return ingress[0].hostname or ingress[0].ip

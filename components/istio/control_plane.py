@@ -41,9 +41,11 @@ GATEWAY_API_CRDS = (f"https://github.com/kubernetes-sigs/gateway-api/releases/do
                     f"{GATEWAY_API_VERSION}/standard-install.yaml")
 RELEASE_TIMEOUT_SECONDS = 600
 #: Requests of every injected `istio-proxy` (and of `istio-init`, which the injector gives the
-#: same resources); the limits keep one busy proxy from starving its node.
-PROXY_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "1000m", "memory": "512Mi"}}
-ISTIOD_RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}}
+#: same resources): what an idle-to-light-traffic sidecar uses (Istio's own demo profile asks
+#: for 10m/40Mi), while the limits let a busy one burst without starving its node. istiod's
+#: defaults (500m/2Gi) are sized for large meshes; this one has a dozen pods.
+PROXY_RESOURCES = {"requests": {"cpu": "20m", "memory": "64Mi"}, "limits": {"cpu": "1000m", "memory": "512Mi"}}
+ISTIOD_RESOURCES = {"requests": {"cpu": "100m", "memory": "384Mi"}}
 ISTIOD_REPLICAS = 1
 TRACING_PROVIDER = "otel-tracing"
 

@@ -143,6 +143,6 @@ def test_workloads_that_do_not_fit_fail_before_any_resource():
 
 def test_unacknowledged_app_mesh_fails_before_any_resource():
     with pytest.raises(ValueError) as err:
-        _evaluate("dev", {"appMeshEndOfSupportAcknowledged": "false"})
+        _evaluate("dev", {"meshBackend": "appmesh"})
     assert "2026-09-30" in str(err.value)
     assert err.value.synth_registrations == []

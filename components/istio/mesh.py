@@ -1,0 +1,94 @@
+"""One mesh of the topology model on Istio: its injection-labelled namespace (after istiod, so
+every pod in it is injected from its first start, no `rollout restart`), the mTLS Secrets it
+mounts (if any workload uses TLS), then everything `render_istio_mesh` renders, with a `Canary`
+child for each weighted split.
+
+Ordering on top of what the manifests declare: Istio's kinds wait for the `base` release (their
+CRDs) and istiod (its validating webhook); Gateway API kinds for their CRDs and istiod (the
+controller that programs them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from celestials.render.istio import IstioInputs, istio_canary_keys, render_istio_mesh, render_namespace
+from celestials.render.kubernetes_workloads import Manifest, ObjectKey, namespace_key, partition
+from celestials.settings import Settings
+from celestials.topology.canary import canary_plans
+from celestials.topology.model import Mesh
+from components.canary import Canary, CanaryArgs
+from components.kubernetes_apply import Registry, apply_manifests
+from components.mesh_backend import load_balancer_hostname
+from components.mesh_tls import issue_mesh_tls
+
+ISTIO_KINDS = ("DestinationRule", "Sidecar", "PeerAuthentication", "AuthorizationPolicy", "Telemetry")
+GATEWAY_API_KINDS = ("Gateway", "HTTPRoute")
+
+
+@dataclass
+class IstioMeshArgs:
+    """Opaque inputs are placed as they are: `images` (image key → reference), `workload_roles`
+    (workload → its own IAM role), `dynamodb_table`. `after_kind`: kind → what objects of that
+    kind wait for (the control plane's releases, the Gateway API CRDs)."""
+
+    mesh: Mesh
+    settings: Settings
+    k8s_provider: k8s.Provider
+    istiod: pulumi.Resource
+    images: Mapping[str, pulumi.Input[str]]
+    after_kind: Mapping[str, list[pulumi.Resource]] = field(default_factory=dict)
+    workload_roles: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    otlp_endpoint: str | None = None
+    dynamodb_table: pulumi.Input[str] | None = None
+
+
+class IstioMesh(pulumi.ComponentResource):
+    """Outputs: `mesh_name`, `namespace`, `canaries` (router → Canary), `objects` (key →
+    resource) and, with a gateway, `ingress_hostname` (the NLB's DNS name)."""
+
+    ingress_hostname: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: IstioMeshArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("celestials:istio:Mesh", name, None, opts)
+        mesh, provider = args.mesh, args.k8s_provider
+        self.objects: Registry = {}
+        ns_manifest = render_namespace(mesh)
+        namespace = apply_manifests(name, [ns_manifest], self.objects, parent=self, provider=provider,
+                                    depends_on_by_kind={"Namespace": [args.istiod]})[ns_manifest.key]
+        tls = issue_mesh_tls(name, mesh, args.settings, namespace, provider, self, self.objects)
+        self.certificates = tls.certificates
+
+        inputs = IstioInputs(images=args.images, workload_roles=dict(args.workload_roles),
+                             otlp_endpoint=args.otlp_endpoint, dynamodb_table=args.dynamodb_table,
+                             pod_annotations=tls.pod_annotations)
+        manifests: list[Manifest] = [m for m in render_istio_mesh(mesh, args.settings, inputs)
+                                     if m.key != namespace_key(mesh.namespace)]
+        plans = canary_plans(mesh)
+        owned = frozenset().union(*(istio_canary_keys(mesh, p) for p in plans)) if plans else frozenset()
+        main, canary = partition(manifests, owned)
+        apply_manifests(name, main, self.objects, parent=self, provider=provider, depends_on_by_kind=args.after_kind)
+
+        self.canaries: dict[str, Canary] = {}
+        for plan in plans:
+            keys = istio_canary_keys(mesh, plan)
+            self.canaries[plan.router] = Canary(
+                f"{name}-canary-{plan.router}",
+                CanaryArgs(mesh=mesh, plan=plan, manifests=[m for m in canary if m.key in keys],
+                           split=ObjectKey("HTTPRoute", mesh.namespace, plan.router), registry=self.objects,
+                           k8s_provider=provider, depends_on_by_kind=args.after_kind),
+                opts=pulumi.ResourceOptions(parent=self))
+
+        self.mesh_name = mesh.name
+        self.namespace = namespace.metadata["name"]
+        self.ingress_hostname = None
+        if mesh.gateway:
+            service = self.objects[ObjectKey("Service", mesh.namespace, mesh.gateway.name)]
+            self.ingress_hostname = service.status.apply(load_balancer_hostname)
+        self.register_outputs({"mesh_name": self.mesh_name, "namespace": self.namespace,
+                               "ingress_hostname": self.ingress_hostname})
+
