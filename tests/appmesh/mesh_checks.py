@@ -92,9 +92,16 @@ def crd_problems(objects: Iterable[Obj], validators: dict[str, Any]) -> list[str
         if validator is None:
             problems.append(f"{obj['kind']} {name(obj)}: no served {API_VERSION} CRD for this kind")
             continue
-        for err in sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path)):
-            where = ".".join(str(p) for p in err.absolute_path) or "(root)"
-            problems.append(f"{obj['kind']} {ns(obj)}/{name(obj)} at {where}: {err.message}")
+        problems += schema_problems(obj, validator)
+    return problems
+
+
+def schema_problems(obj: Obj, validator: Any) -> list[str]:
+    """The object's schema errors, each naming the object and the path of the offending field."""
+    problems = []
+    for err in sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path)):
+        where = ".".join(str(p) for p in err.absolute_path) or "(root)"
+        problems.append(f"{obj['kind']} {ns(obj)}/{name(obj)} at {where}: {err.message}")
     return problems
 
 

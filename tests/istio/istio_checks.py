@@ -16,7 +16,7 @@ import yaml
 
 from celestials.render.istio import INJECTION_LABEL
 from celestials.render.kubernetes_workloads import Manifest, ObjectKey, key_of
-from tests.appmesh.mesh_checks import ROOT, _strict, name, ns, of_kind, pod_labels, selects
+from tests.appmesh.mesh_checks import ROOT, _strict, name, ns, of_kind, pod_labels, schema_problems, selects
 
 REFERENCE = ROOT.parent / "shared" / "reference"
 ISTIO_CRDS = REFERENCE / "istio-1.30" / "crd-all.gen.yaml"
@@ -66,9 +66,7 @@ def crd_problems(objects: Iterable[Obj], validators: dict[tuple[str, str], Any])
         if validator is None:
             problems.append(f"{obj['kind']} {name(obj)}: no served CRD for {obj['apiVersion']}")
             continue
-        for err in sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path)):
-            where = ".".join(str(p) for p in err.absolute_path) or "(root)"
-            problems.append(f"{obj['kind']} {ns(obj)}/{name(obj)} at {where}: {err.message}")
+        problems += schema_problems(obj, validator)
     return problems
 
 
