@@ -1,0 +1,181 @@
+"""The Istio backend in the whole program (`make synth STACK=<stack>`, the real __main__.py, Istio
+being the stacks' backend): schema, chart values, the creation and deletion order a real cluster
+needs, and what a weight change or a trust switch changes."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pytest
+import yaml
+
+from components.istio import control_plane
+from synth.harness import SynthResult, quiet, synth_stack
+from tests.appmesh.mesh_checks import name, ns
+from tests.istio import istio_checks
+from tests.istio.istio_checks import GATEWAY_API_GROUP, ISTIO_GROUPS, group_of
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+VALUES = istio_checks.REFERENCE / "istio-1.30"
+
+
+@lru_cache(maxsize=None)
+def synth(stack: str = "dev", **overrides: str) -> SynthResult:
+    with quiet():
+        return synth_stack(stack, overrides)
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def stack(request):
+    return synth(request.param)
+
+
+def _k8s(result: SynthResult) -> dict[tuple, dict]:
+    """(kind, namespace, name) → registered resource, for every Kubernetes object."""
+    out = {}
+    for r in result.resources:
+        if r["custom"] and r["type"].startswith("kubernetes:") and "kind" in r["inputs"]:
+            meta = r["inputs"]["metadata"]
+            out[(r["inputs"]["kind"], meta.get("namespace"), meta["name"])] = r
+    return out
+
+
+def _one(result: SynthResult, typ: str, **match) -> dict:
+    [r] = [r for r in result.by_type(typ) if all(r["inputs"].get(k) == v for k, v in match.items())]
+    return r
+
+
+def test_the_stacks_deploy_istio(stack):
+    assert stack.by_type("celestials:istio:Backend") and not stack.by_type("celestials:appmesh:Backend")
+    assert stack.outputs["ingressUrl"].startswith("http://ingress-gw-")
+
+
+def test_every_istio_and_gateway_api_object_validates(stack, istio_validators):
+    objects = istio_checks.custom_objects(stack.manifests)
+    assert {group_of(o) for o in objects} == {*ISTIO_GROUPS[:3], GATEWAY_API_GROUP}
+    assert istio_checks.crd_problems(stack.manifests, istio_validators) == []
+
+
+def test_control_plane_is_pinned_to_one_istio_patch_and_the_gateway_api_bundle(stack):
+    base = _one(stack, RELEASE, chart="base")["inputs"]
+    istiod = _one(stack, RELEASE, chart="istiod")["inputs"]
+    for release in (base, istiod):
+        assert release["version"] == control_plane.ISTIO_VERSION == "1.30.5"
+        assert release["repositoryOpts"] == {"repo": "https://istio-release.storage.googleapis.com/charts"}
+        assert release["namespace"] == "istio-system" and release["skipAwait"] is False
+    assert istiod["values"]["global"]["tag"] == control_plane.ISTIO_VERSION
+    [crds] = stack.by_type("kubernetes:yaml/v2:ConfigFile")
+    assert crds["inputs"]["file"] == ("https://github.com/kubernetes-sigs/gateway-api/releases/download/"
+                                      "v1.5.1/standard-install.yaml")
+
+
+def test_istiod_sets_only_what_a_feature_needs(stack):
+    values = _one(stack, RELEASE, chart="istiod")["inputs"]["values"]
+    assert values["env"] == {"ENABLE_TLS_ON_SIDECAR_INGRESS": "true"}  # the mTLS demo's server side
+    [provider] = values["meshConfig"]["extensionProviders"]
+    assert provider == {"name": "otel-tracing", "opentelemetry": {
+        "service": "otel-collector.observability.svc.cluster.local", "port": 4317}}
+
+
+def _key_paths(values, prefix=()):
+    for key, value in values.items():
+        yield prefix + (key,)
+        if isinstance(value, dict) and value and key not in ("env", "meshConfig"):
+            yield from _key_paths(value, prefix + (key,))
+
+
+@pytest.mark.parametrize("chart,file", [("base", "base-values.yaml"), ("istiod", "istiod-values.yaml")])
+def test_every_helm_value_is_a_key_of_the_charts_defaults(stack, chart, file):
+    """`env` and `meshConfig` are free-form maps in the chart (any istiod variable, any MeshConfig
+    field); every other key must exist in the chart's defaults (set at the top level, the chart
+    keeps them under `_internal_defaults_do_not_set`)."""
+    path = VALUES / file
+    if not path.exists():
+        pytest.skip(f"{path} absent (a plain clone has no ../shared/reference)")
+    defaults = yaml.safe_load(path.read_text())["_internal_defaults_do_not_set"]
+
+    def has(keys):
+        node = defaults
+        for key in keys:
+            if not isinstance(node, dict) or key not in node:
+                return False
+            node = node[key]
+        return True
+
+    ours = list(_key_paths(_one(stack, RELEASE, chart=chart)["inputs"]["values"]))
+    assert ours and [p for p in ours if not has(p)] == []
+
+
+def test_crds_and_istiod_come_before_what_needs_them(stack):
+    by_key = _k8s(stack)
+    base = _one(stack, RELEASE, chart="base")["urn"]
+    istiod = _one(stack, RELEASE, chart="istiod")["urn"]
+    [gateway_api] = [r["urn"] for r in stack.by_type("kubernetes:yaml/v2:ConfigFile")]
+    assert stack.depends_on(istiod, base) and stack.depends_on(base, gateway_api)
+    for (kind, namespace, obj_name), r in by_key.items():
+        group = group_of(r["inputs"])
+        where = f"{kind} {namespace}/{obj_name}"
+        if group in ISTIO_GROUPS:
+            assert stack.depends_on(r["urn"], base) and stack.depends_on(r["urn"], istiod), where
+        if group == GATEWAY_API_GROUP:
+            assert stack.depends_on(r["urn"], gateway_api) and stack.depends_on(r["urn"], istiod), where
+
+
+def test_injected_namespaces_come_after_istiod_and_workloads_after_their_labels(stack):
+    by_key = _k8s(stack)
+    istiod = _one(stack, RELEASE, chart="istiod")["urn"]
+    injected = {key[2]: r for key, r in by_key.items()
+                if key[0] == "Namespace" and r["inputs"]["metadata"].get("labels", {}).get("istio-injection") == "enabled"}
+    assert set(injected) == {"prodcatalog-ns", "mtls"}
+    for namespace, r in injected.items():
+        assert stack.depends_on(r["urn"], istiod), namespace
+        for (kind, obj_ns, obj_name), obj in by_key.items():
+            if obj_ns == namespace:
+                assert stack.depends_on(obj["urn"], r["urn"]), f"{kind} {obj_ns}/{obj_name}"
+
+
+def test_destroy_removes_the_gateway_nlb_before_the_subnets(stack):
+    """Pulumi deletes in reverse dependency order: the gateway's LoadBalancer Service (awaited
+    until its finalizer has deleted the NLB) goes before the cluster it runs on, and so before
+    the subnets the cluster's ENIs and the NLB live in."""
+    [service] = [r for r in stack.by_type("kubernetes:core/v1:Service")
+                 if r["inputs"]["spec"].get("type") == "LoadBalancer"]
+    assert (service["inputs"]["metadata"]["namespace"], service["inputs"]["metadata"]["name"]) == \
+        ("prodcatalog-ns", "ingress-gw")
+    [gateway] = [r for r in stack.manifests if r["kind"] == "Gateway"]
+    assert gateway["spec"]["addresses"] == [{"type": "Hostname",
+                                             "value": "ingress-gw.prodcatalog-ns.svc.cluster.local"}]
+    [k8s_provider] = [r for r in stack.by_type("pulumi:providers:kubernetes")]
+    assert service["provider"] == k8s_provider["urn"]
+    [node_group] = stack.by_type("eks:index:ManagedNodeGroup")
+    subnets = [r["urn"] for r in stack.by_type("aws:ec2/subnet:Subnet")]
+    assert subnets and stack.depends_on(k8s_provider["urn"], node_group["urn"])
+    assert all(stack.depends_on(k8s_provider["urn"], s) for s in subnets)
+
+
+def _changed(before: SynthResult, after: SynthResult) -> list[str]:
+    old = {r["urn"]: r for r in before.resources}
+    new = {r["urn"]: r for r in after.resources}
+    assert old.keys() == new.keys()
+    return sorted(urn.rsplit("::", 1)[1] for urn in old
+                  if old[urn]["inputs"] != new[urn]["inputs"] or old[urn]["dependencies"] != new[urn]["dependencies"])
+
+
+@pytest.mark.parametrize("before,after", [(10, 90), (50, 0), (0, 100)])
+def test_a_weight_change_changes_only_the_split_route(before, after):
+    assert _changed(synth(canaryWeight=str(before)), synth(canaryWeight=str(after))) == [
+        "mesh-prodcatalog-ns-canary-proddetail-router-httproute-prodcatalog-ns-proddetail-router"]
+
+
+def test_a_trust_switch_changes_only_fronts_objects():
+    changed = _changed(synth(mtlsTrust="ca1"), synth(mtlsTrust="ca1+ca2"))
+    assert changed == sorted([
+        "mesh-mtls-deployment-mtls-front",
+        *(f"mesh-mtls-destinationrule-mtls-front-to-color-{c}" for c in ("blue", "green", "red"))])
+
+
+def test_the_gateway_api_objects_carry_no_generated_service(stack):
+    """Nothing asks istiod to generate a gateway Deployment/Service (see render/istio_gateway.py)."""
+    [gateway] = [o for o in stack.manifests if o["kind"] == "Gateway"]
+    assert "infrastructure" not in gateway["spec"]
+    assert {(ns(o), name(o)) for o in stack.manifests if o["kind"] == "Deployment" and name(o).endswith("-istio")} == set()

@@ -1,0 +1,116 @@
+"""One backend-neutral expectation suite, run on the whole program's synth output (`make synth`,
+the real __main__.py) for every registered mesh backend: what the model says, every backend does.
+
+Each backend's objects are read back through its view (tests/meshes/views.py); a backend that is
+registered without a view fails here, so a new backend cannot skip the suite.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pytest
+
+from celestials import pki
+from celestials.local.stack import load_settings
+from celestials.topology import build_topology, colorapp, productcatalog
+from components import mesh_backends
+from components.trace_collector import OTLP_ENDPOINT, OTLP_GRPC_PORT, SERVICE_HOST
+from synth.harness import ROOT, SynthResult, quiet, synth_stack
+from tests.appmesh.mesh_checks import name, ns, of_kind
+from tests.meshes.views import VIEWS
+
+#: What selects each backend on top of a stack file (App Mesh needs its acknowledgement).
+SELECT = {"istio": {"meshBackend": "istio"},
+          "appmesh": {"meshBackend": "appmesh", "appMeshEndOfSupportAcknowledged": "true"}}
+BACKENDS = sorted(mesh_backends.BACKENDS)
+PC, MTLS = productcatalog.NAMESPACE, colorapp.NAMESPACE
+
+
+@lru_cache(maxsize=None)
+def synth(backend: str, stack: str = "dev", **overrides: str) -> SynthResult:
+    with quiet():
+        return synth_stack(stack, {**SELECT[backend], **overrides})
+
+
+def test_every_registered_backend_has_a_view_and_a_selection():
+    assert set(mesh_backends.BACKENDS) == set(VIEWS) == set(SELECT)
+
+
+def _model(stack: str = "dev", **overrides):
+    return build_topology(load_settings(ROOT, stack, overrides))
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_routed_host_is_a_service_of_the_model(backend, stack):
+    splits = VIEWS[backend].splits(synth(backend, stack).manifests)
+    model = _model(stack)
+    routed = {(m.namespace, s.name) for m in model.meshes for s in m.services if s.router}
+    assert set(splits) == routed
+    for (namespace, service), targets in splits.items():
+        mesh = model.mesh_in(namespace)
+        expected = {mesh.workload(w).host for w in mesh.service_workloads(service)}
+        assert set(targets) == expected, f"{namespace}/{service}"
+    services = {(ns(s), name(s)) for s in of_kind(synth(backend, stack).manifests, "Service")}
+    for m in model.meshes:
+        assert {(m.namespace, h) for h in m.hosts()} <= services
+
+
+@pytest.mark.parametrize("weight", [0, 50, 100])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_canary_weights_equal_the_setting(backend, weight):
+    splits = VIEWS[backend].splits(synth(backend, canaryWeight=str(weight)).manifests)
+    assert splits[(PC, "proddetail")] == {"proddetail-v1": 100 - weight, "proddetail-v2": weight}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_meshed_pod_sits_in_an_injected_namespace(backend):
+    objects = synth(backend).manifests
+    model = _model()
+    injected = VIEWS[backend].injected_namespaces(objects)
+    assert injected == {m.namespace for m in model.meshes}
+    meshed = {(ns(d), name(d)) for d in of_kind(objects, "Deployment") if ns(d) in injected}
+    assert {(m.namespace, w.name) for m in model.meshes for w in m.workloads} <= meshed
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ingress_reaches_the_front_end_only(backend):
+    assert VIEWS[backend].ingress_targets(synth(backend).manifests) == {(PC, "frontend-node")}
+
+
+@pytest.mark.parametrize("trust", sorted(colorapp.TRUSTS))
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tls_uses_the_issued_secrets_and_trust_follows_the_setting(backend, trust):
+    tls = VIEWS[backend].tls(synth(backend, mtlsTrust=trust).manifests)
+    mesh = _model(mtlsTrust=trust).mesh_in(MTLS)
+    with_tls = {(MTLS, w.name): colorapp.tls_secret_for(w) for w in mesh.workloads if colorapp.tls_secret_for(w)}
+    assert set(tls) == set(with_tls)
+    for key, secret in with_tls.items():
+        assert tls[key]["secret"] == secret.name, key
+        assert tls[key]["files"] <= set(secret.files), key
+    assert tls[(MTLS, "front")]["client_trust"] == pki.trust_file(colorapp.TRUSTS[trust])
+    for color in ("blue", "green"):
+        assert tls[(MTLS, color)]["server_trust"] == pki.trust_file((colorapp.CA1,))
+    assert (MTLS, "red") not in tls
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_collector_receives_from_every_app_and_the_proxies_trace(backend):
+    result = synth(backend)
+    apps = {(m.namespace, w.name) for m in _model().meshes for w in m.workloads}
+    for d in of_kind(result.manifests, "Deployment"):
+        if (ns(d), name(d)) in apps:
+            env = {e["name"]: e.get("value") for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
+            assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == OTLP_ENDPOINT, name(d)
+    # Istio's proxies export to the same collector; App Mesh's Envoys to their X-Ray daemons.
+    expected = {"istio": {f"{SERVICE_HOST}:{OTLP_GRPC_PORT}"}, "appmesh": {"x-ray-daemon"}}
+    assert VIEWS[backend].proxy_span_sinks(result) == expected[backend]
+    assert result.by_type("celestials:tracing:Collector")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_without_tracing_nothing_exports(backend):
+    result = synth(backend, tracing="false")
+    assert not result.by_type("celestials:tracing:Collector")
+    assert VIEWS[backend].proxy_span_sinks(result) == set()
