@@ -14,10 +14,16 @@ endif
 # (CI=true, set by GitHub Actions and most CI systems).
 PULUMI_YES = $(if $(filter 1 true yes,$(YES) $(CI)),--yes)
 
-.PHONY: synth preview up destroy preflight preflight-up preflight-preview preflight-destroy
+BENCH_TARGETS += bench-synth
 
-synth: install ## Offline: evaluate the program for STACK under Pulumi's mock runtime → build/synth/STACK
+.PHONY: synth bench-synth preview up destroy preflight preflight-up preflight-preview preflight-destroy
+
+# synth evaluates Python only: it needs the venv, not the Node apps' npm packages.
+synth: install-python ## Offline: evaluate the program for STACK under Pulumi's mock runtime → build/synth/STACK
 	$(PY) -m synth --stack $(STACK)
+
+bench-synth: install-python ## Offline synth times (fresh command, first and warm evaluations) with machine, load, Python
+	$(PY) -m synth.bench --runs $(or $(RUNS),5)
 
 preflight: preflight-up
 
