@@ -31,6 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     except (RehearsalError, SupervisorError, SettingsError, StackFileError, TopologyError, ValueError) as err:
         print(f"[local] error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # Ctrl-C before `run` takes over SIGINT (e.g. during start-up): `up` has already stopped
+        # whatever it had started; no traceback, the shell's usual exit code for SIGINT.
+        print("\n[local] interrupted; `make local-status` shows what is still running", file=sys.stderr)
+        return 130
 
 
 def _up(rehearsal: Rehearsal, args) -> int:
