@@ -16,11 +16,17 @@ PULUMI_YES = $(if $(filter 1 true yes,$(YES) $(CI)),--yes)
 
 BENCH_TARGETS += bench-synth
 
-.PHONY: synth bench-synth preview up destroy preflight preflight-up preflight-preview preflight-destroy
+.PHONY: synth synth-diff bench-synth preview up destroy preflight preflight-up preflight-preview preflight-destroy
 
 # synth evaluates Python only: it needs the venv, not the Node apps' npm packages.
 synth: install-python ## Offline: evaluate the program for STACK under Pulumi's mock runtime → build/synth/STACK
 	$(PY) -m synth --stack $(STACK)
+
+# Per resource, what a change does (offline `pulumi preview --diff`): SET="canaryWeight=90" compares
+# the stack's config with the overrides; BASE=main compares that git ref with the working tree
+# (BASE_TREE=<dir>: an already checked-out base, as in CI).
+synth-diff: install-python ## Offline per-resource diff: SET="key=value ..." vs the config, or BASE=<git ref> vs the working tree; STACK="dev prod"
+	$(PY) -m synth.diff $(foreach s,$(STACK),--stack $(s)) $(if $(BASE),--base $(BASE)) $(if $(BASE_TREE),--base-tree $(BASE_TREE)) $(foreach kv,$(SET),--set $(kv))
 
 bench-synth: install-python ## Offline synth times (fresh command, first and warm evaluations) with machine, load, Python
 	$(PY) -m synth.bench --runs $(or $(RUNS),5)

@@ -32,3 +32,18 @@ def test_make_bench_includes_the_synth_benchmark():
     plan = subprocess.run(["make", "-n", "--no-print-directory", "-C", str(ROOT), "-o", ".venv/.installed", "bench"],
                           capture_output=True, text=True, timeout=60).stdout
     assert "-m synth.bench" in plan
+
+
+def test_synth_diff_passes_stacks_base_and_overrides():
+    plan = subprocess.run(["make", "-n", "--no-print-directory", "-C", str(ROOT), "-o", ".venv/.installed", "synth-diff",
+                           "STACK=dev prod", "BASE=main", "SET=canaryWeight=90 mtlsTrust=ca1+ca2"],
+                          capture_output=True, text=True, timeout=60, check=True).stdout
+    command = " ".join(next(line for line in plan.splitlines() if "-m synth.diff" in line).split())
+    assert command.endswith("-m synth.diff --stack dev --stack prod --base main --set canaryWeight=90 "
+                            "--set mtlsTrust=ca1+ca2")
+    assert "npm" not in plan
+
+
+def test_the_pr_workflow_uses_the_same_diff_tool():
+    text = (ROOT / ".github" / "workflows" / "synth-diff.yml").read_text()
+    assert 'make -C head -s synth-diff BASE_TREE="$GITHUB_WORKSPACE/base" STACK="dev prod"' in text
