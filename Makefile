@@ -17,8 +17,11 @@ include $(sort $(wildcard mk/*.mk))
 
 .PHONY: help install install-python lint test bench
 
+# The name column is as wide as the longest documented target, so descriptions line up.
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' \
+	  '{name[NR] = $$1; text[NR] = $$2; if (length($$1) > w) w = length($$1)} \
+	   END {for (i = 1; i <= NR; i++) printf "  %-" w "s  %s\n", name[i], text[i]}'
 
 install: $(INSTALL_TARGETS) ## Install every dependency (Python venv, npm packages)
 

@@ -8,11 +8,13 @@ YAML values when a stack file is read directly (local rehearsal, synth); both ar
 
 from __future__ import annotations
 
+import difflib
+import functools
 import ipaddress
 import json
 import re
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 PROJECT = "celestials"
 
@@ -26,17 +28,51 @@ MTLS_TRUSTS = ("ca1", "ca1+ca2")
 TLS_KEY_ALGORITHMS = ("rsa-2048", "rsa-3072", "rsa-4096", "ecdsa-p256")
 PRODCATALOG_STORAGES = ("dynamodb", "sqlite")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)(-[0-9]+xl)?$")
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 _IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]+$")
 
 
 class SettingsError(ValueError):
-    """A stack config value that is not allowed; the message names key, value and what is allowed."""
+    """A stack config value that is not allowed; the message names key, value and what is allowed.
 
-    def __init__(self, key: str, value: Any, allowed: str):
+    The key is shown as the user writes it: a bare name is one of ours (`celestials:<name>`), a
+    namespaced key (`aws:region`) is shown as is; `written` overrides both (a bare key found in a
+    stack file is shown bare, because that is the mistake)."""
+
+    def __init__(self, key: str, value: Any, allowed: str, *, written: str | None = None):
         self.key, self.value, self.allowed = key, value, allowed
-        super().__init__(f"invalid stack config {PROJECT}:{key} = {value!r}: {allowed}")
+        shown = written or (key if ":" in key else f"{PROJECT}:{key}")
+        super().__init__(f"invalid stack config {shown} = {value!r}: {allowed}")
+
+
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate nearest to a mistyped word (difflib), or None when none is close."""
+    match = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def did_you_mean(match: str | None) -> str:
+    return f" (did you mean {match}?)" if match else ""
+
+
+@functools.lru_cache(maxsize=1)
+def aws_regions() -> tuple[str, ...]:
+    """The regions the pinned AWS provider knows (pulumi_aws's `Region` enum).
+
+    Why this source: it is the provider that will deploy the stack, it is pinned in
+    requirements.txt (botocore's endpoint data is only a test dependency here), and it moves with
+    provider upgrades instead of a hand-typed list. Imported lazily: pulumi_aws takes ~0.7 s to
+    import and the local rehearsal does not otherwise need it."""
+    from pulumi_aws import Region
+
+    return tuple(region.value for region in Region)
+
+
+def _as_region(key: str, raw: Any) -> str:
+    if isinstance(raw, str) and raw in aws_regions():
+        return raw
+    hint = did_you_mean(closest(raw, aws_regions())) if isinstance(raw, str) else ""
+    raise SettingsError(key, raw, f"an AWS region the provider knows, such as us-west-2{hint}")
 
 
 @dataclass(frozen=True)
@@ -197,11 +233,12 @@ def parse_settings(raw: Mapping[str, Any], stack: str, region: str | None = None
     """Parse `celestials:*` config (keys with or without the `celestials:` prefix)."""
     values: dict[str, Any] = {"stack": stack}
     if region is not None:
-        values["region"] = _as_pattern("aws:region", region, _REGION, "an AWS region such as us-west-2")
+        values["region"] = _as_region("aws:region", region)
     for full_key, value in sorted(raw.items()):
         key = full_key.split(":", 1)[1] if full_key.startswith(PROJECT + ":") else full_key
         if key not in _PARSERS:
-            raise SettingsError(key, value, "unknown key; known keys are " + ", ".join(sorted(_PARSERS)))
+            raise SettingsError(key, value, f"unknown key{did_you_mean(closest(key, _PARSERS))}; known keys are "
+                                + ", ".join(sorted(_PARSERS)))
         name, parser = _PARSERS[key]
         values[name] = parser(key, value)
     settings = Settings(**values)

@@ -7,7 +7,7 @@ LOCAL_SET = $(if $(CANARY_WEIGHT),--set canaryWeight=$(CANARY_WEIGHT)) \
 
 BENCH_TARGETS += bench-local
 
-.PHONY: local local-up local-down local-status local-reconfigure local-traces bench-local bench-tools
+.PHONY: local local-up local-down local-status local-restart local-reconfigure local-traces bench-local bench-tools
 
 local: install ## Run the local rehearsal in the foreground (Ctrl-C stops it); STACK, CANARY_WEIGHT, MTLS_TRUST
 	$(LOCAL) run --stack $(STACK) $(LOCAL_SET)
@@ -18,8 +18,11 @@ local-up: install ## Start the local rehearsal in the background; returns once h
 local-down: ## Stop every process of the local rehearsal
 	$(LOCAL) down
 
-local-status: ## List the local rehearsal's processes
+local-status: ## List the local rehearsal's processes (a STOPPED one: make local-restart NAME=<name>)
 	$(LOCAL) status
+
+local-restart: ## Restart one process of the running rehearsal: NAME=<name as local-status lists it>; no NAME: every STOPPED one
+	$(LOCAL) restart $(NAME)
 
 local-reconfigure: ## Apply CANARY_WEIGHT / MTLS_TRUST to the running rehearsal (restarts only what changed)
 	$(LOCAL) reconfigure --stack $(STACK) $(LOCAL_SET)

@@ -1,24 +1,51 @@
 # Deploying and previewing stacks (the lead's area): synth works offline, the rest needs the
 # Pulumi CLI and AWS credentials (tools/preflight.sh says what is missing and how to get it).
 export PULUMI_BACKEND_URL ?= file://$(HOME)/.pulumi-celestials
-export PULUMI_CONFIG_PASSPHRASE ?=
 
-.PHONY: synth preview up destroy stack-select preflight
+# Stack secrets: one passphrase file per stack (PASSPHRASE_DIR/<stack>), used unless the caller
+# sets PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE. PULUMI_CONFIG_PASSPHRASE is never
+# exported from here: Pulumi prefers it, even empty, over the file (preflight refuses an empty one).
+PASSPHRASE_DIR ?= $(HOME)/.pulumi-celestials/passphrases
+ifeq ($(origin PULUMI_CONFIG_PASSPHRASE)$(origin PULUMI_CONFIG_PASSPHRASE_FILE),undefinedundefined)
+export PULUMI_CONFIG_PASSPHRASE_FILE := $(PASSPHRASE_DIR)/$(STACK)
+endif
 
-synth: install ## Offline: evaluate the program for STACK under Pulumi's mock runtime → build/synth/STACK
+# `pulumi up`/`destroy` show the preview and ask, unless the user says so (YES=1) or in CI
+# (CI=true, set by GitHub Actions and most CI systems).
+PULUMI_YES = $(if $(filter 1 true yes,$(YES) $(CI)),--yes)
+
+BENCH_TARGETS += bench-synth
+
+.PHONY: synth synth-diff bench-synth preview up destroy preflight preflight-up preflight-preview preflight-destroy
+
+# synth evaluates Python only: it needs the venv, not the Node apps' npm packages.
+synth: install-python ## Offline: evaluate the program for STACK under Pulumi's mock runtime → build/synth/STACK
 	$(PY) -m synth --stack $(STACK)
 
-preflight:
-	@bash tools/preflight.sh
+# Per resource, what a change does (offline `pulumi preview --diff`): SET="canaryWeight=90" compares
+# the stack's config with the overrides; BASE=main compares that git ref with the working tree
+# (BASE_TREE=<dir>: an already checked-out base, as in CI).
+synth-diff: install-python ## Offline per-resource diff: SET="key=value ..." vs the config, or BASE=<git ref> vs the working tree; STACK="dev prod"
+	$(PY) -m synth.diff $(foreach s,$(STACK),--stack $(s)) $(if $(BASE),--base $(BASE)) $(if $(BASE_TREE),--base-tree $(BASE_TREE)) $(foreach kv,$(SET),--set $(kv))
 
-stack-select: preflight
+bench-synth: install-python ## Offline synth times (fresh command, first and warm evaluations) with machine, load, Python
+	$(PY) -m synth.bench --runs $(or $(RUNS),5)
+
+preflight: preflight-up
+
+# What each command needs, checked before anything is installed or run (tools/preflight.sh).
+preflight-up preflight-preview preflight-destroy:
+	@bash tools/preflight.sh $(@:preflight-%=%)
+
+# The program runs in the Python venv; images are built by Docker from apps/, so no npm here.
+preview: preflight-preview install-python ## pulumi preview --diff for STACK (needs the Pulumi CLI and AWS credentials)
 	pulumi stack select --create $(STACK) --secrets-provider passphrase
-
-preview: preflight install stack-select ## pulumi preview for STACK (needs the Pulumi CLI and AWS credentials)
 	pulumi preview --stack $(STACK) --diff
 
-up: preflight install stack-select ## Deploy STACK (default dev) with pulumi up
-	pulumi up --stack $(STACK) --yes
+up: preflight-up install-python ## Deploy STACK (default dev): shows the preview and asks (YES=1 or CI=true: no question)
+	pulumi stack select --create $(STACK) --secrets-provider passphrase
+	pulumi up --stack $(STACK) $(PULUMI_YES)
 
-destroy: stack-select ## Delete everything of STACK (pulumi destroy)
-	pulumi destroy --stack $(STACK) --yes
+destroy: preflight-destroy ## Delete everything of STACK: shows what goes and asks (YES=1 or CI=true: no question)
+	pulumi stack select $(STACK)
+	pulumi destroy --stack $(STACK) $(PULUMI_YES)

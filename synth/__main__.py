@@ -17,6 +17,8 @@ from pathlib import Path
 
 import yaml
 
+from celestials.local.stack import parse_overrides
+
 from .harness import ROOT, SynthResult, quiet, synth_stack
 
 
@@ -47,8 +49,11 @@ def write(result: SynthResult, out: Path) -> None:
             (manifests / "helm" / f"{r['name']}.yaml").write_text(yaml.safe_dump(r["inputs"], sort_keys=True))
 
 
-def summary(result: SynthResult, seconds: float) -> str:
+def summary(result: SynthResult, seconds: float, overrides: dict[str, str] | None = None) -> str:
     lines = [f"Previewing stack {result.stack} offline (Pulumi mock runtime, no cloud):", ""]
+    if overrides:
+        lines[-1:-1] = ["Overrides (--set) on top of Pulumi." + result.stack + ".yaml: "
+                        + ", ".join(f"{k}={v}" for k, v in sorted(overrides.items()))]
     by_component: dict[str, Counter] = {}
     for r in result.resources:
         by_component.setdefault(_component_of(result, r), Counter())[r["type"]] += 1
@@ -74,18 +79,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a celestials:* config value for this run")
     args = parser.parse_args(argv)
-    overrides = dict(item.split("=", 1) for item in args.set)
     started = time.perf_counter()
     try:
+        overrides = parse_overrides(args.set)
         with quiet():
             result = synth_stack(args.stack, overrides)
-    except ValueError as err:  # settings, topology or capacity: say it plainly, no traceback
+    except ValueError as err:  # overrides, settings, topology or capacity: say it plainly, no traceback
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted; nothing was written", file=sys.stderr)
+        return 130
     seconds = time.perf_counter() - started
     out = Path(args.out) if args.out else ROOT / "build" / "synth" / args.stack
     write(result, out)
-    print(summary(result, seconds))
+    print(summary(result, seconds, overrides))
     print(f"Wrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}/resources.json and manifests/")
     return 0
 

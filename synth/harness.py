@@ -17,7 +17,7 @@ import runpy
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from google.protobuf import json_format
 
@@ -206,10 +206,7 @@ def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict
     """Pulumi.<stack>.yaml's config as the CLI would hand it to the program: every value a
     string (structured values JSON-encoded), keys fully qualified. The file is read by the same
     function as the local rehearsal's, so both refuse a missing or malformed stack file alike."""
-    ours, region = read_stack_config(ROOT, stack)
-    merged: dict[str, Any] = dict(ours)
-    if region is not None:
-        merged["aws:region"] = region
+    merged: dict[str, Any] = read_stack_config(ROOT, stack)
     for key, value in (overrides or {}).items():
         merged[key if ":" in key else f"{PROJECT}:{key}"] = value
     config = {}
@@ -225,11 +222,11 @@ def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict
 
 
 def evaluate(fn: Callable[[], Any], stack: str = "dev", config: Mapping[str, str] | None = None,
-             mocks: pulumi.runtime.Mocks | None = None) -> SynthResult:
+             mocks: pulumi.runtime.Mocks | None = None, secret_keys: Iterable[str] = ()) -> SynthResult:
     """Run `fn` (which registers resources) under the mocks and return what it registered."""
     monitor = RecordingMonitor(mocks or CelestialsMocks())
     pulumi_settings.ROOT.set(None)
-    pulumi.runtime.set_all_config(dict(config or {}), [])
+    pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
     pulumi_mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True,
                            monitor=monitor)
     root = pulumi_settings.get_root_resource()

@@ -1,6 +1,6 @@
 """Command line of the local rehearsal (what `make local*` runs).
 
-    python -m celestials.local up|run|down|status|reconfigure|traces [--stack dev] [--set key=value ...]
+    python -m celestials.local up|run|down|status|restart|reconfigure|traces [--stack dev] [--set key=value ...]
 """
 
 from __future__ import annotations
@@ -31,6 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     except (RehearsalError, SupervisorError, SettingsError, StackFileError, TopologyError, ValueError) as err:
         print(f"[local] error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # Ctrl-C before `run` takes over SIGINT (e.g. during start-up): `up` has already stopped
+        # whatever it had started; no traceback, the shell's usual exit code for SIGINT.
+        print("\n[local] interrupted; `make local-status` shows what is still running", file=sys.stderr)
+        return 130
 
 
 def _up(rehearsal: Rehearsal, args) -> int:
@@ -75,19 +80,45 @@ def _status(rehearsal: Rehearsal, args) -> int:
     if state is None:
         print("[local] not running")
         return 1
+    stopped = []
     for name, raw in sorted(state["processes"].items()):
         alive = Running.from_dict(name, raw).alive()
+        stopped += [] if alive else [name]
         print(f"  {name:24} pid {raw['pid']:<8} {'running' if alive else 'STOPPED'}")
     print(f"  settings: {json.dumps(state.get('settings'), sort_keys=True)}")
+    if stopped:
+        print(f"[local] {len(stopped)} stopped; restart one with `make local-restart NAME={stopped[0]}`, "
+              "every stopped one with `make local-restart`")
+    return 0
+
+
+def _resume(rehearsal: Rehearsal) -> dict:
+    """Act on the running rehearsal as it was started (stack, overrides, addresses), not on this
+    command's defaults."""
+    previous = rehearsal.read_state()
+    if previous is None:
+        raise RehearsalError("the rehearsal is not running; start it with `make local-up`")
+    rehearsal.stack = previous.get("stack", rehearsal.stack)
+    rehearsal.overrides = dict(previous.get("overrides") or {})
+    rehearsal.net = previous.get("net", rehearsal.net)
+    return previous
+
+
+def _restart(rehearsal: Rehearsal, args) -> int:
+    previous = _resume(rehearsal)
+    unknown = [n for n in args.names if n not in previous["processes"]]
+    if unknown:
+        raise RehearsalError(f"no process named {unknown[0]!r}; processes: {', '.join(sorted(previous['processes']))}")
+    restarted = rehearsal.restart(args.names, timeout=args.timeout) if args.names else \
+        rehearsal.start_missing(timeout=args.timeout)
+    print(f"[local] restarted: {', '.join(restarted) or 'nothing (every process is running)'}")
     return 0
 
 
 def _reconfigure(rehearsal: Rehearsal, args) -> int:
     if not args.set:
         raise RehearsalError("reconfigure needs at least one --set key=value (e.g. CANARY_WEIGHT=100)")
-    previous = rehearsal.read_state() or {}
-    rehearsal.stack = previous.get("stack", rehearsal.stack)
-    rehearsal.overrides = dict(previous.get("overrides") or {})
+    _resume(rehearsal)
     restarted = rehearsal.reconfigure(parse_overrides(args.set), timeout=args.timeout)
     print(f"[local] restarted: {', '.join(restarted) or 'nothing (no change)'}")
     return 0
@@ -131,10 +162,13 @@ def _parser() -> argparse.ArgumentParser:
                              ("run", _run, "start in the foreground; Ctrl-C stops everything"),
                              ("down", _down, "stop every process of the rehearsal"),
                              ("status", _status, "list the processes and whether they run"),
+                             ("restart", _restart, "restart the named processes (none named: every stopped one)"),
                              ("reconfigure", _reconfigure, "apply --set values to the running rehearsal"),
                              ("traces", _traces, "print the service map and write it as SVG")):
         cmd = sub.add_parser(name, parents=[common], help=text)
         cmd.set_defaults(func=func)
+        if name == "restart":
+            cmd.add_argument("names", nargs="*", metavar="NAME", help="process names as `status` lists them")
         if name == "traces":
             cmd.add_argument("--svg", help="where to write the picture (default <root>/service-map.svg)")
     return parser

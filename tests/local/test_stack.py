@@ -10,7 +10,7 @@ from celestials.settings import SettingsError
 STACK_FILE = """\
 config:
   aws:region: eu-west-1
-  kubernetes:context: ignored
+  aws:profile: sandbox
   celestials:canaryWeight: 20
   celestials:mtlsTrust: ca1
 """
@@ -58,3 +58,34 @@ def test_a_stack_file_that_is_not_a_mapping_is_refused(project):
 def test_the_repository_dev_stack_loads():
     from celestials.local.rehearsal import PROJECT_ROOT
     assert load_settings(PROJECT_ROOT, "dev").stack == "dev"
+
+
+@pytest.mark.parametrize("line,message", [
+    ("celestial:canaryWeight: 10", "invalid stack config celestial:canaryWeight = 10: unknown namespace 'celestial' "
+                                   "(did you mean celestials:canaryWeight?)"),
+    ("canaryWeight: 10", "invalid stack config canaryWeight = 10: a stack config key needs its namespace "
+                         "(did you mean celestials:canaryWeight?)"),
+    ("aws:regoin: eu-west-1", "invalid stack config aws:regoin = 'eu-west-1': not a config key of the aws provider "
+                              "(did you mean aws:region?)"),
+    ("kubernetes:context: kind", "invalid stack config kubernetes:context = 'kind': unknown namespace 'kubernetes'"),
+])
+def test_a_typo_outside_our_namespace_is_refused(project, line, message):
+    (project / "Pulumi.typo.yaml").write_text(STACK_FILE + f"  {line}\n")
+    with pytest.raises(SettingsError) as err:
+        load_settings(project, "typo")
+    assert str(err.value).startswith(message), str(err.value)
+
+
+def test_an_unknown_region_is_refused_under_aws_region(project):
+    (project / "Pulumi.nowhere.yaml").write_text("config:\n  aws:region: xx-nowhere-9\n")
+    with pytest.raises(SettingsError) as err:
+        load_settings(project, "nowhere")
+    assert str(err.value).startswith("invalid stack config aws:region = 'xx-nowhere-9': an AWS region")
+    with pytest.raises(SettingsError, match=r"^invalid stack config aws:region = 'mars-1'"):
+        load_settings(project, "test", parse_overrides(["aws:region=mars-1"]))
+
+
+def test_a_key_written_twice_is_refused(project):
+    (project / "Pulumi.twice.yaml").write_text(STACK_FILE + "  celestials:canaryWeight: 90\n")
+    with pytest.raises(StackFileError, match=r"^Pulumi.twice.yaml: key 'celestials:canaryWeight' is written twice \(lines 4 and 6\); keep one$"):
+        load_settings(project, "twice")

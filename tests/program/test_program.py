@@ -39,6 +39,9 @@ def test_two_evaluations_give_identical_inputs(stack):
     ({"meshBackend": "consul"}, "meshBackend"),
     ({"vpcCidr": "10.0.0.0/40"}, "vpcCidr"),
     ({"typoKey": "1"}, "typoKey"),
+    ({"aws:regoin": "eu-west-1"}, "aws:regoin"),
+    ({"celestial:canaryWeight": "10"}, "celestial:canaryWeight"),
+    ({"aws:region": "xx-nowhere-9"}, "aws:region"),
 ])
 def test_bad_config_fails_before_any_resource(overrides, key):
     with pytest.raises(SettingsError) as err:
@@ -146,3 +149,18 @@ def test_unacknowledged_app_mesh_fails_before_any_resource():
         _evaluate("dev", {"meshBackend": "appmesh"})
     assert "2026-09-30" in str(err.value)
     assert err.value.synth_registrations == []
+
+
+def test_every_key_the_runtime_holds_is_accounted_for():
+    """Keys set with `pulumi config set` reach the program through the runtime, not the stack
+    file: a provider key is accepted, a typo is refused naming it, a secret value stays hidden."""
+    from components.stack_settings import load_settings
+    from synth.harness import evaluate
+
+    with quiet():
+        evaluate(load_settings, config={"aws:region": "eu-west-1", "aws:profile": "sandbox"})
+        with pytest.raises(SettingsError) as err:
+            evaluate(load_settings, config={"aws:region": "eu-west-1", "aws:secretKye": "hunter2"},
+                     secret_keys=["aws:secretKye"])
+    assert str(err.value).startswith("invalid stack config aws:secretKye = '[secret]': not a config key "
+                                      "of the aws provider (did you mean aws:secretKey?)")

@@ -1,0 +1,79 @@
+"""Every key of a stack's config accounted for: the one check the program, the synth and the local
+rehearsal share.
+
+Why: Pulumi hands a program every key of `Pulumi.<stack>.yaml` (and of `pulumi config set`), but a
+typo outside our namespace (`celestial:canaryWeight`, a bare `canaryWeight`, `aws:regoin`) is read
+by nobody, so the stack would silently be evaluated with the default. Here each key must be ours
+(`celestials:*`, whose names and values `parse_settings` checks), a config key of a provider the
+program uses, or it is refused with the nearest known key.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Collection, Mapping
+
+from .settings import CONFIG_KEYS, PROJECT, Settings, SettingsError, closest, did_you_mean, parse_settings
+
+#: Keys of other namespaces a stack may carry. `aws`: the AWS provider's own config keys
+#: (pulumi_aws/config/vars.py), all of which the program's default AWS provider reads. Left out:
+#: `skipRegionValidation`, because `aws:region` is checked against the provider's region list
+#: (a region newer than the pinned provider needs a provider upgrade, not a skipped check).
+#: `pulumi`: the engine's one stack-level setting.
+PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
+    "aws": (
+        "accessKey", "allowedAccountIds", "assumeRoleWithWebIdentity", "assumeRoles",
+        "customCaBundle", "defaultTags", "ec2MetadataServiceEndpoint",
+        "ec2MetadataServiceEndpointMode", "endpoints", "forbiddenAccountIds", "httpProxy",
+        "httpsProxy", "ignoreTags", "insecure", "maxRetries", "noProxy", "profile", "region",
+        "retryMode", "s3UsEast1RegionalEndpoint", "s3UsePathStyle", "secretKey",
+        "sharedConfigFiles", "sharedCredentialsFiles", "skipCredentialsValidation",
+        "skipMetadataApiCheck", "skipRequestingAccountId", "stsRegion", "tagPolicyCompliance",
+        "token", "tokenBucketRateLimiterCapacity", "useDualstackEndpoint", "useFipsEndpoint",
+        "userAgents",
+    ),
+    "pulumi": ("disable-default-providers",),
+}
+
+SECRET = "[secret]"
+
+
+def known_keys() -> tuple[str, ...]:
+    """Every key a stack may carry, fully qualified."""
+    ours = tuple(f"{PROJECT}:{name}" for name in CONFIG_KEYS)
+    return ours + tuple(f"{ns}:{name}" for ns, names in PROVIDER_KEYS.items() for name in names)
+
+
+def _suggestion(key: str) -> str:
+    """The nearest known key, compared whole and by the part after the namespace, so both
+    `celestial:canaryWeight` and a bare `canaryWeight` lead to `celestials:canaryWeight`."""
+    known = known_keys()
+    by_name = {k.split(":", 1)[1]: k for k in known}
+    name_match = closest(key.rsplit(":", 1)[-1], by_name)
+    return did_you_mean(closest(key, known) or (by_name[name_match] if name_match else None))
+
+
+def check_keys(config: Mapping[str, Any], secret_keys: Collection[str] = ()) -> None:
+    """Refuse any key that is neither ours nor a known provider key (values shown redacted when
+    secret). Our own keys' names and values are `parse_settings`' job."""
+    for key, value in sorted(config.items()):
+        shown = SECRET if key in secret_keys or (isinstance(value, dict) and "secure" in value) else value
+        namespace, sep, name = key.partition(":")
+        if not sep:
+            raise SettingsError(key, shown, f"a stack config key needs its namespace{_suggestion(key)}",
+                                written=key)
+        if namespace == PROJECT:
+            continue
+        if namespace in PROVIDER_KEYS:
+            if name not in PROVIDER_KEYS[namespace]:
+                raise SettingsError(key, shown, f"not a config key of the {namespace} provider{_suggestion(key)}; "
+                                    f"known: {', '.join(PROVIDER_KEYS[namespace])}")
+            continue
+        raise SettingsError(key, shown, f"unknown namespace {namespace!r}{_suggestion(key)}; "
+                            f"namespaces: {', '.join([PROJECT, *PROVIDER_KEYS])}")
+
+
+def settings_from_config(config: Mapping[str, Any], stack: str, secret_keys: Collection[str] = ()) -> Settings:
+    """A whole stack config (fully qualified keys, as Pulumi holds it) → typed settings."""
+    check_keys(config, secret_keys)
+    ours = {k: v for k, v in config.items() if k.startswith(PROJECT + ":")}
+    return parse_settings(ours, stack, region=config.get("aws:region"))

@@ -1,0 +1,105 @@
+"""The rehearsal's command line: clean one-line errors, Ctrl-C without a traceback, restarting a
+stopped process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from celestials.local.__main__ import main
+from celestials.local.supervisor import Running
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The rehearsal's start-up, made slow enough to be interrupted, then the real command line.
+_SLOW_START = """
+import sys, time
+from celestials.local import __main__ as cli
+from celestials.local.rehearsal import Rehearsal
+
+def slow_check(self, rendered):
+    print("starting", flush=True)
+    time.sleep(60)
+
+Rehearsal.check_installed = slow_check
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("command", ["run", "up"])
+def test_ctrl_c_during_start_up_prints_one_line_and_no_traceback(tmp_path, command):
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_START, command, "--root", str(tmp_path / "local"),
+                             "--net", "201"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "starting"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert err.strip() == "[local] interrupted; `make local-status` shows what is still running"
+    assert proc.returncode == 130
+
+
+def test_a_set_without_a_value_is_a_one_line_error(capsys):
+    assert main(["status", "--set", "canaryWeight"]) == 1
+    assert capsys.readouterr().err.strip() == \
+        "[local] error: override 'canaryWeight': expected key=value, e.g. canaryWeight=100"
+
+
+def _state_with_a_dead_process(root: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    root.mkdir(parents=True)
+    (root / "state.json").write_text(json.dumps({
+        "stack": "dev", "overrides": {}, "settings": {}, "net": 202, "mode": "detached",
+        "processes": {"prodcatalog": {"pid": dead.pid, "create_time": 1.0, "fingerprint": "x", "kind": "app"},
+                      "prodcatalog-envoy": {"pid": os.getpid(), "create_time": _create_time(os.getpid()),
+                                            "fingerprint": "y", "kind": "sidecar"}}}))
+
+
+def _create_time(pid: int) -> float:
+    import psutil
+    return psutil.Process(pid).create_time()
+
+
+def test_status_says_how_to_restart_a_stopped_process(tmp_path, capsys):
+    _state_with_a_dead_process(tmp_path / "local")
+    assert main(["status", "--root", str(tmp_path / "local")]) == 0
+    out = capsys.readouterr().out
+    assert "prodcatalog              pid" in out and "STOPPED" in out
+    assert "restart one with `make local-restart NAME=prodcatalog`, every stopped one with `make local-restart`" in out
+
+
+def test_restart_refuses_an_unknown_name_or_a_rehearsal_that_is_not_running(tmp_path, capsys):
+    assert main(["restart", "nope", "--root", str(tmp_path / "nothing")]) == 1
+    assert capsys.readouterr().err.strip() == \
+        "[local] error: the rehearsal is not running; start it with `make local-up`"
+    _state_with_a_dead_process(tmp_path / "local")
+    assert main(["restart", "prodcatalg", "--root", str(tmp_path / "local")]) == 1
+    assert capsys.readouterr().err.strip() == \
+        "[local] error: no process named 'prodcatalg'; processes: prodcatalog, prodcatalog-envoy"
+
+
+def test_restart_brings_back_a_process_that_died(rehearsal, capsys):
+    state = rehearsal.read_state()
+    victim = Running.from_dict("proddetail-v2", state["processes"]["proddetail-v2"])
+    os.killpg(victim.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while victim.alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    args = ["--root", str(rehearsal.root), "--net", str(rehearsal.net)]
+    assert main(["status", *args]) == 0
+    assert "make local-restart NAME=proddetail-v2" in capsys.readouterr().out
+    assert main(["restart", *args]) == 0
+    assert capsys.readouterr().out.strip() == "[local] restarted: proddetail-v2"
+    restarted = Running.from_dict("proddetail-v2", rehearsal.read_state()["processes"]["proddetail-v2"])
+    assert restarted.pid != victim.pid and restarted.alive()

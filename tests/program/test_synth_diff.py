@@ -1,0 +1,88 @@
+"""`python -m synth.diff`: per-resource changes between two evaluations, by URN, secrets redacted."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from synth.diff import MISSING, InputChange, ResourceChange, diff_resources, diff_values, export_ref, main
+
+
+def _resource(name, inputs, typ="kubernetes:core/v1:ConfigMap", provider="urn:provider::k8s"):
+    return {"urn": f"urn:pulumi:dev::celestials::{typ}::{name}", "type": typ, "name": name,
+            "provider": provider, "inputs": inputs}
+
+
+def test_added_removed_and_changed_resources_by_urn():
+    base = [_resource("kept", {"data": {"a": "1"}}), _resource("gone", {}), _resource("same", {"x": [1, 2]})]
+    head = [_resource("kept", {"data": {"a": "2", "b": "3"}}), _resource("new", {}), _resource("same", {"x": [1, 2]})]
+    changes = diff_resources(base, head)
+    assert [(c.name, c.op) for c in changes] == [("gone", "delete"), ("kept", "update"), ("new", "create")]
+    assert changes[1].inputs == (InputChange("data.a", "1", "2"), InputChange("data.b", MISSING, "3"))
+
+
+def test_paths_name_list_items_annotation_keys_and_json_strings():
+    old = {"spec": {"routes": [{"weight": 50}, {"weight": 50}]},
+           "metadata": {"annotations": {"appmesh.k8s.aws/secretMounts": "a:/certs/"}},
+           "policy": json.dumps({"Statement": [{"Action": ["s3:GetObject"]}]})}
+    new = {"spec": {"routes": [{"weight": 10}, {"weight": 90}, {"weight": 0}]},
+           "metadata": {"annotations": {"appmesh.k8s.aws/secretMounts": "b:/certs/"}},
+           "policy": json.dumps({"Statement": [{"Action": ["s3:PutObject"]}]})}
+    assert diff_values(old, new) == [
+        InputChange('metadata.annotations["appmesh.k8s.aws/secretMounts"]', "a:/certs/", "b:/certs/"),
+        InputChange("policy.Statement[0].Action[0]", "s3:GetObject", "s3:PutObject"),
+        InputChange("spec.routes[0].weight", 50, 10),
+        InputChange("spec.routes[1].weight", 50, 90),
+        InputChange("spec.routes[2]", MISSING, {"weight": 0}),
+    ]
+
+
+def test_a_changed_provider_is_a_change():
+    changes = diff_resources([_resource("a", {})], [_resource("a", {}, provider="urn:provider::other")])
+    assert changes[0].inputs == (InputChange("provider", "urn:provider::k8s", "urn:provider::other"),)
+
+
+def test_secrets_stay_redacted():
+    # the synth redacts before anything is compared: a secret never reaches the diff as a value
+    base = [_resource("s", {"kind": "Secret", "data": {"key": "[secret]"}, "stringData": "[secret]"})]
+    head = [_resource("s", {"kind": "Secret", "data": {"key": "[secret]", "new": "[secret]"}, "stringData": "[secret]"})]
+    change = diff_resources(base, head)[0]
+    assert change.as_dict()["inputs"] == [{"path": "data.new", "old": None, "new": "[secret]"}]
+
+
+def test_the_change_list_is_plain_data():
+    change = ResourceChange("urn:x", "t", "n", "update", (InputChange("a", MISSING, 1),))
+    assert json.loads(json.dumps(change.as_dict())) == {
+        "urn": "urn:x", "type": "t", "name": "n", "op": "update", "inputs": [{"path": "a", "old": None, "new": 1}]}
+
+
+def test_an_override_changes_exactly_the_canary_router(capsys):
+    assert main(["--set", "canaryWeight=90", "--json"]) == 0
+    [dev] = json.loads(capsys.readouterr().out)
+    assert dev["stack"] == "dev" and dev["unchanged"] > 100
+    [change] = dev["changes"]
+    assert change["type"] == "kubernetes:appmesh.k8s.aws/v1beta2:VirtualRouter" and change["op"] == "update"
+    assert change["inputs"] == [
+        {"path": "spec.routes[0].httpRoute.action.weightedTargets[0].weight", "old": 50, "new": 10},
+        {"path": "spec.routes[0].httpRoute.action.weightedTargets[1].weight", "old": 50, "new": 90}]
+
+
+def test_a_base_tree_is_synthesized_in_its_own_process(tmp_path, capsys):
+    tree = export_ref("HEAD", tmp_path)
+    stack_file = tree / "Pulumi.dev.yaml"
+    stack_file.write_text(stack_file.read_text().replace("celestials:canaryWeight: 50", "celestials:canaryWeight: 20"))
+    assert main(["--base-tree", str(tree)]) == 0
+    out = capsys.readouterr().out
+    assert f"Stack dev: {tree} → working tree" in out
+    assert "~ spec.routes[0].httpRoute.action.weightedTargets[1].weight: 20 → 50" in out
+
+
+@pytest.mark.parametrize("argv,message", [
+    ([], 'error: nothing to compare: give overrides (SET="canaryWeight=90") or a base (BASE=main)'),
+    (["--base", "no-such-ref-xyz"], "error: no git commit 'no-such-ref-xyz' in"),
+    (["--set", "canaryWeight"], "error: override 'canaryWeight': expected key=value"),
+])
+def test_bad_arguments_are_one_line_errors(argv, message, capsys):
+    assert main(argv) == 1
+    assert capsys.readouterr().err.startswith(message)

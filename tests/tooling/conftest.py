@@ -1,0 +1,61 @@
+"""Make-level tests: run the real Makefile with fake `pulumi`, `aws` and `docker` on PATH.
+
+Each fake appends its argv (and what Pulumi would see of the passphrase variables) to a log, so a
+test asserts exactly which commands `make` ran. The environment is built from scratch (no CI,
+no passphrase, HOME in a temp dir) so the caller's shell cannot change the outcome, and the venv
+is never reinstalled (`-o .venv/.installed`).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+_FAKE = """#!/bin/sh
+printf '%s %s | PASSPHRASE=%s FILE=%s\\n' "$(basename "$0")" "$*" \\
+  "${PULUMI_CONFIG_PASSPHRASE-<unset>}" "${PULUMI_CONFIG_PASSPHRASE_FILE-<unset>}" >> "$FAKE_LOG"
+"""
+
+
+@dataclass
+class Tools:
+    home: Path
+    bin: Path
+    log: Path
+
+    def remove(self, name: str) -> None:
+        (self.bin / name).unlink()
+
+    def passphrase_file(self, stack: str = "dev", text: str = "correct horse\n") -> Path:
+        path = self.home / ".pulumi-celestials" / "passphrases" / stack
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return path
+
+    def calls(self, tool: str | None = None) -> list[str]:
+        lines = self.log.read_text().splitlines() if self.log.exists() else []
+        return [line for line in lines if tool is None or line.split(" ", 1)[0] == tool]
+
+    def make(self, *args: str, **env: str) -> subprocess.CompletedProcess:
+        environment = {"PATH": f"{self.bin}:/usr/bin:/bin", "HOME": str(self.home),
+                       "FAKE_LOG": str(self.log), "LANG": "C.UTF-8", **env}
+        return subprocess.run(["make", "-s", "--no-print-directory", "-C", str(ROOT),
+                               "-o", ".venv/.installed", *args],
+                              env=environment, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def tools(tmp_path) -> Tools:
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    for name in ("pulumi", "aws", "docker"):
+        (fake_bin / name).write_text(_FAKE)
+        (fake_bin / name).chmod(0o755)
+    home = tmp_path / "home"
+    home.mkdir()
+    return Tools(home=home, bin=fake_bin, log=tmp_path / "calls.log")
