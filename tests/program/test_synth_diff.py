@@ -62,10 +62,10 @@ def test_an_override_changes_exactly_the_canary_router(capsys):
     [dev] = json.loads(capsys.readouterr().out)
     assert dev["stack"] == "dev" and dev["unchanged"] > 100
     [change] = dev["changes"]
-    assert change["type"] == "kubernetes:appmesh.k8s.aws/v1beta2:VirtualRouter" and change["op"] == "update"
+    assert change["type"] == "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute" and change["op"] == "update"
     assert change["inputs"] == [
-        {"path": "spec.routes[0].httpRoute.action.weightedTargets[0].weight", "old": 50, "new": 10},
-        {"path": "spec.routes[0].httpRoute.action.weightedTargets[1].weight", "old": 50, "new": 90}]
+        {"path": "spec.rules[0].backendRefs[0].weight", "old": 50, "new": 10},
+        {"path": "spec.rules[0].backendRefs[1].weight", "old": 50, "new": 90}]
 
 
 def test_a_base_tree_is_synthesized_in_its_own_process(tmp_path, capsys):
@@ -75,7 +75,7 @@ def test_a_base_tree_is_synthesized_in_its_own_process(tmp_path, capsys):
     assert main(["--base-tree", str(tree)]) == 0
     out = capsys.readouterr().out
     assert f"Stack dev: {tree} → working tree" in out
-    assert "~ spec.routes[0].httpRoute.action.weightedTargets[1].weight: 20 → 50" in out
+    assert "~ spec.rules[0].backendRefs[1].weight: 20 → 50" in out
 
 
 @pytest.mark.parametrize("argv,message", [
