@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import tempfile
 import urllib.parse
 import urllib.error
 import urllib.request
@@ -26,8 +27,11 @@ from .rehearsal import PROJECT_ROOT, Rehearsal
 
 #: Loopback blocks 127.<net>.0.0/16 for test rehearsals; each pytest process claims free ones with a
 #: lock, so test sessions running side by side (several developers on one machine) never collide.
+#: The locks live in one machine-wide folder: loopback addresses are the machine's, so two clones
+#: of the project (each with its own build/) must see each other's claims.
 TEST_NETS = range(80, 120)
 TEST_ROOT = PROJECT_ROOT / "build" / "test-local"
+LOCK_DIR = Path(tempfile.gettempdir()) / "celestials-test-nets"
 #: The settings tests start from, whatever the dev stack file says today.
 BASELINE = {"canaryWeight": "50", "mtlsTrust": "ca1", "tracing": "true"}
 
@@ -39,10 +43,11 @@ def claim_block() -> tuple[int, Path]:
     """A loopback block and directory no other live process uses, held until `release_block`.
     Whatever a crashed session left running in it is stopped first."""
     TEST_ROOT.mkdir(parents=True, exist_ok=True)
+    LOCK_DIR.mkdir(parents=True, exist_ok=True)
     for net in TEST_NETS:
         if net in _claims:
             continue
-        handle = open(TEST_ROOT / f"{net}.lock", "w")
+        handle = open(LOCK_DIR / f"{net}.lock", "w")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
