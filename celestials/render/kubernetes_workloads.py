@@ -171,6 +171,13 @@ def _seconds(millis: int) -> int:
     return max(1, math.ceil(millis / 1000))
 
 
+def _container_ports(workload: Workload) -> list[dict[str, Any]]:
+    ports = [{"name": "http", "containerPort": workload.port, "protocol": "TCP"}]
+    if workload.health.probe_port is not None:
+        ports.append({"name": "health", "containerPort": workload.health.probe_port, "protocol": "TCP"})
+    return ports
+
+
 def _probes(workload: Workload) -> dict[str, Any]:
     """Readiness follows the model's health check exactly; liveness is slower to give up (a
     restart is costlier than a pause in traffic); startup covers a cold start without making
@@ -179,7 +186,7 @@ def _probes(workload: Workload) -> dict[str, Any]:
     period, timeout = _seconds(hc.interval_ms), _seconds(hc.timeout_ms)
 
     def get() -> dict[str, Any]:
-        return {"httpGet": {"path": hc.path, "port": "http"}}
+        return {"httpGet": {"path": hc.path, "port": "health" if hc.probe_port is not None else "http"}}
 
     return {
         "readinessProbe": {**get(), "periodSeconds": period, "timeoutSeconds": timeout,
@@ -224,6 +231,8 @@ def _storage_env(workload: Workload, settings: Settings, inputs: WorkloadInputs)
 
 def _env(mesh: Mesh, workload: Workload, settings: Settings, inputs: WorkloadInputs) -> list[dict[str, Any]]:
     env = [{"name": "HOST", "value": "0.0.0.0"}, {"name": "PORT", "value": str(workload.port)}]
+    if workload.health.probe_port is not None:
+        env.append({"name": "HEALTH_PORT", "value": str(workload.health.probe_port)})
     env += [{"name": name, "value": value} for name, value in workload.env]
     env += [{"name": b.name, "value": mesh.service_url(b.service, b.path)} for b in workload.backend_env]
     env += _storage_env(workload, settings, inputs)
@@ -267,7 +276,7 @@ def render_deployment(mesh: Mesh, workload: Workload, settings: Settings, inputs
         "name": container_name(workload, inputs),
         "image": inputs.images[workload.image],
         "imagePullPolicy": "IfNotPresent",
-        "ports": [{"name": "http", "containerPort": workload.port, "protocol": "TCP"}],
+        "ports": _container_ports(workload),
         "env": _env(mesh, workload, settings, inputs),
         **_probes(workload),
         "resources": _resources(workload),

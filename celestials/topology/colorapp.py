@@ -24,6 +24,9 @@ from .model import (BackendEnv, ClientTls, HeaderMatch, HealthCheck, Mesh, Resou
 NAMESPACE = "mtls"
 MESH_NAME = "mtls-mesh"
 PORT = 8080
+#: Where a teller with TLS answers the kubelet's probes (plain HTTP, /ping only): its port 8080
+#: requires front's client certificate, which the kubelet cannot present.
+HEALTH_PORT = 8081
 COLOR_HEADER = "color_header"
 COLOR_SERVICE = "color"
 FRONT = "front"
@@ -47,9 +50,11 @@ def _teller(color: str, front_san: str) -> Workload:
     server_tls = None
     if leaf is not None:
         server_tls = ServerTls(certificate=leaf, client_trust=(CA1,), client_sans=(front_san,), mode="STRICT")
+    probe_port = HEALTH_PORT if server_tls is not None else None
     return Workload(
         name=color, app="color", version=color, image="colorteller", port=PORT, host=teller_host(color),
-        health=HealthCheck(path="/ping", port=PORT), tracing_name=f"Color-Teller-{color.capitalize()}",
+        health=HealthCheck(path="/ping", port=PORT, probe_port=probe_port),
+        tracing_name=f"Color-Teller-{color.capitalize()}",
         env=(("COLOR", color),), resources=_RESOURCES, server_tls=server_tls,
     )
 

@@ -22,12 +22,21 @@ class TopologyError(ValueError):
 
 @dataclass(frozen=True)
 class HealthCheck:
+    """`port`: the serving port, which the mesh's own health check uses. `probe_port`: where the
+    kubelet probes instead, for a workload whose serving port requires client certificates (the
+    kubelet presents none, so probes there would never pass); None: the serving port."""
+
     path: str
     port: int
     interval_ms: int = 5000
     timeout_ms: int = 2000
     healthy_threshold: int = 2
     unhealthy_threshold: int = 3
+    probe_port: int | None = None
+
+    @property
+    def kubelet_port(self) -> int:
+        return self.probe_port if self.probe_port is not None else self.port
 
 
 @dataclass(frozen=True)
@@ -260,6 +269,12 @@ class Mesh:
                         f"workload {w.name}: env {env.name} points at {env.service!r}, which is not one of its backends")
             if w.health.port != w.port:
                 raise TopologyError(f"workload {w.name}: health check port {w.health.port} is not its port {w.port}")
+            if w.health.probe_port is not None and not (0 < w.health.probe_port < 65536 and w.health.probe_port != w.port):
+                raise TopologyError(f"workload {w.name}: probe port {w.health.probe_port} must be a port other than {w.port}")
+            if w.server_tls is not None and w.server_tls.mode == "STRICT" and w.health.kubelet_port == w.port:
+                raise TopologyError(
+                    f"workload {w.name}: port {w.port} requires client certificates, which the kubelet's probes do not "
+                    "present; give its health check a probe_port of its own")
             if w.replicas < 1:
                 raise TopologyError(f"workload {w.name}: replicas must be at least 1")
             if w.storage is not None:

@@ -114,3 +114,25 @@ def test_without_tracing_nothing_exports(backend):
     result = synth(backend, tracing="false")
     assert not result.by_type("celestials:tracing:Collector")
     assert VIEWS[backend].proxy_span_sinks(result) == set()
+
+
+def _probe_ports(deployment) -> set[int]:
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    named = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
+    ports = set()
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        port = container[probe]["httpGet"]["port"]
+        ports.add(named[port] if isinstance(port, str) else port)
+    return ports
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_no_kubelet_probe_targets_a_port_that_requires_client_certificates(backend):
+    """The kubelet presents no client certificate: a probe on such a port never passes and the
+    pod never becomes Ready (issue 13.1; App Mesh's troubleshooting guide names this)."""
+    result = synth(backend)
+    guarded = VIEWS[backend].client_cert_ports(result)
+    assert {key[1] for key in guarded} == {"blue", "green"}
+    for d in of_kind(result.manifests, "Deployment"):
+        if (ns(d), name(d)) in guarded:
+            assert not _probe_ports(d) & guarded[(ns(d), name(d))], f"{ns(d)}/{name(d)} probes a client-cert port"

@@ -36,6 +36,10 @@ class MeshView(Protocol):
     def proxy_span_sinks(self, result) -> set[str]:
         """Where the proxies' spans go: the collector's host, or "x-ray-daemon"."""
 
+    def client_cert_ports(self, result) -> dict[tuple[str, str], set[int]]:
+        """(namespace, Deployment) → the pod ports whose inbound traffic must present a client
+        certificate the kubelet does not have."""
+
 
 def _deployment_for(objects: list[Obj], namespace: str, selector: dict) -> str:
     [d] = [d for d in of_kind(objects, "Deployment", namespace) if selects(selector, pod_labels(d))]
@@ -106,6 +110,16 @@ class AppMeshView:
         return {"x-ray-daemon"} if tracing["enabled"] and tracing["provider"] == "x-ray" else set()
 
 
+    def client_cert_ports(self, result):
+        out: dict = {}
+        for vn in of_kind(result.manifests, "VirtualNode"):
+            strict = {li["portMapping"]["port"] for li in vn["spec"]["listeners"]
+                      if (li.get("tls") or {}).get("mode") == "STRICT"}
+            if strict:
+                out[(ns(vn), _deployment_for(result.manifests, ns(vn), vn["spec"]["podSelector"]))] = strict
+        return out
+
+
 class IstioView:
     def injected_namespaces(self, objects):
         return {name(n) for n in of_kind(objects, "Namespace")
@@ -169,6 +183,24 @@ class IstioView:
                         otel = providers[p["name"]]["opentelemetry"]
                         sinks.add(f"{otel['service']}:{otel['port']}")
         return sinks
+
+
+    def client_cert_ports(self, result):
+        """The demo's own mTLS ports (Sidecar ingress TLS MUTUAL). Istio's automatic mTLS on the
+        other ports never meets the kubelet: the injector rewrites HTTP probes to its agent
+        (`sidecarInjectorWebhook.rewriteAppHTTPProbe`, on unless the istiod values turn it off,
+        which the expectation suite checks)."""
+        out: dict = {}
+        for sc in of_kind(result.manifests, "Sidecar"):
+            mutual = {li["port"]["number"] for li in sc["spec"].get("ingress", [])
+                      if (li.get("tls") or {}).get("mode") == "MUTUAL"}
+            if mutual:
+                selector = {"matchLabels": sc["spec"]["workloadSelector"]["labels"]}
+                out[(ns(sc), _deployment_for(result.manifests, ns(sc), selector))] = mutual
+        [istiod] = [r for r in result.by_type("kubernetes:helm.sh/v3:Release") if r["inputs"]["chart"] == "istiod"]
+        rewrite = ((istiod["inputs"]["values"].get("sidecarInjectorWebhook") or {}).get("rewriteAppHTTPProbe", True))
+        assert rewrite is not False, "istiod values turn off probe rewriting: STRICT mTLS ports would meet the kubelet"
+        return out
 
 
 VIEWS: dict[str, MeshView] = {"appmesh": AppMeshView(), "istio": IstioView()}

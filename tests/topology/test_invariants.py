@@ -25,6 +25,7 @@ def _mesh(**changes) -> Mesh:
              client_tls=ClientTls(certificate="web", trust=("ca1",), sans=(f"api-v1.{NS}.svc.cluster.local",)))
     v1 = _w("api-v1", server_tls=ServerTls(certificate="api", client_trust=("ca1",),
                                           client_sans=(f"web.{NS}.svc.cluster.local",)))
+    v1 = replace(v1, health=replace(v1.health, probe_port=8081))  # 8080 requires client certificates
     v2 = _w("api-v2")
     router = Router("api-router", 8080, (
         Route("beta", (WeightedTarget("api-v2", 100),), headers=(), prefix="/beta"),
@@ -163,3 +164,19 @@ def test_every_san_in_the_real_topology_is_a_service_dns_name_of_its_mesh():
                 assert san in names, f"{w.name}: {san}"
                 checked += 1
     assert checked > 0, "the topology has no TLS SANs to check"
+
+
+def test_a_port_that_requires_client_certificates_never_carries_the_kubelets_probes():
+    mesh = build_topology(parse_settings({}, "dev")).mesh_in("mtls")
+    blue = mesh.workload("blue")
+    assert blue.server_tls and blue.health.kubelet_port != blue.port
+    probed_on_tls = replace(blue, health=replace(blue.health, probe_port=None))
+    bad = replace(mesh, workloads=tuple(probed_on_tls if w.name == "blue" else w for w in mesh.workloads))
+    with pytest.raises(TopologyError, match="port 8080 requires client certificates.*probe_port"):
+        bad.validate()
+    same_port = replace(blue, health=replace(blue.health, probe_port=blue.port))
+    bad = replace(mesh, workloads=tuple(same_port if w.name == "blue" else w for w in mesh.workloads))
+    with pytest.raises(TopologyError, match="probe port 8080 must be a port other than 8080"):
+        bad.validate()
+    red = mesh.workload("red")
+    assert red.server_tls is None and red.health.kubelet_port == red.port  # plain: probed where it serves
