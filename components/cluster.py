@@ -8,7 +8,11 @@ Why these choices:
   first, so its retention is ours instead of "never expire".
 - `upgrade_policy` STANDARD: the cluster never slides into paid extended support silently.
 - Nodes: one managed node group in the private subnets, from our launch template so that IMDSv2 is
-  required (hop limit 2: pods behind the node's network namespace still reach IMDS, tokens only),
+  required with a hop limit of 1: a pod in its own network namespace is one hop further and cannot
+  reach IMDS, so it cannot take the node role's credentials (EKS best practices, "Restrict access
+  to the instance profile assigned to the worker node"). Nothing here needs IMDS from a pod: every
+  AWS-calling pod (App Mesh controller, collector, Envoy/X-Ray sidecars, prodcatalog) has an IRSA
+  role and AWS_REGION from its spec or chart values; aws-node and kube-proxy use the host network.
   the root volume is encrypted gp3, and an optional EC2 key pair is installed. EKS refuses a node
   group's `remoteAccess` together with a launch template, so the key goes in the template; nodes
   have no public address and no inbound SSH rule: reach them with SSM Session Manager (the node
@@ -36,6 +40,8 @@ from celestials.settings import SUPPORTED_EKS_VERSIONS
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 AMI_TYPE = "AL2023_x86_64_STANDARD"
+#: 1: only the node itself (and host-network pods) reach IMDS; pods use IRSA (see the docstring)
+IMDS_HOP_LIMIT = 1
 NODE_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
     "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
@@ -201,7 +207,7 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-nodes",
             description=f"EKS nodes of {args.cluster_name}: IMDSv2 only, encrypted root volume",
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=2,
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=IMDS_HOP_LIMIT,
                 instance_metadata_tags="disabled"),
             block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
                 device_name="/dev/xvda", ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(

@@ -153,7 +153,7 @@ def test_control_plane_waits_for_its_log_group_and_role_grants(result):
 def test_nodes_require_imdsv2_and_sit_in_private_subnets(result):
     lt = result.get("aws:ec2/launchTemplate:LaunchTemplate", "cluster-nodes")["inputs"]
     assert lt["metadataOptions"]["httpTokens"] == "required"
-    assert lt["metadataOptions"]["httpPutResponseHopLimit"] == 2
+    assert lt["metadataOptions"]["httpPutResponseHopLimit"] == 1  # pods cannot reach the node role
     assert lt["blockDeviceMappings"][0]["ebs"]["encrypted"] == "true"
     assert lt["keyName"] == "ops-key"
     ng = result.get("eks:index:ManagedNodeGroup", "cluster-nodes")["inputs"]
