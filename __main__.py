@@ -31,7 +31,8 @@ tags = {"project": "celestials", "stack": settings.stack}
 # --- AWS foundation ------------------------------------------------------------------------
 network = Network("network", NetworkArgs(
     vpc_cidr=settings.vpc_cidr, availability_zones=settings.availability_zones,
-    nat_gateways=settings.nat_gateways, name_prefix=prefix, cluster_name=prefix, tags=tags))
+    nat_gateways=settings.nat_gateways, name_prefix=prefix, cluster_name=prefix, region=settings.region,
+    ecr_endpoints=settings.ecr_endpoints, tags=tags))
 
 cluster = Cluster("cluster", ClusterArgs(
     cluster_name=prefix, region=settings.region, version=settings.eks_version,
@@ -41,7 +42,8 @@ cluster = Cluster("cluster", ClusterArgs(
     endpoint_public_access=settings.endpoint_public_access,
     public_access_cidrs=settings.endpoint_public_access_cidrs,
     admin_principal_arns=settings.cluster_admins, ssh_key_name=settings.ssh_key_name,
-    deletion_protection=prod, log_retention_days=90 if prod else 30, tags=tags))
+    deletion_protection=prod, log_retention_days=90 if prod else 30,
+    log_types=settings.log_types, tags=tags))
 
 images = Images("images", ImagesArgs(
     keys=images_for(topology), repository_prefix=f"celestials/{settings.stack}",

@@ -23,6 +23,11 @@ MESH_BACKENDS = ("appmesh",)
 MTLS_TRUSTS = ("ca1", "ca1+ca2")
 TLS_KEY_ALGORITHMS = ("rsa-2048", "rsa-3072", "rsa-4096", "ecdsa-p256")
 PRODCATALOG_STORAGES = ("dynamodb", "sqlite")
+#: EKS control-plane log types (CloudWatch Logs ingestion is billed per GB; `audit` is by far the
+#: largest). prod keeps all five; other stacks default to what a developer reads when something
+#: fails: API server errors and authentication (401s, access entries).
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+DEV_CONTROL_PLANE_LOG_TYPES = ("api", "authenticator")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)(-[0-9]+xl)?$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
@@ -68,12 +73,23 @@ class Settings:
     prodcatalog_storage: str = "dynamodb"
     prodcatalog_replicas: int = 2
     tracing: bool = True
+    #: None: by stack (all five in prod, DEV_CONTROL_PLANE_LOG_TYPES elsewhere); see `log_types`
+    control_plane_log_types: tuple[str, ...] | None = None
+    #: interface endpoints for ECR (api + dkr) in the private subnets (see docs/platform.md)
+    ecr_endpoints: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def proddetail_weights(self) -> dict[str, int]:
         """Canary split: the share of proddetail traffic that v2 gets, the rest to v1."""
         return {"v1": 100 - self.canary_weight, "v2": self.canary_weight}
+
+    @property
+    def log_types(self) -> tuple[str, ...]:
+        """Control-plane log types to enable: the configured ones, else the stack's default."""
+        if self.control_plane_log_types is not None:
+            return self.control_plane_log_types
+        return CONTROL_PLANE_LOG_TYPES if self.stack == "prod" else DEV_CONTROL_PLANE_LOG_TYPES
 
 
 def _as_int(key: str, raw: Any, lo: int, hi: int | None = None) -> int:
@@ -145,6 +161,21 @@ def _as_principal_list(key: str, raw: Any) -> tuple[str, ...]:
     return tuple(raw)
 
 
+def _as_subset(key: str, raw: Any, choices: tuple[str, ...]) -> tuple[str, ...]:
+    """A list of distinct values from `choices` (possibly empty), kept in `choices` order."""
+    allowed = "a list of distinct values from " + ", ".join(choices) + " (may be empty)"
+    value = raw
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise SettingsError(key, raw, allowed) from None
+    if not isinstance(value, list) or not all(isinstance(v, str) and v in choices for v in value) \
+            or len(set(value)) != len(value):
+        raise SettingsError(key, raw, allowed)
+    return tuple(c for c in choices if c in value)
+
+
 def _as_pattern(key: str, raw: Any, pattern: re.Pattern[str], allowed: str) -> str:
     if isinstance(raw, str) and pattern.fullmatch(raw):
         return raw
@@ -186,6 +217,8 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "prodcatalogStorage": ("prodcatalog_storage", lambda k, v: _as_choice(k, v, PRODCATALOG_STORAGES)),
     "prodcatalogReplicas": ("prodcatalog_replicas", lambda k, v: _as_int(k, v, 1, 20)),
     "tracing": ("tracing", _as_bool),
+    "controlPlaneLogTypes": ("control_plane_log_types", lambda k, v: _as_subset(k, v, CONTROL_PLANE_LOG_TYPES)),
+    "ecrEndpoints": ("ecr_endpoints", _as_bool),
 }
 
 CONFIG_KEYS = tuple(_PARSERS)

@@ -4,8 +4,8 @@ Why these choices:
 - Access: API authentication mode with access entries (no aws-auth ConfigMap to drift); the
   principal that creates the cluster is admin (EKS bootstrap), `admin_principal_arns` add others.
 - Secrets in etcd are envelope-encrypted with our KMS key (rotation on); the cluster role gets a
-  policy for exactly that key. Control-plane logs (all five types) go to a log group we create
-  first, so its retention is ours instead of "never expire".
+  policy for exactly that key. Control-plane logs (the types the stack asks for: all five in prod,
+  api + authenticator elsewhere) go to a log group with our retention instead of "never expire".
 - `upgrade_policy` STANDARD: the cluster never slides into paid extended support silently.
 - Nodes: one managed node group in the private subnets, from our launch template so that IMDSv2 is
   required with a hop limit of 1: a pod in its own network namespace is one hop further and cannot
@@ -35,9 +35,8 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from celestials.settings import SUPPORTED_EKS_VERSIONS
+from celestials.settings import CONTROL_PLANE_LOG_TYPES, SUPPORTED_EKS_VERSIONS
 
-CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 AMI_TYPE = "AL2023_x86_64_STANDARD"
 #: 1: only the node itself (and host-network pods) reach IMDS; pods use IRSA (see the docstring)
@@ -104,6 +103,8 @@ class ClusterArgs:
     ssh_key_name: str | None = None
     node_disk_gib: int = 30
     log_retention_days: int = 30
+    #: control-plane log types (celestials.settings.Settings.log_types); empty: no logging
+    log_types: tuple[str, ...] = CONTROL_PLANE_LOG_TYPES
     deletion_protection: bool = False
     #: Let `pulumi destroy`/refresh drop Kubernetes objects from state when the cluster is already
     #: gone. Off by default: a transient network error must not make Pulumi forget resources.
@@ -125,6 +126,9 @@ class ClusterArgs:
         if self.log_retention_days not in (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
                                            1096, 1827, 2192, 2557, 2922, 3288, 3653):
             raise ValueError(f"log retention {self.log_retention_days} days is not a CloudWatch Logs value")
+        unknown = set(self.log_types) - set(CONTROL_PLANE_LOG_TYPES)
+        if unknown:
+            raise ValueError(f"control-plane log types {sorted(unknown)} are not among {CONTROL_PLANE_LOG_TYPES}")
 
 
 class Cluster(pulumi.ComponentResource):
@@ -192,7 +196,7 @@ class Cluster(pulumi.ComponentResource):
             authentication_mode=eks.AuthenticationMode.API,
             access_entries=access_entries or None,
             create_oidc_provider=True,
-            enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
+            enabled_cluster_log_types=list(args.log_types) or None,
             encryption_config_key_arn=self.secrets_key.arn,
             service_role=cluster_role,
             instance_roles=[self.node_role],

@@ -12,6 +12,11 @@ Why these choices:
   load-balancer code accepts subnets without it, older controllers only take tagged ones.
 - `nat_gateways` NAT gateways in the first AZs' public subnets; private subnet i routes through
   NAT i mod n. One is cheap (dev) but a single-AZ dependency; one per AZ (prod) is not.
+- Image pulls: ECR serves image layers from S3, so an S3 *gateway* endpoint on the private route
+  tables (no charge) takes layer downloads off the NAT gateways (billed per GB processed). ECR's own
+  API and registry calls (small) still go through NAT unless `ecr_endpoints`: two *interface*
+  endpoints (ecr.api, ecr.dkr) per AZ, billed per hour and per GB, which pay for themselves only
+  with heavy pull traffic (docs/platform.md, "Network", has the arithmetic).
 Deterministic: CIDRs come from the VPC CIDR and the AZ index, AZ names from the region's list.
 """
 
@@ -26,6 +31,8 @@ import pulumi_aws as aws
 ELB_TAG = "kubernetes.io/role/elb"
 INTERNAL_ELB_TAG = "kubernetes.io/role/internal-elb"
 MAX_AZS = 6
+#: what a node needs to pull from ECR privately (besides the S3 gateway endpoint for the layers)
+ECR_INTERFACE_SERVICES = ("ecr.api", "ecr.dkr")
 
 
 def subnet_cidrs(vpc_cidr: str, azs: int) -> tuple[list[str], list[str]]:
@@ -47,6 +54,10 @@ class NetworkArgs:
     name_prefix: str
     #: the EKS cluster's name (components.cluster.ClusterArgs.cluster_name), for the subnet tag
     cluster_name: str | None = None
+    #: the region, for VPC endpoint service names (com.amazonaws.<region>.s3, …)
+    region: str = "us-west-2"
+    #: interface endpoints for ECR (api + dkr) in the private subnets
+    ecr_endpoints: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -84,7 +95,7 @@ class Network(pulumi.ComponentResource):
                                        routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0",
                                                                            gateway_id=igw.id)],
                                        opts=child)
-        self.public_subnets, self.private_subnets, nats = [], [], []
+        self.public_subnets, self.private_subnets, nats, private_rts = [], [], [], []
         for i in range(args.availability_zones):
             az = self.zone_names[i]
             subnet = aws.ec2.Subnet(f"{name}-public-{i}", vpc_id=self.vpc.id, cidr_block=public_cidrs[i],
@@ -111,6 +122,23 @@ class Network(pulumi.ComponentResource):
             aws.ec2.RouteTableAssociation(f"{name}-private-{i}", subnet_id=subnet.id, route_table_id=rt.id,
                                           opts=child)
             self.private_subnets.append(subnet)
+            private_rts.append(rt)
+
+        aws.ec2.VpcEndpoint(f"{name}-s3", vpc_id=self.vpc.id, service_name=f"com.amazonaws.{args.region}.s3",
+                            vpc_endpoint_type="Gateway", route_table_ids=[rt.id for rt in private_rts],
+                            tags=named("s3"), opts=child)
+        if args.ecr_endpoints:
+            endpoint_sg = aws.ec2.SecurityGroup(
+                f"{name}-endpoints", vpc_id=self.vpc.id, description="HTTPS from the VPC to its interface endpoints",
+                ingress=[aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=443, to_port=443,
+                                                          cidr_blocks=[args.vpc_cidr])],
+                tags=named("endpoints"), opts=child)
+            for service in ECR_INTERFACE_SERVICES:
+                aws.ec2.VpcEndpoint(
+                    f"{name}-{service.replace('.', '-')}", vpc_id=self.vpc.id,
+                    service_name=f"com.amazonaws.{args.region}.{service}", vpc_endpoint_type="Interface",
+                    private_dns_enabled=True, subnet_ids=[sn.id for sn in self.private_subnets],
+                    security_group_ids=[endpoint_sg.id], tags=named(service), opts=child)
 
         self.vpc_id = self.vpc.id
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in self.private_subnets])

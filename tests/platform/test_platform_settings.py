@@ -19,3 +19,27 @@ def test_cluster_admins_accept_role_and_user_arns_from_cli_or_yaml():
 def test_cluster_admins_refuse_anything_else(raw):
     with pytest.raises(SettingsError, match="clusterAdmins"):
         parse_settings({"clusterAdmins": raw}, "dev")
+
+
+# --- control-plane logs and ECR endpoints (issue 13.11) ---------------------------------------
+def test_dev_logs_only_what_a_developer_reads_and_prod_logs_everything():
+    assert parse_settings({}, "dev").log_types == ("api", "authenticator")
+    assert "audit" not in parse_settings({}, "dev").log_types
+    assert parse_settings({"nodeCount": 2, "endpointPublicAccess": False}, "prod").log_types == (
+        "api", "audit", "authenticator", "controllerManager", "scheduler")
+    chosen = parse_settings({"controlPlaneLogTypes": '["scheduler", "api"]'}, "dev")
+    assert chosen.log_types == ("api", "scheduler")
+    assert parse_settings({"controlPlaneLogTypes": []}, "dev").log_types == ()
+
+
+@pytest.mark.parametrize("raw", ["api", '["api", "api"]', ["kubelet"], "not json", [1]])
+def test_log_types_refuse_anything_else(raw):
+    with pytest.raises(SettingsError, match="controlPlaneLogTypes.*distinct values from api, audit"):
+        parse_settings({"controlPlaneLogTypes": raw}, "dev")
+
+
+def test_ecr_endpoints_is_a_switch():
+    assert parse_settings({}, "dev").ecr_endpoints is False
+    assert parse_settings({"ecrEndpoints": "true"}, "dev").ecr_endpoints is True
+    with pytest.raises(SettingsError, match="ecrEndpoints"):
+        parse_settings({"ecrEndpoints": "sometimes"}, "dev")

@@ -1,0 +1,50 @@
+"""Real-account readiness (issue 13), checked on the real program's offline synth: what the
+committed stacks would ask AWS for."""
+
+from __future__ import annotations
+
+import pytest
+
+from synth.harness import quiet, synth_stack
+
+
+def _synth(stack: str, overrides=None):
+    with quiet():
+        return synth_stack(stack, overrides)
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return _synth("dev")
+
+
+@pytest.fixture(scope="module")
+def prod():
+    return _synth("prod")
+
+
+# --- 13.11: dev costs ---------------------------------------------------------------------------
+def test_dev_logs_api_and_authenticator_only_and_prod_all_five(dev, prod):
+    assert dev.get("eks:index:Cluster", "cluster-eks")["inputs"]["enabledClusterLogTypes"] == ["api", "authenticator"]
+    assert prod.get("eks:index:Cluster", "cluster-eks")["inputs"]["enabledClusterLogTypes"] == [
+        "api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+
+def test_image_layers_bypass_nat_through_the_free_s3_gateway_endpoint(dev):
+    (s3,) = [r for r in dev.by_type("aws:ec2/vpcEndpoint:VpcEndpoint") if r["name"] == "network-s3"]
+    assert s3["inputs"]["serviceName"] == "com.amazonaws.us-west-2.s3"
+    assert s3["inputs"]["vpcEndpointType"] == "Gateway"
+    private_rts = {r["urn"] for r in dev.by_type("aws:ec2/routeTable:RouteTable") if "-private-" in r["name"]}
+    assert len(private_rts) == 2 and private_rts <= set(s3["dependencies"])
+    assert len(dev.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")) == 1  # ECR interface endpoints are opt-in
+
+
+def test_ecr_interface_endpoints_when_asked():
+    r = _synth("dev", {"ecrEndpoints": "true"})
+    endpoints = {e["inputs"]["serviceName"]: e["inputs"] for e in r.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")}
+    for service in ("ecr.api", "ecr.dkr"):
+        e = endpoints[f"com.amazonaws.us-west-2.{service}"]
+        assert e["vpcEndpointType"] == "Interface" and e["privateDnsEnabled"] is True
+        assert len(e["subnetIds"]) == 2
+    (sg,) = [s for s in r.by_type("aws:ec2/securityGroup:SecurityGroup") if s["name"] == "network-endpoints"]
+    assert sg["inputs"]["ingress"][0]["fromPort"] == 443
