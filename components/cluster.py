@@ -36,6 +36,7 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from celestials.settings import CONTROL_PLANE_LOG_TYPES, SUPPORTED_EKS_VERSIONS
+from components.log_group_provider import ControlPlaneLogGroup
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 AMI_TYPE = "AL2023_x86_64_STANDARD"
@@ -162,9 +163,12 @@ class Cluster(pulumi.ComponentResource):
                                    sort_keys=True)),
                                opts=child),
         ]
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-control-plane", name=f"/aws/eks/{args.cluster_name}/cluster",
-            retention_in_days=args.log_retention_days, tags=tags, opts=child)
+        # Created (or adopted: EKS recreates it after a destroy) before the cluster, so EKS never
+        # makes it with "never expire"; components/log_group_provider.py says why not a LogGroup.
+        log_groups = [ControlPlaneLogGroup(
+            f"{name}-control-plane", log_group_name=f"/aws/eks/{args.cluster_name}/cluster",
+            region=args.region, retention_days=args.log_retention_days, tags=tags, opts=child)] \
+            if args.log_types else []
 
         # --- node role ----------------------------------------------------------------------
         self.node_role = aws.iam.Role(f"{name}-node-role", assume_role_policy=_assume("ec2.amazonaws.com"),
@@ -204,7 +208,7 @@ class Cluster(pulumi.ComponentResource):
             skip_default_security_groups=True,
             deletion_protection=args.deletion_protection,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, *cluster_grants]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*log_groups, *cluster_grants]))
 
         # --- nodes ---------------------------------------------------------------------------
         self.launch_template = aws.ec2.LaunchTemplate(

@@ -226,7 +226,7 @@ def _ec2_id(args):
     return {"__id": f"{prefix}-{stable_hash(args.typ, args.name, length=17)}", **extra}
 
 
-@outputs_for("aws:cloudwatch/logGroup:LogGroup")
+@outputs_for("aws:cloudwatch/logGroup:LogGroup", "pulumi-python:dynamic/celestials:ControlPlaneLogGroup")
 def _log_group(args):
     name = args.inputs.get("name", args.name)
-    return {"arn": f"arn:aws:logs:{_region()}:{ACCOUNT_ID}:log-group:{name}"}
+    return {"arn": f"arn:aws:logs:{_region()}:{ACCOUNT_ID}:log-group:{name}", "adopted": False}

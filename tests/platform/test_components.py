@@ -144,7 +144,7 @@ def test_cluster_inputs(result):
 
 def test_control_plane_waits_for_its_log_group_and_role_grants(result):
     eks = result.get("eks:index:Cluster", "cluster-eks")
-    log = result.get("aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane")
+    log = result.get("pulumi-python:dynamic/celestials:ControlPlaneLogGroup", "cluster-control-plane")
     assert log["inputs"]["name"] == "/aws/eks/celestials-dev/cluster"
     assert result.depends_on(eks["urn"], log["urn"])
     assert result.depends_on(eks["urn"], result.get("aws:iam/rolePolicy:RolePolicy", "cluster-cluster-kms")["urn"])

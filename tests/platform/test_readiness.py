@@ -48,3 +48,12 @@ def test_ecr_interface_endpoints_when_asked():
         assert len(e["subnetIds"]) == 2
     (sg,) = [s for s in r.by_type("aws:ec2/securityGroup:SecurityGroup") if s["name"] == "network-endpoints"]
     assert sg["inputs"]["ingress"][0]["fromPort"] == 443
+
+
+# --- 13.7: the log group EKS recreates after a destroy ------------------------------------------
+def test_the_cluster_waits_for_a_log_group_that_is_adopted_not_blindly_created(dev):
+    assert not dev.by_type("aws:cloudwatch/logGroup:LogGroup"), "a plain LogGroup collides after a destroy"
+    (group,) = dev.by_type("pulumi-python:dynamic/celestials:ControlPlaneLogGroup")
+    assert group["inputs"]["name"] == "/aws/eks/celestials-dev/cluster"
+    assert group["inputs"]["retention_days"] == 30
+    assert dev.depends_on(dev.get("eks:index:Cluster", "cluster-eks")["urn"], group["urn"])
