@@ -61,6 +61,12 @@ class Settings:
     ssh_key_name: str | None = None
     #: IAM role/user ARNs given cluster-admin access entries (besides the cluster's creator).
     cluster_admins: tuple[str, ...] = ()
+    #: IAM role/user ARNs given read-only access entries (AmazonEKSAdminViewPolicy), e.g. the CI
+    #: preview role, whose `pulumi preview --refresh` reads every object of the stack
+    cluster_viewers: tuple[str, ...] = ()
+    #: IAM role ARNs of CI deploy roles, given cluster-admin access entries (a stack created from a
+    #: laptop makes only the laptop's principal admin)
+    ci_deploy_roles: tuple[str, ...] = ()
     mesh_backend: str = "appmesh"
     appmesh_end_of_support_acknowledged: bool = False
     canary_weight: int = 50
@@ -147,14 +153,16 @@ def _as_cidr_list(key: str, raw: Any) -> tuple[str, ...]:
         raise SettingsError(key, original, f"{allowed}; {err.value!r} is not: {err.allowed}") from None
 
 
-def _as_principal_list(key: str, raw: Any) -> tuple[str, ...]:
-    allowed = 'a list of IAM role or user ARNs, e.g. ["arn:aws:iam::123456789012:role/admins"]'
+def _as_principal_list(key: str, raw: Any, roles_only: bool = False) -> tuple[str, ...]:
+    allowed = (f'a list of IAM role{"" if roles_only else " or user"} ARNs, '
+               'e.g. ["arn:aws:iam::123456789012:role/admins"]')
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
         except json.JSONDecodeError:
             raise SettingsError(key, raw, allowed) from None
-    if not isinstance(raw, list) or not all(isinstance(a, str) and _IAM_PRINCIPAL.match(a) for a in raw):
+    if not isinstance(raw, list) or not all(isinstance(a, str) and _IAM_PRINCIPAL.match(a)
+                                            and (":role/" in a or not roles_only) for a in raw):
         raise SettingsError(key, raw, allowed)
     if len(set(raw)) != len(raw):
         raise SettingsError(key, raw, "a list without duplicates")
@@ -205,6 +213,8 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "endpointPublicAccessCidrs": ("endpoint_public_access_cidrs", _as_cidr_list),
     "sshKeyName": ("ssh_key_name", lambda k, v: _as_pattern(k, v, _NAME, "the name of an existing EC2 key pair")),
     "clusterAdmins": ("cluster_admins", _as_principal_list),
+    "clusterViewers": ("cluster_viewers", _as_principal_list),
+    "ciDeployRoles": ("ci_deploy_roles", lambda k, v: _as_principal_list(k, v, roles_only=True)),
     "meshBackend": ("mesh_backend", lambda k, v: _as_choice(k, v, MESH_BACKENDS)),
     "appMeshEndOfSupportAcknowledged": ("appmesh_end_of_support_acknowledged", _as_bool),
     "canaryWeight": ("canary_weight", lambda k, v: _as_int(k, v, 0, 100)),
@@ -253,6 +263,14 @@ def _check_combinations(s: Settings, raw: Mapping[str, Any]) -> None:
     if s.tls_rotation_window_days >= s.tls_validity_days:
         raise SettingsError("tlsRotationWindowDays", given("tlsRotationWindowDays", s.tls_rotation_window_days),
                             f"fewer days than tlsValidityDays ({s.tls_validity_days})")
+    seen: dict[str, str] = {}
+    for key, principals in (("clusterAdmins", s.cluster_admins), ("ciDeployRoles", s.ci_deploy_roles),
+                            ("clusterViewers", s.cluster_viewers)):
+        for arn in principals:
+            if arn in seen:
+                raise SettingsError(key, given(key, list(principals)),
+                                    f"principals not already in {seen[arn]} ({arn}: one access entry per principal)")
+            seen[arn] = key
     if s.stack == "prod":
         if s.node_count < 2:
             raise SettingsError("nodeCount", given("nodeCount", s.node_count), "at least 2 in prod (nodes spread across AZs)")

@@ -2,7 +2,10 @@
 
 Why these choices:
 - Access: API authentication mode with access entries (no aws-auth ConfigMap to drift); the
-  principal that creates the cluster is admin (EKS bootstrap), `admin_principal_arns` add others.
+  principal that creates the cluster is admin (EKS bootstrap), `admin_principal_arns` add others
+  (people, CI deploy roles), `viewer_principal_arns` read-only ones (the CI preview role: without
+  an entry the API answers 401 and `pulumi refresh` fails on every Kubernetes object). Entries are
+  keyed by principal (`access_entry_key`), never by list position.
 - Secrets in etcd are envelope-encrypted with our KMS key (rotation on); the cluster role gets a
   policy for exactly that key. Control-plane logs (the types the stack asks for: all five in prod,
   api + authenticator elsewhere) go to a log group with our retention instead of "never expire".
@@ -26,6 +29,7 @@ Why these choices:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -39,6 +43,9 @@ from celestials.settings import CONTROL_PLANE_LOG_TYPES, SUPPORTED_EKS_VERSIONS
 from components.log_group_provider import ControlPlaneLogGroup
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+#: read-only on every object including Secrets (Helm keeps releases in Secrets, so `pulumi refresh`
+#: of a release needs them); AmazonEKSViewPolicy leaves Secrets out
+CLUSTER_VIEW_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
 AMI_TYPE = "AL2023_x86_64_STANDARD"
 #: 1: only the node itself (and host-network pods) reach IMDS; pods use IRSA (see the docstring)
 IMDS_HOP_LIMIT = 1
@@ -53,6 +60,27 @@ CLUSTER_POLICY = "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"
 KMS_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey")
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]+$")
+
+
+def access_entry_key(role: str, principal_arn: str) -> str:
+    """The map key (and so the resource name) of a principal's access entry: derived from the
+    principal itself, so adding, removing or reordering principals touches only their own entry.
+    The readable part is the ARN's last path segment; the hash keeps two principals with the same
+    name in different accounts or paths apart."""
+    tail = re.sub(r"[^a-z0-9]+", "-", principal_arn.rsplit("/", 1)[-1].lower()).strip("-")[:40]
+    digest = hashlib.sha256(principal_arn.encode()).hexdigest()[:8]
+    return f"{role}-{tail}-{digest}"
+
+
+def _access_entries(admins: tuple[str, ...], viewers: tuple[str, ...]) -> dict[str, "eks.AccessEntryArgs"]:
+    entries = {}
+    for role, policy, principals in (("admin", CLUSTER_ADMIN_POLICY, admins), ("view", CLUSTER_VIEW_POLICY, viewers)):
+        for arn in principals:
+            entries[access_entry_key(role, arn)] = eks.AccessEntryArgs(
+                principal_arn=arn, type=eks.AccessEntryType.STANDARD,
+                access_policies={role: eks.AccessPolicyAssociationArgs(
+                    policy_arn=policy, access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"))})
+    return entries
 
 
 def _assume(service: str) -> str:
@@ -101,6 +129,8 @@ class ClusterArgs:
     endpoint_public_access: bool = True
     public_access_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
     admin_principal_arns: tuple[str, ...] = ()
+    #: principals given read-only access entries (CLUSTER_VIEW_POLICY)
+    viewer_principal_arns: tuple[str, ...] = ()
     ssh_key_name: str | None = None
     node_disk_gib: int = 30
     log_retention_days: int = 30
@@ -121,9 +151,12 @@ class ClusterArgs:
         if not 1 <= self.node_count <= self.node_max_count:
             raise ValueError(f"node group: need 1 <= node_count ({self.node_count}) <= "
                              f"node_max_count ({self.node_max_count})")
-        for arn in self.admin_principal_arns:
+        for arn in (*self.admin_principal_arns, *self.viewer_principal_arns):
             if not _PRINCIPAL.match(arn):
-                raise ValueError(f"cluster admin {arn!r} is not an IAM role or user ARN")
+                raise ValueError(f"cluster admin or viewer {arn!r} is not an IAM role or user ARN")
+        both = set(self.admin_principal_arns) & set(self.viewer_principal_arns)
+        if both or len(set(self.admin_principal_arns)) != len(self.admin_principal_arns):
+            raise ValueError(f"one access entry per principal: {sorted(both) or self.admin_principal_arns} repeated")
         if self.log_retention_days not in (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
                                            1096, 1827, 2192, 2557, 2922, 3288, 3653):
             raise ValueError(f"log retention {self.log_retention_days} days is not a CloudWatch Logs value")
@@ -178,13 +211,7 @@ class Cluster(pulumi.ComponentResource):
                        for arn in NODE_POLICIES]
 
         # --- control plane -------------------------------------------------------------------
-        access_entries = {
-            f"admin-{i}": eks.AccessEntryArgs(
-                principal_arn=arn, type=eks.AccessEntryType.STANDARD,
-                access_policies={"cluster-admin": eks.AccessPolicyAssociationArgs(
-                    policy_arn=CLUSTER_ADMIN_POLICY,
-                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"))})
-            for i, arn in enumerate(args.admin_principal_arns)}
+        access_entries = _access_entries(args.admin_principal_arns, args.viewer_principal_arns)
         self.eks = eks.Cluster(
             f"{name}-eks",
             name=args.cluster_name,

@@ -43,3 +43,23 @@ def test_ecr_endpoints_is_a_switch():
     assert parse_settings({"ecrEndpoints": "true"}, "dev").ecr_endpoints is True
     with pytest.raises(SettingsError, match="ecrEndpoints"):
         parse_settings({"ecrEndpoints": "sometimes"}, "dev")
+
+
+# --- viewers and CI deploy roles (issue 13.2) --------------------------------------------------
+VIEWER = "arn:aws:iam::123456789012:role/github-preview"
+DEPLOY = "arn:aws:iam::123456789012:role/github-deploy"
+
+
+def test_viewers_and_ci_deploy_roles_parse():
+    s = parse_settings({"clusterViewers": f'["{VIEWER}"]', "ciDeployRoles": [DEPLOY]}, "dev")
+    assert s.cluster_viewers == (VIEWER,) and s.ci_deploy_roles == (DEPLOY,)
+
+
+def test_ci_deploy_roles_are_roles():
+    with pytest.raises(SettingsError, match="ciDeployRoles.*list of IAM role ARNs"):
+        parse_settings({"ciDeployRoles": ["arn:aws:iam::123456789012:user/alice"]}, "dev")
+
+
+def test_one_principal_one_access_entry():
+    with pytest.raises(SettingsError, match="clusterViewers.*not already in ciDeployRoles"):
+        parse_settings({"ciDeployRoles": [DEPLOY], "clusterViewers": [DEPLOY]}, "dev")

@@ -57,3 +57,13 @@ def test_the_cluster_waits_for_a_log_group_that_is_adopted_not_blindly_created(d
     assert group["inputs"]["name"] == "/aws/eks/celestials-dev/cluster"
     assert group["inputs"]["retention_days"] == 30
     assert dev.depends_on(dev.get("eks:index:Cluster", "cluster-eks")["urn"], group["urn"])
+
+
+# --- 13.2: the preview and deploy roles reach the cluster ---------------------------------------
+def test_stack_settings_become_access_entries():
+    viewer, deploy = "arn:aws:iam::123456789012:role/gh-preview", "arn:aws:iam::123456789012:role/gh-deploy"
+    r = _synth("dev", {"clusterViewers": f'["{viewer}"]', "ciDeployRoles": f'["{deploy}"]'})
+    entries = r.get("eks:index:Cluster", "cluster-eks")["inputs"]["accessEntries"]
+    by_principal = {e["principalArn"]: e["accessPolicies"] for e in entries.values()}
+    assert by_principal[viewer]["view"]["policyArn"].endswith("/AmazonEKSAdminViewPolicy")
+    assert by_principal[deploy]["admin"]["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
