@@ -12,13 +12,16 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass, field, fields
+from datetime import date
 from typing import Any, Callable, Mapping
+
+from .eks_versions import MIN_SUPPORT_DAYS, offered_versions
 
 PROJECT = "celestials"
 
-#: EKS versions in AWS standard support in late 2026 (1.34 until 2026-12, 1.35 until 2027-03,
-#: 1.36 until 2027-07). Older versions are in (paid) extended support and are refused.
-SUPPORTED_EKS_VERSIONS = ("1.34", "1.35", "1.36")
+#: EKS versions offered today: in standard support for at least MIN_SUPPORT_DAYS more (dates and
+#: the add-on versions pinned per version: celestials/eks_versions.py).
+SUPPORTED_EKS_VERSIONS = offered_versions(date.today())
 MESH_BACKENDS = ("appmesh",)
 MTLS_TRUSTS = ("ca1", "ca1+ca2")
 TLS_KEY_ALGORITHMS = ("rsa-2048", "rsa-3072", "rsa-4096", "ecdsa-p256")
@@ -190,6 +193,14 @@ def _as_pattern(key: str, raw: Any, pattern: re.Pattern[str], allowed: str) -> s
     raise SettingsError(key, raw, allowed)
 
 
+def _as_eks_version(key: str, raw: Any) -> str:
+    value = str(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else raw
+    if isinstance(value, str) and value in SUPPORTED_EKS_VERSIONS:
+        return value
+    raise SettingsError(key, raw, "one of " + ", ".join(SUPPORTED_EKS_VERSIONS) + f" (EKS versions with at least "
+                        f"{MIN_SUPPORT_DAYS} days of standard support left, celestials/eks_versions.py)")
+
+
 def _as_vpc_cidr(key: str, raw: Any) -> str:
     cidr = _as_cidr(key, raw)
     net = ipaddress.IPv4Network(cidr)
@@ -205,7 +216,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "vpcCidr": ("vpc_cidr", _as_vpc_cidr),
     "availabilityZones": ("availability_zones", lambda k, v: _as_int(k, v, 2, 6)),
     "natGateways": ("nat_gateways", lambda k, v: _as_int(k, v, 1, 6)),
-    "eksVersion": ("eks_version", lambda k, v: _as_choice(k, str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v, SUPPORTED_EKS_VERSIONS)),
+    "eksVersion": ("eks_version", _as_eks_version),
     "instanceType": ("instance_type", lambda k, v: _as_pattern(k, v, _INSTANCE_TYPE, "an EC2 instance type such as m6i.xlarge (family.size)")),
     "nodeCount": ("node_count", lambda k, v: _as_int(k, v, 1, 100)),
     "nodeMaxCount": ("node_max_count", lambda k, v: _as_int(k, v, 1, 100)),

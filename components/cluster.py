@@ -10,6 +10,13 @@ Why these choices:
   policy for exactly that key. Control-plane logs (the types the stack asks for: all five in prod,
   api + authenticator elsewhere) go to a log group with our retention instead of "never expire".
 - `upgrade_policy` STANDARD: the cluster never slides into paid extended support silently.
+- Upgrades happen as one change of `eksVersion`: the node group carries `version` (with a launch
+  template that names no AMI, EKS takes the node AMI from `version`; without it the nodes stay on
+  the AMI of their creation), and the three add-ons are pinned per version from
+  `celestials.eks_versions` — VPC CNI and kube-proxy through pulumi-eks, CoreDNS as an EKS
+  managed add-on created here after the nodes (pulumi-eks only makes CoreDNS a managed add-on for
+  its default node group or Fargate, so with our own node group the EKS bootstrap Deployment would
+  stay self-managed and never upgraded). OVERWRITE on create adopts the bootstrap objects.
 - Nodes: one managed node group in the private subnets, from our launch template so that IMDSv2 is
   required with a hop limit of 1: a pod in its own network namespace is one hop further and cannot
   reach IMDS, so it cannot take the node role's credentials (EKS best practices, "Restrict access
@@ -39,6 +46,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from celestials.eks_versions import addon_version
 from celestials.settings import CONTROL_PLANE_LOG_TYPES, SUPPORTED_EKS_VERSIONS
 from components.log_group_provider import ControlPlaneLogGroup
 
@@ -234,6 +242,10 @@ class Cluster(pulumi.ComponentResource):
             skip_default_node_group=True,
             skip_default_security_groups=True,
             deletion_protection=args.deletion_protection,
+            vpc_cni_options=eks.VpcCniOptionsArgs(addon_version=addon_version(args.version, "vpc-cni")),
+            kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(
+                version=addon_version(args.version, "kube-proxy")),
+            coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),  # managed below, after the nodes
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*log_groups, *cluster_grants]))
 
@@ -258,6 +270,7 @@ class Cluster(pulumi.ComponentResource):
             cluster=self.eks,
             node_role=self.node_role,
             ami_type=AMI_TYPE,
+            version=args.version,
             capacity_type="ON_DEMAND",
             instance_types=[args.instance_type],
             subnet_ids=args.private_subnet_ids,
@@ -267,6 +280,13 @@ class Cluster(pulumi.ComponentResource):
                 id=self.launch_template.id, version=self.launch_template.latest_version.apply(str)),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=node_grants))
+
+        # CoreDNS needs nodes to become ACTIVE, so it waits for the node group.
+        self.coredns = aws.eks.Addon(
+            f"{name}-coredns", cluster_name=args.cluster_name, addon_name="coredns",
+            addon_version=addon_version(args.version, "coredns"),
+            resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE",
+            tags=tags, opts=pulumi.ResourceOptions(parent=self, depends_on=[self.eks, self.node_group]))
 
         # --- the Kubernetes provider -------------------------------------------------------------
         self.cluster_name = pulumi.Output.from_input(args.cluster_name)

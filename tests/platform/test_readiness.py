@@ -67,3 +67,32 @@ def test_stack_settings_become_access_entries():
     by_principal = {e["principalArn"]: e["accessPolicies"] for e in entries.values()}
     assert by_principal[viewer]["view"]["policyArn"].endswith("/AmazonEKSAdminViewPolicy")
     assert by_principal[deploy]["admin"]["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
+
+
+# --- 13.6: upgrades that happen -----------------------------------------------------------------
+def test_nodes_and_add_ons_follow_the_eks_version(dev):
+    from celestials.eks_versions import addon_version
+    ng = dev.get("eks:index:ManagedNodeGroup", "cluster-nodes")["inputs"]
+    assert ng["version"] == "1.35" and "launchTemplate" in ng  # a template without an AMI: version applies
+    lt = dev.get("aws:ec2/launchTemplate:LaunchTemplate", "cluster-nodes")["inputs"]
+    assert "imageId" not in lt
+    eks = dev.get("eks:index:Cluster", "cluster-eks")["inputs"]
+    assert eks["vpcCniOptions"]["addonVersion"] == addon_version("1.35", "vpc-cni")
+    assert eks["kubeProxyAddonOptions"]["version"] == addon_version("1.35", "kube-proxy")
+    assert eks["corednsAddonOptions"]["enabled"] is False
+    (coredns,) = dev.by_type("aws:eks/addon:Addon")
+    assert coredns["inputs"]["addonName"] == "coredns"
+    assert coredns["inputs"]["addonVersion"] == addon_version("1.35", "coredns")
+    assert coredns["inputs"]["resolveConflictsOnCreate"] == "OVERWRITE"
+    assert dev.depends_on(coredns["urn"], dev.get("eks:index:ManagedNodeGroup", "cluster-nodes")["urn"])
+
+
+def test_changing_eks_version_moves_everything_together():
+    from celestials.eks_versions import addon_version
+    r = _synth("dev", {"eksVersion": "1.36"})
+    assert r.get("eks:index:Cluster", "cluster-eks")["inputs"]["version"] == "1.36"
+    assert r.get("eks:index:ManagedNodeGroup", "cluster-nodes")["inputs"]["version"] == "1.36"
+    assert r.get("eks:index:Cluster", "cluster-eks")["inputs"]["kubeProxyAddonOptions"]["version"] == \
+        addon_version("1.36", "kube-proxy")
+    (coredns,) = r.by_type("aws:eks/addon:Addon")
+    assert coredns["inputs"]["addonVersion"] == addon_version("1.36", "coredns")
