@@ -32,7 +32,7 @@ tags = {"project": "celestials", "stack": settings.stack}
 network = Network("network", NetworkArgs(
     vpc_cidr=settings.vpc_cidr, availability_zones=settings.availability_zones,
     nat_gateways=settings.nat_gateways, name_prefix=prefix, cluster_name=prefix, region=settings.region,
-    ecr_endpoints=settings.ecr_endpoints, tags=tags))
+    ecr_endpoints=settings.ecr_endpoints, availability_zone_ids=settings.availability_zone_ids, tags=tags))
 
 cluster = Cluster("cluster", ClusterArgs(
     cluster_name=prefix, region=settings.region, version=settings.eks_version,

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any, Callable, Mapping
 
 from .eks_versions import MIN_SUPPORT_DAYS, offered_versions
+from .zones import EKS_UNSUPPORTED_ZONE_IDS, ZONE_ID, unsupported
 
 PROJECT = "celestials"
 
@@ -54,6 +55,8 @@ class Settings:
     region: str = "us-west-2"
     vpc_cidr: str = "10.0.0.0/16"
     availability_zones: int = 2
+    #: explicit zone IDs (account-independent, e.g. usw2-az1); None: the first zones EKS supports
+    availability_zone_ids: tuple[str, ...] | None = None
     nat_gateways: int = 1
     eks_version: str = "1.35"
     instance_type: str = "m6i.xlarge"
@@ -201,6 +204,25 @@ def _as_eks_version(key: str, raw: Any) -> str:
                         f"{MIN_SUPPORT_DAYS} days of standard support left, celestials/eks_versions.py)")
 
 
+def _as_zone_ids(key: str, raw: Any) -> tuple[str, ...]:
+    allowed = 'a list of 2 to 6 distinct availability zone IDs, e.g. ["usw2-az1", "usw2-az2"]'
+    value = raw
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise SettingsError(key, raw, allowed) from None
+    if not isinstance(value, list) or not 2 <= len(value) <= 6 or len(set(value)) != len(value) \
+            or not all(isinstance(z, str) and ZONE_ID.match(z) for z in value):
+        raise SettingsError(key, raw, allowed)
+    refused = [z for z in value if unsupported(z)]
+    if refused:
+        known = "; ".join(f"{r}: {', '.join(ids)}" for r, ids in EKS_UNSUPPORTED_ZONE_IDS.items())
+        raise SettingsError(key, raw, f"zones EKS supports; {', '.join(refused)} cannot hold EKS cluster subnets "
+                            f"(EKS User Guide, subnet requirements: {known})")
+    return tuple(value)
+
+
 def _as_vpc_cidr(key: str, raw: Any) -> str:
     cidr = _as_cidr(key, raw)
     net = ipaddress.IPv4Network(cidr)
@@ -216,6 +238,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "vpcCidr": ("vpc_cidr", _as_vpc_cidr),
     "availabilityZones": ("availability_zones", lambda k, v: _as_int(k, v, 2, 6)),
     "natGateways": ("nat_gateways", lambda k, v: _as_int(k, v, 1, 6)),
+    "availabilityZoneIds": ("availability_zone_ids", _as_zone_ids),
     "eksVersion": ("eks_version", _as_eks_version),
     "instanceType": ("instance_type", lambda k, v: _as_pattern(k, v, _INSTANCE_TYPE, "an EC2 instance type such as m6i.xlarge (family.size)")),
     "nodeCount": ("node_count", lambda k, v: _as_int(k, v, 1, 100)),
@@ -256,6 +279,8 @@ def parse_settings(raw: Mapping[str, Any], stack: str, region: str | None = None
             raise SettingsError(key, value, "unknown key; known keys are " + ", ".join(sorted(_PARSERS)))
         name, parser = _PARSERS[key]
         values[name] = parser(key, value)
+    if values.get("availability_zone_ids") and "availability_zones" not in values:
+        values["availability_zones"] = len(values["availability_zone_ids"])  # the list gives the count
     settings = Settings(**values)
     _check_combinations(settings, raw)
     return settings
@@ -267,6 +292,9 @@ def _check_combinations(s: Settings, raw: Mapping[str, Any]) -> None:
     def given(key: str, parsed: Any) -> Any:
         return raw.get(key, raw.get(f"{PROJECT}:{key}", parsed))
 
+    if s.availability_zone_ids and len(s.availability_zone_ids) != s.availability_zones:
+        raise SettingsError("availabilityZones", given("availabilityZones", s.availability_zones),
+                            f"the number of availabilityZoneIds ({len(s.availability_zone_ids)}), or leave it unset")
     if s.nat_gateways > s.availability_zones:
         raise SettingsError("natGateways", given("natGateways", s.nat_gateways), f"at most availabilityZones ({s.availability_zones})")
     if s.node_max_count < s.node_count:

@@ -17,6 +17,8 @@ Why these choices:
   API and registry calls (small) still go through NAT unless `ecr_endpoints`: two *interface*
   endpoints (ecr.api, ecr.dkr) per AZ, billed per hour and per GB, which pay for themselves only
   with heavy pull traffic (docs/platform.md, "Network", has the arithmetic).
+- Zones: the first ones by name among those EKS supports (documented unsupported zone IDs are
+  skipped, celestials/zones.py), or exactly the zone IDs the stack names.
 Deterministic: CIDRs come from the VPC CIDR and the AZ index, AZ names from the region's list.
 """
 
@@ -27,6 +29,8 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+
+from celestials.zones import choose_zones
 
 ELB_TAG = "kubernetes.io/role/elb"
 INTERNAL_ELB_TAG = "kubernetes.io/role/internal-elb"
@@ -58,6 +62,8 @@ class NetworkArgs:
     region: str = "us-west-2"
     #: interface endpoints for ECR (api + dkr) in the private subnets
     ecr_endpoints: bool = False
+    #: explicit zone IDs (e.g. ("usw2-az1", "usw2-az2")); default: the first zones EKS supports
+    availability_zone_ids: tuple[str, ...] | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -65,6 +71,9 @@ class NetworkArgs:
             raise ValueError(f"NAT gateways: {self.nat_gateways} must be from 1 to the number of AZs "
                              f"({self.availability_zones})")
         subnet_cidrs(self.vpc_cidr, self.availability_zones)
+        if self.availability_zone_ids and len(self.availability_zone_ids) != self.availability_zones:
+            raise ValueError(f"availability zone IDs {self.availability_zone_ids}: need exactly "
+                             f"{self.availability_zones}")
 
 
 class Network(pulumi.ComponentResource):
@@ -85,7 +94,8 @@ class Network(pulumi.ComponentResource):
             state="available", filters=[aws.GetAvailabilityZonesFilterArgs(
                 name="opt-in-status", values=["opt-in-not-required"])],
             opts=pulumi.InvokeOutputOptions(parent=self))
-        self.zone_names = zones.names.apply(lambda names: self._take(sorted(names), args.availability_zones))
+        self.zone_names = pulumi.Output.all(zones.names, zones.zone_ids).apply(
+            lambda v: choose_zones(v[0], v[1], args.availability_zones, args.availability_zone_ids))
         private_cidrs, public_cidrs = subnet_cidrs(args.vpc_cidr, args.availability_zones)
 
         self.vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=args.vpc_cidr, enable_dns_hostnames=True,
@@ -146,10 +156,3 @@ class Network(pulumi.ComponentResource):
         self.register_outputs({"vpc_id": self.vpc_id, "private_subnet_ids": self.private_subnet_ids,
                                "public_subnet_ids": self.public_subnet_ids,
                                "availability_zones": self.zone_names})
-
-    @staticmethod
-    def _take(names: list[str], count: int) -> list[str]:
-        if len(names) < count:
-            raise ValueError(f"celestials:availabilityZones = {count}, but the region offers only "
-                             f"{len(names)} zones: {', '.join(names)}")
-        return names[:count]

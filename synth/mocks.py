@@ -78,10 +78,18 @@ class CelestialsMocks(pulumi.runtime.Mocks):
 
 
 # --- AWS invokes ---------------------------------------------------------------------------
+def zone_id_prefix(region: str) -> str:
+    """us-west-2 → usw2, ca-central-1 → cac1, ap-southeast-2 → apse2 (AWS's zone ID scheme)."""
+    area, direction, number = region.split("-")[0], region.split("-")[-2], region.split("-")[-1]
+    short = {"southeast": "se", "northeast": "ne", "southwest": "sw", "northwest": "nw"}.get(direction, direction[0])
+    return f"{area}{short}{number}"
+
+
 @call_for("aws:index/getAvailabilityZones:getAvailabilityZones")
 def _azs(args):
+    """Four zones, a–d, with zone IDs az1–az4 in order (real accounts shuffle the mapping)."""
     names = [f"{_region()}{s}" for s in "abcd"]
-    return {"names": names, "zoneIds": [f"usw2-az{i}" for i in range(1, 5)], "id": _region()}
+    return {"names": names, "zoneIds": [f"{zone_id_prefix(_region())}-az{i}" for i in range(1, 5)], "id": _region()}
 
 
 @call_for("aws:index/getCallerIdentity:getCallerIdentity")
