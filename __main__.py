@@ -41,6 +41,7 @@ cluster = Cluster("cluster", ClusterArgs(
     node_count=settings.node_count, node_max_count=settings.node_max_count,
     endpoint_public_access=settings.endpoint_public_access,
     public_access_cidrs=settings.endpoint_public_access_cidrs,
+    private_access_cidrs=settings.endpoint_private_access_cidrs,
     admin_principal_arns=(*settings.cluster_admins, *settings.ci_deploy_roles),
     viewer_principal_arns=settings.cluster_viewers, ssh_key_name=settings.ssh_key_name,
     deletion_protection=prod, log_retention_days=90 if prod else 30,

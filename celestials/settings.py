@@ -64,6 +64,9 @@ class Settings:
     node_max_count: int = 2
     endpoint_public_access: bool = True
     endpoint_public_access_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    #: networks outside the VPC (peered, Transit Gateway, VPN: a CI runner's) allowed to reach the
+    #: private API endpoint on 443
+    endpoint_private_access_cidrs: tuple[str, ...] = ()
     ssh_key_name: str | None = None
     #: IAM role/user ARNs given cluster-admin access entries (besides the cluster's creator).
     cluster_admins: tuple[str, ...] = ()
@@ -144,7 +147,8 @@ def _as_cidr(key: str, raw: Any) -> str:
 
 
 def _as_cidr_list(key: str, raw: Any) -> tuple[str, ...]:
-    allowed = 'a non-empty list of IPv4 CIDR blocks, e.g. ["203.0.113.0/24"]'
+    allowed = 'a non-empty list of IPv4 CIDR blocks, e.g. ["172.31.0.0/16"]' if key == "endpointPrivateAccessCidrs" \
+        else 'a non-empty list of IPv4 CIDR blocks, e.g. ["52.95.110.0/24"]'
     original = raw
     if isinstance(raw, str):
         try:
@@ -157,6 +161,32 @@ def _as_cidr_list(key: str, raw: Any) -> tuple[str, ...]:
         return tuple(_as_cidr(key, item) for item in raw)
     except SettingsError as err:
         raise SettingsError(key, original, f"{allowed}; {err.value!r} is not: {err.allowed}") from None
+
+
+#: what a public endpoint can never see as a source: documentation (TEST-NET-1/2/3, RFC 5737),
+#: private, shared, loopback, link-local, multicast and reserved ranges (`is_global` is False)
+_NOT_PUBLIC = "documentation (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24), private, shared (100.64.0.0/10), " \
+              "loopback, link-local, multicast or reserved"
+
+
+def _as_public_cidr_list(key: str, raw: Any) -> tuple[str, ...]:
+    """CIDRs a public API endpoint is opened to: real, routable internet addresses (or 0.0.0.0/0)."""
+    cidrs = _as_cidr_list(key, raw)
+    for cidr in cidrs:
+        net = ipaddress.IPv4Network(cidr)
+        if cidr != "0.0.0.0/0" and not net.is_global:
+            raise SettingsError(key, raw, f"public internet CIDRs (the addresses your operators and CI runners "
+                                f"connect from); {cidr} is {_NOT_PUBLIC}, which never reaches a public endpoint")
+    return cidrs
+
+
+def _as_private_cidr_list(key: str, raw: Any) -> tuple[str, ...]:
+    cidrs = _as_cidr_list(key, raw)
+    rfc1918 = [ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
+    for cidr in cidrs:
+        if not any(ipaddress.IPv4Network(cidr).subnet_of(n) for n in rfc1918):
+            raise SettingsError(key, raw, f"private (RFC 1918) CIDRs routed to the VPC; {cidr} is not one")
+    return cidrs
 
 
 def _as_principal_list(key: str, raw: Any, roles_only: bool = False) -> tuple[str, ...]:
@@ -244,7 +274,8 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "nodeCount": ("node_count", lambda k, v: _as_int(k, v, 1, 100)),
     "nodeMaxCount": ("node_max_count", lambda k, v: _as_int(k, v, 1, 100)),
     "endpointPublicAccess": ("endpoint_public_access", _as_bool),
-    "endpointPublicAccessCidrs": ("endpoint_public_access_cidrs", _as_cidr_list),
+    "endpointPublicAccessCidrs": ("endpoint_public_access_cidrs", _as_public_cidr_list),
+    "endpointPrivateAccessCidrs": ("endpoint_private_access_cidrs", _as_private_cidr_list),
     "sshKeyName": ("ssh_key_name", lambda k, v: _as_pattern(k, v, _NAME, "the name of an existing EC2 key pair")),
     "clusterAdmins": ("cluster_admins", _as_principal_list),
     "clusterViewers": ("cluster_viewers", _as_principal_list),
@@ -315,7 +346,9 @@ def _check_combinations(s: Settings, raw: Mapping[str, Any]) -> None:
             raise SettingsError("nodeCount", given("nodeCount", s.node_count), "at least 2 in prod (nodes spread across AZs)")
         if s.endpoint_public_access and "0.0.0.0/0" in s.endpoint_public_access_cidrs:
             raise SettingsError("endpointPublicAccessCidrs", given("endpointPublicAccessCidrs", list(s.endpoint_public_access_cidrs)),
-                                "in prod, the CIDRs allowed to reach the API endpoint (not 0.0.0.0/0)")
+                                "in prod with endpointPublicAccess true, the public CIDRs of your operators and CI "
+                                "runners (not 0.0.0.0/0); or endpointPublicAccess false: private endpoint only "
+                                "(docs/platform.md, \"Reaching the API endpoint\")")
 
 
 def settings_fields() -> tuple[str, ...]:

@@ -136,6 +136,9 @@ class ClusterArgs:
     node_max_count: int
     endpoint_public_access: bool = True
     public_access_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    #: networks outside the VPC (a CI runner's, peered or over Transit Gateway/VPN) allowed to the
+    #: private endpoint: HTTPS ingress rules on the cluster security group EKS creates
+    private_access_cidrs: tuple[str, ...] = ()
     admin_principal_arns: tuple[str, ...] = ()
     #: principals given read-only access entries (CLUSTER_VIEW_POLICY)
     viewer_principal_arns: tuple[str, ...] = ()
@@ -280,6 +283,13 @@ class Cluster(pulumi.ComponentResource):
                 id=self.launch_template.id, version=self.launch_template.latest_version.apply(str)),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=node_grants))
+
+        for cidr in args.private_access_cidrs:
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-from-{cidr.replace('.', '-').replace('/', '-')}",
+                security_group_id=self.eks.cluster_security_group_id, ip_protocol="tcp", from_port=443,
+                to_port=443, cidr_ipv4=cidr, description=f"Kubernetes API (private endpoint) from {cidr}",
+                opts=child)
 
         # CoreDNS needs nodes to become ACTIVE, so it waits for the node group.
         self.coredns = aws.eks.Addon(

@@ -96,3 +96,29 @@ def test_changing_eks_version_moves_everything_together():
         addon_version("1.36", "kube-proxy")
     (coredns,) = r.by_type("aws:eks/addon:Addon")
     assert coredns["inputs"]["addonVersion"] == addon_version("1.36", "coredns")
+
+
+# --- 13.3: the prod stack is reachable as documented --------------------------------------------
+def test_committed_prod_stack_is_private_and_deployable(prod):
+    eks = prod.get("eks:index:Cluster", "cluster-eks")["inputs"]
+    assert eks["endpointPublicAccess"] is False and eks["endpointPrivateAccess"] is True
+    assert "publicAccessCidrs" not in eks
+
+
+def test_prod_with_a_public_endpoint_wants_real_cidrs():
+    from celestials.settings import SettingsError
+    with pytest.raises(SettingsError) as err:
+        _synth("prod", {"endpointPublicAccess": "true"})
+    assert err.value.key == "endpointPublicAccessCidrs" and "Reaching the API endpoint" in str(err.value)
+    assert err.value.synth_registrations == []
+    with pytest.raises(SettingsError, match="203.0.113.0/24 is documentation"):
+        _synth("prod", {"endpointPublicAccess": "true", "endpointPublicAccessCidrs": '["203.0.113.0/24"]'})
+    ok = _synth("prod", {"endpointPublicAccess": "true", "endpointPublicAccessCidrs": '["52.95.110.0/24"]'})
+    assert ok.get("eks:index:Cluster", "cluster-eks")["inputs"]["publicAccessCidrs"] == ["52.95.110.0/24"]
+
+
+def test_a_runner_network_reaches_the_private_endpoint():
+    r = _synth("prod", {"endpointPrivateAccessCidrs": '["172.31.0.0/16"]'})
+    (rule,) = r.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert rule["inputs"]["cidrIpv4"] == "172.31.0.0/16" and rule["inputs"]["fromPort"] == 443
+    assert rule["inputs"]["securityGroupId"].startswith("sg-")

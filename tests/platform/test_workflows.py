@@ -97,3 +97,14 @@ def test_actionlint_is_clean():
     run = subprocess.run([actionlint, "-no-color", *sorted(str(p) for p in WORKFLOWS.glob("*.yml"))],
                          cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_prod_jobs_can_run_where_a_private_prod_endpoint_is_reachable():
+    """The committed prod stack has a private-only API (issue 13.3): its jobs take their runner
+    from PROD_RUNNER_LABELS, defaulting to GitHub-hosted; dev stays GitHub-hosted."""
+    deploy = _load("deploy.yml")["jobs"]
+    for job in ("prod-preview", "prod"):
+        assert "vars.PROD_RUNNER_LABELS" in deploy[job]["runs-on"], job
+    assert deploy["dev"]["runs-on"] == "ubuntu-24.04"
+    preview = _load("preview.yml")["jobs"]["preview"]["runs-on"]
+    assert "matrix.stack == 'prod'" in preview and "vars.PROD_RUNNER_LABELS" in preview
