@@ -14,7 +14,7 @@ from celestials.topology.productcatalog import NAMESPACE as CATALOG_NAMESPACE
 from components import mesh_backend
 from components.catalog_table import CatalogTable, CatalogTableArgs
 from components.cluster import Cluster, ClusterArgs
-from components.images import Images, ImagesArgs
+from components.images import BUILDS_OUTPUT, Images, ImagesArgs
 from components.network import Network, NetworkArgs
 from components.stack_settings import load_settings
 
@@ -49,7 +49,8 @@ cluster = Cluster("cluster", ClusterArgs(
 
 images = Images("images", ImagesArgs(
     keys=images_for(topology), repository_prefix=f"celestials/{settings.stack}",
-    force_delete_repositories=not prod, tags=tags))
+    force_delete_repositories=not prod, tags=tags,
+    stack_name=f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"))
 
 # --- the meshes ----------------------------------------------------------------------------
 identity = mesh_backend.create_mesh_identity("mesh-identity", mesh_backend.MeshIdentityArgs(
@@ -77,4 +78,5 @@ pulumi.export("meshNames", mesh.mesh_names)
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("images", images.refs)
+pulumi.export(BUILDS_OUTPUT, images.builds)  # read back by the next `up` (no re-push of known tags)
 pulumi.export("capacity", capacity.summary())

@@ -118,6 +118,12 @@ def _ecr_token(args):
             "expiresAt": "2099-01-01T00:00:00Z"}
 
 
+@call_for("aws:ecr/getImages:getImages")
+def _ecr_images(args):
+    """An empty repository: the offline synth shows a first deploy (every image pushed)."""
+    return {"imageIds": [], "repositoryName": args.args.get("repositoryName"), "id": "images"}
+
+
 # --- AWS resources -------------------------------------------------------------------------
 @outputs_for("aws:iam/role:Role")
 def _role(args):
@@ -147,6 +153,12 @@ def _kms(args):
 def _table(args):
     name = args.inputs.get("name", args.name)
     return {"name": name, "arn": f"arn:aws:dynamodb:{_region()}:{ACCOUNT_ID}:table/{name}"}
+
+
+@outputs_for("pulumi:pulumi:StackReference")
+def _stack_reference(args):
+    """A stack with no previous outputs (a first deploy)."""
+    return {"outputs": {}, "secretOutputNames": []}
 
 
 # --- images --------------------------------------------------------------------------------
