@@ -150,13 +150,9 @@ def _as_cidr_list(key: str, raw: Any) -> tuple[str, ...]:
     allowed = 'a non-empty list of IPv4 CIDR blocks, e.g. ["172.31.0.0/16"]' if key == "endpointPrivateAccessCidrs" \
         else 'a non-empty list of IPv4 CIDR blocks, e.g. ["52.95.110.0/24"]'
     original = raw
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError:
-            raise SettingsError(key, raw, allowed) from None
-    if not isinstance(raw, list) or not raw:
-        raise SettingsError(key, raw, allowed)
+    raw = _json_list(key, raw, allowed)
+    if not raw:
+        raise SettingsError(key, original, allowed)
     try:
         return tuple(_as_cidr(key, item) for item in raw)
     except SettingsError as err:
@@ -192,12 +188,8 @@ def _as_private_cidr_list(key: str, raw: Any) -> tuple[str, ...]:
 def _as_principal_list(key: str, raw: Any, roles_only: bool = False) -> tuple[str, ...]:
     allowed = (f'a list of IAM role{"" if roles_only else " or user"} ARNs, '
                'e.g. ["arn:aws:iam::123456789012:role/admins"]')
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError:
-            raise SettingsError(key, raw, allowed) from None
-    if not isinstance(raw, list) or not all(isinstance(a, str) and _IAM_PRINCIPAL.match(a)
+    raw = _json_list(key, raw, allowed)
+    if not all(isinstance(a, str) and _IAM_PRINCIPAL.match(a)
                                             and (":role/" in a or not roles_only) for a in raw):
         raise SettingsError(key, raw, allowed)
     if len(set(raw)) != len(raw):
@@ -205,16 +197,24 @@ def _as_principal_list(key: str, raw: Any, roles_only: bool = False) -> tuple[st
     return tuple(raw)
 
 
-def _as_subset(key: str, raw: Any, choices: tuple[str, ...]) -> tuple[str, ...]:
-    """A list of distinct values from `choices` (possibly empty), kept in `choices` order."""
-    allowed = "a list of distinct values from " + ", ".join(choices) + " (may be empty)"
+def _json_list(key: str, raw: Any, allowed: str) -> list:
+    """A list given natively (stack file) or JSON-encoded (CLI); anything else is refused."""
     value = raw
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except json.JSONDecodeError:
             raise SettingsError(key, raw, allowed) from None
-    if not isinstance(value, list) or not all(isinstance(v, str) and v in choices for v in value) \
+    if not isinstance(value, list):
+        raise SettingsError(key, raw, allowed)
+    return value
+
+
+def _as_subset(key: str, raw: Any, choices: tuple[str, ...]) -> tuple[str, ...]:
+    """A list of distinct values from `choices` (possibly empty), kept in `choices` order."""
+    allowed = "a list of distinct values from " + ", ".join(choices) + " (may be empty)"
+    value = _json_list(key, raw, allowed)
+    if not all(isinstance(v, str) and v in choices for v in value) \
             or len(set(value)) != len(value):
         raise SettingsError(key, raw, allowed)
     return tuple(c for c in choices if c in value)
@@ -236,13 +236,8 @@ def _as_eks_version(key: str, raw: Any) -> str:
 
 def _as_zone_ids(key: str, raw: Any) -> tuple[str, ...]:
     allowed = 'a list of 2 to 6 distinct availability zone IDs, e.g. ["usw2-az1", "usw2-az2"]'
-    value = raw
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            raise SettingsError(key, raw, allowed) from None
-    if not isinstance(value, list) or not 2 <= len(value) <= 6 or len(set(value)) != len(value) \
+    value = _json_list(key, raw, allowed)
+    if not 2 <= len(value) <= 6 or len(set(value)) != len(value) \
             or not all(isinstance(z, str) and ZONE_ID.match(z) for z in value):
         raise SettingsError(key, raw, allowed)
     refused = [z for z in value if unsupported(z)]

@@ -35,7 +35,7 @@ def choose_zones(names: Sequence[str], zone_ids: Sequence[str], count: int,
 
     With `wanted_ids`: exactly those zones, in that order (each must exist in the region).
     Without: the first `count` zones by name among those EKS supports."""
-    by_id = dict(zip(zone_ids, names))
+    by_id = dict(zip(zone_ids, names, strict=True))
     if wanted_ids:
         missing = [z for z in wanted_ids if z not in by_id]
         if missing:
