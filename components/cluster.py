@@ -238,7 +238,7 @@ class Cluster(pulumi.ComponentResource):
             authentication_mode=eks.AuthenticationMode.API,
             access_entries=access_entries or None,
             create_oidc_provider=True,
-            enabled_cluster_log_types=list(args.log_types) or None,
+            enabled_cluster_log_types=list(args.log_types),
             encryption_config_key_arn=self.secrets_key.arn,
             service_role=cluster_role,
             instance_roles=[self.node_role],
