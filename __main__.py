@@ -15,7 +15,7 @@ from celestials.topology import build_topology
 from components import mesh_backends, trace_collector
 from components.catalog_table import CatalogTable, CatalogTableArgs
 from components.cluster import Cluster, ClusterArgs
-from components.images import Images, ImagesArgs
+from components.images import BUILDS_OUTPUT, Images, ImagesArgs
 from components.mesh_backend import MeshBackendArgs, MeshIdentityArgs
 from components.network import Network, NetworkArgs
 from components.stack_settings import load_settings
@@ -35,7 +35,8 @@ tags = {"project": "celestials", "stack": settings.stack}
 # --- AWS foundation ------------------------------------------------------------------------
 network = Network("network", NetworkArgs(
     vpc_cidr=settings.vpc_cidr, availability_zones=settings.availability_zones,
-    nat_gateways=settings.nat_gateways, name_prefix=prefix, cluster_name=prefix, tags=tags))
+    nat_gateways=settings.nat_gateways, name_prefix=prefix, cluster_name=prefix, region=settings.region,
+    ecr_endpoints=settings.ecr_endpoints, availability_zone_ids=settings.availability_zone_ids, tags=tags))
 
 cluster = Cluster("cluster", ClusterArgs(
     cluster_name=prefix, region=settings.region, version=settings.eks_version,
@@ -44,12 +45,16 @@ cluster = Cluster("cluster", ClusterArgs(
     node_count=settings.node_count, node_max_count=settings.node_max_count,
     endpoint_public_access=settings.endpoint_public_access,
     public_access_cidrs=settings.endpoint_public_access_cidrs,
-    admin_principal_arns=settings.cluster_admins, ssh_key_name=settings.ssh_key_name,
-    deletion_protection=prod, log_retention_days=90 if prod else 30, tags=tags))
+    private_access_cidrs=settings.endpoint_private_access_cidrs,
+    admin_principal_arns=(*settings.cluster_admins, *settings.ci_deploy_roles),
+    viewer_principal_arns=settings.cluster_viewers, ssh_key_name=settings.ssh_key_name,
+    deletion_protection=prod, log_retention_days=90 if prod else 30,
+    log_types=settings.log_types, tags=tags))
 
 images = Images("images", ImagesArgs(
     keys=images_for(topology), repository_prefix=f"celestials/{settings.stack}",
-    force_delete_repositories=not prod, tags=tags))
+    force_delete_repositories=not prod, tags=tags,
+    stack_name=f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"))
 
 # --- tracing and the meshes ---------------------------------------------------------------
 collector = TracingCollector("tracing", TracingCollectorArgs(
@@ -81,4 +86,5 @@ pulumi.export("meshNames", mesh.mesh_names)
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("images", images.refs)
+pulumi.export(BUILDS_OUTPUT, images.builds)  # read back by the next `up` (no re-push of known tags)
 pulumi.export("capacity", capacity.summary())

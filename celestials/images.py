@@ -4,7 +4,8 @@ ECR repository, with which build arguments and which tag.
 Why a content tag: the repositories have immutable tags, so pushing a changed image under a tag
 that already exists fails. Each tag is `<version>-<12 hex of the build-context digest>`: a new tag
 exactly when the files Docker would send change, the same tag (and no rebuild, no push, no pod
-roll) when they do not. The digest honours the ignore file BuildKit uses (`<Dockerfile>.dockerignore`
+roll) when they do not; it covers what docker-build's own context hash covers, full file modes
+included, so docker-build never rebuilds under an existing tag. The digest honours the ignore file BuildKit uses (`<Dockerfile>.dockerignore`
 next to the Dockerfile when present, else the context's `.dockerignore`; so local `node_modules` or
 `__pycache__` do not change it) and always covers the Dockerfile and that ignore file themselves.
 The Node apps build from `apps/` (not their own directory) so their images can copy the shared
@@ -21,7 +22,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 from .topology.model import Topology
 
@@ -196,18 +197,53 @@ def context_files(context: Path, dockerfile: str = "Dockerfile") -> list[str]:
     return sorted(files)
 
 
+def go_file_mode(mode: int) -> str:
+    """A file mode as Go's `fs.FileMode.String()` writes it (`-rw-r--r--`, `Lrwxrwxrwx`,
+    `urwxr-xr-x`…): the form docker-build feeds into its context hash."""
+    import stat as st
+
+    kinds = "".join(c for c, on in (("d", st.S_ISDIR(mode)), ("L", st.S_ISLNK(mode)), ("u", mode & st.S_ISUID),
+                                    ("g", mode & st.S_ISGID), ("t", mode & st.S_ISVTX)) if on)
+    perms = "".join(c if mode & (1 << (8 - i)) else "-" for i, c in enumerate("rwxrwxrwx"))
+    return (kinds or "-") + perms
+
+
 def context_digest(context: Path, dockerfile: str = "Dockerfile") -> str:
-    """sha256 over every context file's path, executable bit and content (symlinks: the target)."""
+    """sha256 over the Dockerfile and every context file's path, full mode and content.
+
+    It covers what pulumi-docker-build's context hash covers (provider/internal/context.go,
+    `hashBuildContext`/`hashFile` at 7bad76a: the Dockerfile's bytes, then per file its content,
+    its slash path and Go's `FileMode.String()`; a symlink counts with its link mode and the content
+    it points to), so whenever docker-build decides to rebuild because the context changed —
+    including a mode that differs between two machines (umask, `core.fileMode`) — the tag changes
+    too, and a rebuild never pushes a tag that already exists. Files are visited in sorted order
+    (docker-build walks the tree; the order only has to be stable)."""
     h = hashlib.sha256()
+    h.update(b"dockerfile\0" + hashlib.sha256((context / dockerfile).read_bytes()).digest())
     for rel in context_files(context, dockerfile):
         path = context / rel
-        if path.is_symlink():
-            kind, body = b"l", os.readlink(path).encode()
-        else:
-            kind = b"x" if path.stat().st_mode & 0o111 else b"f"
-            body = path.read_bytes()
-        h.update(rel.encode() + b"\0" + kind + b"\0" + hashlib.sha256(body).digest())
+        if path.is_symlink() and path.is_dir():
+            continue  # docker-build skips symlinks to directories
+        mode = go_file_mode(path.lstat().st_mode)
+        h.update(rel.encode() + b"\0" + mode.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
+
+
+def push_decision(tag: str, in_registry: Mapping[str, str], previous: Mapping[str, Any] | None) -> tuple[bool, str | None]:
+    """Whether `pulumi up` may push `tag`, and the registry's digest for it when it is already there.
+
+    Immutable tags forbid a second push of a tag, and docker-build pushes on every rebuild. A tag
+    that is already in the repository is pushed again only if the previous `up` of this stack
+    pushed it itself (then docker-build's state has it and will not rebuild it: the tag covers
+    everything that makes docker-build rebuild). Otherwise — a revert to earlier content, or an
+    `up` interrupted after the push but before its state was saved — the image is not pushed and
+    pods get the digest the registry holds. `previous` is the stack's last `{tag, push}` for this
+    image (its `imageBuilds` output); keeping its `push` when the tag is unchanged keeps the next
+    preview free of changes."""
+    digest = in_registry.get(tag)
+    if previous and previous.get("tag") == tag and (previous.get("push") or digest):
+        return bool(previous.get("push")), digest
+    return digest is None, digest
 
 
 def content_tag(spec: ImageSpec, root: Path = ROOT) -> str:

@@ -14,19 +14,28 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass, field, fields
+from datetime import date
 from typing import Any, Callable, Iterable, Mapping
+
+from .eks_versions import MIN_SUPPORT_DAYS, offered_versions
+from .zones import EKS_UNSUPPORTED_ZONE_IDS, ZONE_ID, unsupported
 
 PROJECT = "celestials"
 
-#: EKS versions in AWS standard support in late 2026 (1.34 until 2026-12, 1.35 until 2027-03,
-#: 1.36 until 2027-07). Older versions are in (paid) extended support and are refused.
-SUPPORTED_EKS_VERSIONS = ("1.34", "1.35", "1.36")
+#: EKS versions offered today: in standard support for at least MIN_SUPPORT_DAYS more (dates and
+#: the add-on versions pinned per version: celestials/eks_versions.py).
+SUPPORTED_EKS_VERSIONS = offered_versions(date.today())
 #: A mesh backend's name; which names exist is the registry's (components.mesh_backends), which
 #: refuses an unknown one before any resource, naming this key.
 _MESH_BACKEND = re.compile(r"^[a-z][a-z0-9]{1,30}$")
 MTLS_TRUSTS = ("ca1", "ca1+ca2")
 TLS_KEY_ALGORITHMS = ("rsa-2048", "rsa-3072", "rsa-4096", "ecdsa-p256")
 PRODCATALOG_STORAGES = ("dynamodb", "sqlite")
+#: EKS control-plane log types (CloudWatch Logs ingestion is billed per GB; `audit` is by far the
+#: largest). prod keeps all five; other stacks default to what a developer reads when something
+#: fails: API server errors and authentication (401s, access entries).
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+DEV_CONTROL_PLANE_LOG_TYPES = ("api", "authenticator")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)(-[0-9]+xl)?$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 _IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]+$")
@@ -84,6 +93,8 @@ class Settings:
     region: str = "us-west-2"
     vpc_cidr: str = "10.0.0.0/16"
     availability_zones: int = 2
+    #: explicit zone IDs (account-independent, e.g. usw2-az1); None: the first zones EKS supports
+    availability_zone_ids: tuple[str, ...] | None = None
     nat_gateways: int = 1
     eks_version: str = "1.35"
     instance_type: str = "m6i.xlarge"
@@ -91,9 +102,18 @@ class Settings:
     node_max_count: int = 2
     endpoint_public_access: bool = True
     endpoint_public_access_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    #: networks outside the VPC (peered, Transit Gateway, VPN: a CI runner's) allowed to reach the
+    #: private API endpoint on 443
+    endpoint_private_access_cidrs: tuple[str, ...] = ()
     ssh_key_name: str | None = None
     #: IAM role/user ARNs given cluster-admin access entries (besides the cluster's creator).
     cluster_admins: tuple[str, ...] = ()
+    #: IAM role/user ARNs given read-only access entries (AmazonEKSAdminViewPolicy), e.g. the CI
+    #: preview role, whose `pulumi preview --refresh` reads every object of the stack
+    cluster_viewers: tuple[str, ...] = ()
+    #: IAM role ARNs of CI deploy roles, given cluster-admin access entries (a stack created from a
+    #: laptop makes only the laptop's principal admin)
+    ci_deploy_roles: tuple[str, ...] = ()
     mesh_backend: str = "istio"
     appmesh_end_of_support_acknowledged: bool = False
     canary_weight: int = 50
@@ -106,12 +126,23 @@ class Settings:
     prodcatalog_storage: str = "dynamodb"
     prodcatalog_replicas: int = 2
     tracing: bool = True
+    #: None: by stack (all five in prod, DEV_CONTROL_PLANE_LOG_TYPES elsewhere); see `log_types`
+    control_plane_log_types: tuple[str, ...] | None = None
+    #: interface endpoints for ECR (api + dkr) in the private subnets (see docs/platform.md)
+    ecr_endpoints: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def proddetail_weights(self) -> dict[str, int]:
         """Canary split: the share of proddetail traffic that v2 gets, the rest to v1."""
         return {"v1": 100 - self.canary_weight, "v2": self.canary_weight}
+
+    @property
+    def log_types(self) -> tuple[str, ...]:
+        """Control-plane log types to enable: the configured ones, else the stack's default."""
+        if self.control_plane_log_types is not None:
+            return self.control_plane_log_types
+        return CONTROL_PLANE_LOG_TYPES if self.stack == "prod" else DEV_CONTROL_PLANE_LOG_TYPES
 
 
 def _as_int(key: str, raw: Any, lo: int, hi: int | None = None) -> int:
@@ -154,39 +185,105 @@ def _as_cidr(key: str, raw: Any) -> str:
 
 
 def _as_cidr_list(key: str, raw: Any) -> tuple[str, ...]:
-    allowed = 'a non-empty list of IPv4 CIDR blocks, e.g. ["203.0.113.0/24"]'
+    allowed = 'a non-empty list of IPv4 CIDR blocks, e.g. ["172.31.0.0/16"]' if key == "endpointPrivateAccessCidrs" \
+        else 'a non-empty list of IPv4 CIDR blocks, e.g. ["52.95.110.0/24"]'
     original = raw
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError:
-            raise SettingsError(key, raw, allowed) from None
-    if not isinstance(raw, list) or not raw:
-        raise SettingsError(key, raw, allowed)
+    raw = _json_list(key, raw, allowed)
+    if not raw:
+        raise SettingsError(key, original, allowed)
     try:
         return tuple(_as_cidr(key, item) for item in raw)
     except SettingsError as err:
         raise SettingsError(key, original, f"{allowed}; {err.value!r} is not: {err.allowed}") from None
 
 
-def _as_principal_list(key: str, raw: Any) -> tuple[str, ...]:
-    allowed = 'a list of IAM role or user ARNs, e.g. ["arn:aws:iam::123456789012:role/admins"]'
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError:
-            raise SettingsError(key, raw, allowed) from None
-    if not isinstance(raw, list) or not all(isinstance(a, str) and _IAM_PRINCIPAL.match(a) for a in raw):
+#: what a public endpoint can never see as a source: documentation (TEST-NET-1/2/3, RFC 5737),
+#: private, shared, loopback, link-local, multicast and reserved ranges (`is_global` is False)
+_NOT_PUBLIC = "documentation (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24), private, shared (100.64.0.0/10), " \
+              "loopback, link-local, multicast or reserved"
+
+
+def _as_public_cidr_list(key: str, raw: Any) -> tuple[str, ...]:
+    """CIDRs a public API endpoint is opened to: real, routable internet addresses (or 0.0.0.0/0)."""
+    cidrs = _as_cidr_list(key, raw)
+    for cidr in cidrs:
+        net = ipaddress.IPv4Network(cidr)
+        if cidr != "0.0.0.0/0" and not net.is_global:
+            raise SettingsError(key, raw, f"public internet CIDRs (the addresses your operators and CI runners "
+                                f"connect from); {cidr} is {_NOT_PUBLIC}, which never reaches a public endpoint")
+    return cidrs
+
+
+def _as_private_cidr_list(key: str, raw: Any) -> tuple[str, ...]:
+    cidrs = _as_cidr_list(key, raw)
+    rfc1918 = [ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
+    for cidr in cidrs:
+        if not any(ipaddress.IPv4Network(cidr).subnet_of(n) for n in rfc1918):
+            raise SettingsError(key, raw, f"private (RFC 1918) CIDRs routed to the VPC; {cidr} is not one")
+    return cidrs
+
+
+def _as_principal_list(key: str, raw: Any, roles_only: bool = False) -> tuple[str, ...]:
+    allowed = (f'a list of IAM role{"" if roles_only else " or user"} ARNs, '
+               'e.g. ["arn:aws:iam::123456789012:role/admins"]')
+    raw = _json_list(key, raw, allowed)
+    if not all(isinstance(a, str) and _IAM_PRINCIPAL.match(a)
+                                            and (":role/" in a or not roles_only) for a in raw):
         raise SettingsError(key, raw, allowed)
     if len(set(raw)) != len(raw):
         raise SettingsError(key, raw, "a list without duplicates")
     return tuple(raw)
 
 
+def _json_list(key: str, raw: Any, allowed: str) -> list:
+    """A list given natively (stack file) or JSON-encoded (CLI); anything else is refused."""
+    value = raw
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise SettingsError(key, raw, allowed) from None
+    if not isinstance(value, list):
+        raise SettingsError(key, raw, allowed)
+    return value
+
+
+def _as_subset(key: str, raw: Any, choices: tuple[str, ...]) -> tuple[str, ...]:
+    """A list of distinct values from `choices` (possibly empty), kept in `choices` order."""
+    allowed = "a list of distinct values from " + ", ".join(choices) + " (may be empty)"
+    value = _json_list(key, raw, allowed)
+    if not all(isinstance(v, str) and v in choices for v in value) \
+            or len(set(value)) != len(value):
+        raise SettingsError(key, raw, allowed)
+    return tuple(c for c in choices if c in value)
+
+
 def _as_pattern(key: str, raw: Any, pattern: re.Pattern[str], allowed: str) -> str:
     if isinstance(raw, str) and pattern.fullmatch(raw):
         return raw
     raise SettingsError(key, raw, allowed)
+
+
+def _as_eks_version(key: str, raw: Any) -> str:
+    value = str(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else raw
+    if isinstance(value, str) and value in SUPPORTED_EKS_VERSIONS:
+        return value
+    raise SettingsError(key, raw, "one of " + ", ".join(SUPPORTED_EKS_VERSIONS) + f" (EKS versions with at least "
+                        f"{MIN_SUPPORT_DAYS} days of standard support left, celestials/eks_versions.py)")
+
+
+def _as_zone_ids(key: str, raw: Any) -> tuple[str, ...]:
+    allowed = 'a list of 2 to 6 distinct availability zone IDs, e.g. ["usw2-az1", "usw2-az2"]'
+    value = _json_list(key, raw, allowed)
+    if not 2 <= len(value) <= 6 or len(set(value)) != len(value) \
+            or not all(isinstance(z, str) and ZONE_ID.match(z) for z in value):
+        raise SettingsError(key, raw, allowed)
+    refused = [z for z in value if unsupported(z)]
+    if refused:
+        known = "; ".join(f"{r}: {', '.join(ids)}" for r, ids in EKS_UNSUPPORTED_ZONE_IDS.items())
+        raise SettingsError(key, raw, f"zones EKS supports; {', '.join(refused)} cannot hold EKS cluster subnets "
+                            f"(EKS User Guide, subnet requirements: {known})")
+    return tuple(value)
 
 
 def _as_vpc_cidr(key: str, raw: Any) -> str:
@@ -204,14 +301,18 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "vpcCidr": ("vpc_cidr", _as_vpc_cidr),
     "availabilityZones": ("availability_zones", lambda k, v: _as_int(k, v, 2, 6)),
     "natGateways": ("nat_gateways", lambda k, v: _as_int(k, v, 1, 6)),
-    "eksVersion": ("eks_version", lambda k, v: _as_choice(k, str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v, SUPPORTED_EKS_VERSIONS)),
+    "availabilityZoneIds": ("availability_zone_ids", _as_zone_ids),
+    "eksVersion": ("eks_version", _as_eks_version),
     "instanceType": ("instance_type", lambda k, v: _as_pattern(k, v, _INSTANCE_TYPE, "an EC2 instance type such as m6i.xlarge (family.size)")),
     "nodeCount": ("node_count", lambda k, v: _as_int(k, v, 1, 100)),
     "nodeMaxCount": ("node_max_count", lambda k, v: _as_int(k, v, 1, 100)),
     "endpointPublicAccess": ("endpoint_public_access", _as_bool),
-    "endpointPublicAccessCidrs": ("endpoint_public_access_cidrs", _as_cidr_list),
+    "endpointPublicAccessCidrs": ("endpoint_public_access_cidrs", _as_public_cidr_list),
+    "endpointPrivateAccessCidrs": ("endpoint_private_access_cidrs", _as_private_cidr_list),
     "sshKeyName": ("ssh_key_name", lambda k, v: _as_pattern(k, v, _NAME, "the name of an existing EC2 key pair")),
     "clusterAdmins": ("cluster_admins", _as_principal_list),
+    "clusterViewers": ("cluster_viewers", _as_principal_list),
+    "ciDeployRoles": ("ci_deploy_roles", lambda k, v: _as_principal_list(k, v, roles_only=True)),
     "meshBackend": ("mesh_backend", lambda k, v: _as_pattern(k, v, _MESH_BACKEND, "the name of a mesh backend, e.g. istio")),
     "appMeshEndOfSupportAcknowledged": ("appmesh_end_of_support_acknowledged", _as_bool),
     "canaryWeight": ("canary_weight", lambda k, v: _as_int(k, v, 0, 100)),
@@ -224,6 +325,8 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "prodcatalogStorage": ("prodcatalog_storage", lambda k, v: _as_choice(k, v, PRODCATALOG_STORAGES)),
     "prodcatalogReplicas": ("prodcatalog_replicas", lambda k, v: _as_int(k, v, 1, 20)),
     "tracing": ("tracing", _as_bool),
+    "controlPlaneLogTypes": ("control_plane_log_types", lambda k, v: _as_subset(k, v, CONTROL_PLANE_LOG_TYPES)),
+    "ecrEndpoints": ("ecr_endpoints", _as_bool),
 }
 
 CONFIG_KEYS = tuple(_PARSERS)
@@ -241,6 +344,8 @@ def parse_settings(raw: Mapping[str, Any], stack: str, region: str | None = None
                                 + ", ".join(sorted(_PARSERS)))
         name, parser = _PARSERS[key]
         values[name] = parser(key, value)
+    if values.get("availability_zone_ids") and "availability_zones" not in values:
+        values["availability_zones"] = len(values["availability_zone_ids"])  # the list gives the count
     settings = Settings(**values)
     _check_combinations(settings, raw)
     return settings
@@ -252,6 +357,9 @@ def _check_combinations(s: Settings, raw: Mapping[str, Any]) -> None:
     def given(key: str, parsed: Any) -> Any:
         return raw.get(key, raw.get(f"{PROJECT}:{key}", parsed))
 
+    if s.availability_zone_ids and len(s.availability_zone_ids) != s.availability_zones:
+        raise SettingsError("availabilityZones", given("availabilityZones", s.availability_zones),
+                            f"the number of availabilityZoneIds ({len(s.availability_zone_ids)}), or leave it unset")
     if s.nat_gateways > s.availability_zones:
         raise SettingsError("natGateways", given("natGateways", s.nat_gateways), f"at most availabilityZones ({s.availability_zones})")
     if s.node_max_count < s.node_count:
@@ -259,12 +367,22 @@ def _check_combinations(s: Settings, raw: Mapping[str, Any]) -> None:
     if s.tls_rotation_window_days >= s.tls_validity_days:
         raise SettingsError("tlsRotationWindowDays", given("tlsRotationWindowDays", s.tls_rotation_window_days),
                             f"fewer days than tlsValidityDays ({s.tls_validity_days})")
+    seen: dict[str, str] = {}
+    for key, principals in (("clusterAdmins", s.cluster_admins), ("ciDeployRoles", s.ci_deploy_roles),
+                            ("clusterViewers", s.cluster_viewers)):
+        for arn in principals:
+            if arn in seen:
+                raise SettingsError(key, given(key, list(principals)),
+                                    f"principals not already in {seen[arn]} ({arn}: one access entry per principal)")
+            seen[arn] = key
     if s.stack == "prod":
         if s.node_count < 2:
             raise SettingsError("nodeCount", given("nodeCount", s.node_count), "at least 2 in prod (nodes spread across AZs)")
         if s.endpoint_public_access and "0.0.0.0/0" in s.endpoint_public_access_cidrs:
             raise SettingsError("endpointPublicAccessCidrs", given("endpointPublicAccessCidrs", list(s.endpoint_public_access_cidrs)),
-                                "in prod, the CIDRs allowed to reach the API endpoint (not 0.0.0.0/0)")
+                                "in prod with endpointPublicAccess true, the public CIDRs of your operators and CI "
+                                "runners (not 0.0.0.0/0); or endpointPublicAccess false: private endpoint only "
+                                "(docs/platform.md, \"Reaching the API endpoint\")")
 
 
 def settings_fields() -> tuple[str, ...]:

@@ -2,13 +2,27 @@
 
 Why these choices:
 - Access: API authentication mode with access entries (no aws-auth ConfigMap to drift); the
-  principal that creates the cluster is admin (EKS bootstrap), `admin_principal_arns` add others.
+  principal that creates the cluster is admin (EKS bootstrap), `admin_principal_arns` add others
+  (people, CI deploy roles), `viewer_principal_arns` read-only ones (the CI preview role: without
+  an entry the API answers 401 and `pulumi refresh` fails on every Kubernetes object). Entries are
+  keyed by principal (`access_entry_key`), never by list position.
 - Secrets in etcd are envelope-encrypted with our KMS key (rotation on); the cluster role gets a
-  policy for exactly that key. Control-plane logs (all five types) go to a log group we create
-  first, so its retention is ours instead of "never expire".
+  policy for exactly that key. Control-plane logs (the types the stack asks for: all five in prod,
+  api + authenticator elsewhere) go to a log group with our retention instead of "never expire".
 - `upgrade_policy` STANDARD: the cluster never slides into paid extended support silently.
+- Upgrades happen as one change of `eksVersion`: the node group carries `version` (with a launch
+  template that names no AMI, EKS takes the node AMI from `version`; without it the nodes stay on
+  the AMI of their creation), and the three add-ons are pinned per version from
+  `celestials.eks_versions` — VPC CNI and kube-proxy through pulumi-eks, CoreDNS as an EKS
+  managed add-on created here after the nodes (pulumi-eks only makes CoreDNS a managed add-on for
+  its default node group or Fargate, so with our own node group the EKS bootstrap Deployment would
+  stay self-managed and never upgraded). OVERWRITE on create adopts the bootstrap objects.
 - Nodes: one managed node group in the private subnets, from our launch template so that IMDSv2 is
-  required (hop limit 2: pods behind the node's network namespace still reach IMDS, tokens only),
+  required with a hop limit of 1: a pod in its own network namespace is one hop further and cannot
+  reach IMDS, so it cannot take the node role's credentials (EKS best practices, "Restrict access
+  to the instance profile assigned to the worker node"). Nothing here needs IMDS from a pod: every
+  AWS-calling pod (App Mesh controller, collector, Envoy/X-Ray sidecars, prodcatalog) has an IRSA
+  role and AWS_REGION from its spec or chart values; aws-node and kube-proxy use the host network.
   the root volume is encrypted gp3, and an optional EC2 key pair is installed. EKS refuses a node
   group's `remoteAccess` together with a launch template, so the key goes in the template; nodes
   have no public address and no inbound SSH rule: reach them with SSM Session Manager (the node
@@ -22,6 +36,7 @@ Why these choices:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -31,11 +46,17 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from celestials.settings import SUPPORTED_EKS_VERSIONS
+from celestials.eks_versions import addon_version
+from celestials.settings import CONTROL_PLANE_LOG_TYPES, SUPPORTED_EKS_VERSIONS
+from components.log_group_provider import ControlPlaneLogGroup
 
-CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+#: read-only on every object including Secrets (Helm keeps releases in Secrets, so `pulumi refresh`
+#: of a release needs them); AmazonEKSViewPolicy leaves Secrets out
+CLUSTER_VIEW_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
 AMI_TYPE = "AL2023_x86_64_STANDARD"
+#: 1: only the node itself (and host-network pods) reach IMDS; pods use IRSA (see the docstring)
+IMDS_HOP_LIMIT = 1
 NODE_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
     "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
@@ -47,6 +68,27 @@ CLUSTER_POLICY = "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"
 KMS_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey")
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]+$")
+
+
+def access_entry_key(role: str, principal_arn: str) -> str:
+    """The map key (and so the resource name) of a principal's access entry: derived from the
+    principal itself, so adding, removing or reordering principals touches only their own entry.
+    The readable part is the ARN's last path segment; the hash keeps two principals with the same
+    name in different accounts or paths apart."""
+    tail = re.sub(r"[^a-z0-9]+", "-", principal_arn.rsplit("/", 1)[-1].lower()).strip("-")[:40]
+    digest = hashlib.sha256(principal_arn.encode()).hexdigest()[:8]
+    return f"{role}-{tail}-{digest}"
+
+
+def _access_entries(admins: tuple[str, ...], viewers: tuple[str, ...]) -> dict[str, "eks.AccessEntryArgs"]:
+    entries = {}
+    for role, policy, principals in (("admin", CLUSTER_ADMIN_POLICY, admins), ("view", CLUSTER_VIEW_POLICY, viewers)):
+        for arn in principals:
+            entries[access_entry_key(role, arn)] = eks.AccessEntryArgs(
+                principal_arn=arn, type=eks.AccessEntryType.STANDARD,
+                access_policies={role: eks.AccessPolicyAssociationArgs(
+                    policy_arn=policy, access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"))})
+    return entries
 
 
 def _assume(service: str) -> str:
@@ -94,10 +136,17 @@ class ClusterArgs:
     node_max_count: int
     endpoint_public_access: bool = True
     public_access_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    #: networks outside the VPC (a CI runner's, peered or over Transit Gateway/VPN) allowed to the
+    #: private endpoint: HTTPS ingress rules on the cluster security group EKS creates
+    private_access_cidrs: tuple[str, ...] = ()
     admin_principal_arns: tuple[str, ...] = ()
+    #: principals given read-only access entries (CLUSTER_VIEW_POLICY)
+    viewer_principal_arns: tuple[str, ...] = ()
     ssh_key_name: str | None = None
     node_disk_gib: int = 30
     log_retention_days: int = 30
+    #: control-plane log types (celestials.settings.Settings.log_types); empty: no logging
+    log_types: tuple[str, ...] = CONTROL_PLANE_LOG_TYPES
     deletion_protection: bool = False
     #: Let `pulumi destroy`/refresh drop Kubernetes objects from state when the cluster is already
     #: gone. Off by default: a transient network error must not make Pulumi forget resources.
@@ -113,12 +162,18 @@ class ClusterArgs:
         if not 1 <= self.node_count <= self.node_max_count:
             raise ValueError(f"node group: need 1 <= node_count ({self.node_count}) <= "
                              f"node_max_count ({self.node_max_count})")
-        for arn in self.admin_principal_arns:
+        for arn in (*self.admin_principal_arns, *self.viewer_principal_arns):
             if not _PRINCIPAL.match(arn):
-                raise ValueError(f"cluster admin {arn!r} is not an IAM role or user ARN")
+                raise ValueError(f"cluster admin or viewer {arn!r} is not an IAM role or user ARN")
+        both = set(self.admin_principal_arns) & set(self.viewer_principal_arns)
+        if both or len(set(self.admin_principal_arns)) != len(self.admin_principal_arns):
+            raise ValueError(f"one access entry per principal: {sorted(both) or self.admin_principal_arns} repeated")
         if self.log_retention_days not in (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
                                            1096, 1827, 2192, 2557, 2922, 3288, 3653):
             raise ValueError(f"log retention {self.log_retention_days} days is not a CloudWatch Logs value")
+        unknown = set(self.log_types) - set(CONTROL_PLANE_LOG_TYPES)
+        if unknown:
+            raise ValueError(f"control-plane log types {sorted(unknown)} are not among {CONTROL_PLANE_LOG_TYPES}")
 
 
 class Cluster(pulumi.ComponentResource):
@@ -152,9 +207,12 @@ class Cluster(pulumi.ComponentResource):
                                    sort_keys=True)),
                                opts=child),
         ]
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-control-plane", name=f"/aws/eks/{args.cluster_name}/cluster",
-            retention_in_days=args.log_retention_days, tags=tags, opts=child)
+        # Created (or adopted: EKS recreates it after a destroy) before the cluster, so EKS never
+        # makes it with "never expire"; components/log_group_provider.py says why not a LogGroup.
+        log_groups = [ControlPlaneLogGroup(
+            f"{name}-control-plane", log_group_name=f"/aws/eks/{args.cluster_name}/cluster",
+            region=args.region, retention_days=args.log_retention_days, tags=tags, opts=child)] \
+            if args.log_types else []
 
         # --- node role ----------------------------------------------------------------------
         self.node_role = aws.iam.Role(f"{name}-node-role", assume_role_policy=_assume("ec2.amazonaws.com"),
@@ -164,13 +222,7 @@ class Cluster(pulumi.ComponentResource):
                        for arn in NODE_POLICIES]
 
         # --- control plane -------------------------------------------------------------------
-        access_entries = {
-            f"admin-{i}": eks.AccessEntryArgs(
-                principal_arn=arn, type=eks.AccessEntryType.STANDARD,
-                access_policies={"cluster-admin": eks.AccessPolicyAssociationArgs(
-                    policy_arn=CLUSTER_ADMIN_POLICY,
-                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"))})
-            for i, arn in enumerate(args.admin_principal_arns)}
+        access_entries = _access_entries(args.admin_principal_arns, args.viewer_principal_arns)
         self.eks = eks.Cluster(
             f"{name}-eks",
             name=args.cluster_name,
@@ -186,22 +238,26 @@ class Cluster(pulumi.ComponentResource):
             authentication_mode=eks.AuthenticationMode.API,
             access_entries=access_entries or None,
             create_oidc_provider=True,
-            enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
+            enabled_cluster_log_types=list(args.log_types),
             encryption_config_key_arn=self.secrets_key.arn,
             service_role=cluster_role,
             instance_roles=[self.node_role],
             skip_default_node_group=True,
             skip_default_security_groups=True,
             deletion_protection=args.deletion_protection,
+            vpc_cni_options=eks.VpcCniOptionsArgs(addon_version=addon_version(args.version, "vpc-cni")),
+            kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(
+                version=addon_version(args.version, "kube-proxy")),
+            coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),  # managed below, after the nodes
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, *cluster_grants]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*log_groups, *cluster_grants]))
 
         # --- nodes ---------------------------------------------------------------------------
         self.launch_template = aws.ec2.LaunchTemplate(
             f"{name}-nodes",
             description=f"EKS nodes of {args.cluster_name}: IMDSv2 only, encrypted root volume",
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=2,
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=IMDS_HOP_LIMIT,
                 instance_metadata_tags="disabled"),
             block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
                 device_name="/dev/xvda", ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
@@ -217,6 +273,7 @@ class Cluster(pulumi.ComponentResource):
             cluster=self.eks,
             node_role=self.node_role,
             ami_type=AMI_TYPE,
+            version=args.version,
             capacity_type="ON_DEMAND",
             instance_types=[args.instance_type],
             subnet_ids=args.private_subnet_ids,
@@ -226,6 +283,20 @@ class Cluster(pulumi.ComponentResource):
                 id=self.launch_template.id, version=self.launch_template.latest_version.apply(str)),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=node_grants))
+
+        for cidr in args.private_access_cidrs:
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-from-{cidr.replace('.', '-').replace('/', '-')}",
+                security_group_id=self.eks.cluster_security_group_id, ip_protocol="tcp", from_port=443,
+                to_port=443, cidr_ipv4=cidr, description=f"Kubernetes API (private endpoint) from {cidr}",
+                opts=child)
+
+        # CoreDNS needs nodes to become ACTIVE, so it waits for the node group.
+        self.coredns = aws.eks.Addon(
+            f"{name}-coredns", cluster_name=args.cluster_name, addon_name="coredns",
+            addon_version=addon_version(args.version, "coredns"),
+            resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE",
+            tags=tags, opts=pulumi.ResourceOptions(parent=self, depends_on=[self.eks, self.node_group]))
 
         # --- the Kubernetes provider -------------------------------------------------------------
         self.cluster_name = pulumi.Output.from_input(args.cluster_name)

@@ -8,6 +8,13 @@ Why these choices:
 - Pods get `<repository URL>@<digest>` (`refs`), so they roll exactly when the image content does.
 - No input here comes from the cluster: images build and push while the VPC and EKS are still
   being created (the engine runs independent resources in parallel).
+- A rebuild never pushes a tag that already exists (immutable tags would refuse it and fail `up`):
+  the tag covers everything docker-build's context hash covers (full file modes included), and a
+  tag already in the repository that this stack's previous `up` did not push itself — a revert to
+  earlier content, an `up` interrupted after its push — is not pushed again; pods get the digest
+  the registry holds (`celestials.images.push_decision`). What the previous `up` pushed comes
+  from this stack's own `imageBuilds` output (a StackReference to itself) and what the repository
+  holds from ECR (`aws.ecr.get_images`).
 - `build_on_preview` is off: a preview needs no Docker daemon and shows a changed image as an
   unknown digest; `pulumi up` builds (linux/amd64, the node group's architecture).
 """
@@ -24,6 +31,8 @@ import pulumi_docker_build as docker_build
 
 from celestials import images as registry
 
+#: the stack output holding {key: {"tag", "push"}} of the last `up` (read back by the next one)
+BUILDS_OUTPUT = "imageBuilds"
 #: images kept per repository (proddetail v1 and v2 share one, so this is per repository)
 KEEP_IMAGES = 20
 PLATFORM = docker_build.Platform.LINUX_AMD64
@@ -41,6 +50,17 @@ def lifecycle_policy(keep: int = KEEP_IMAGES) -> str:
     }]}, sort_keys=True)
 
 
+def _tags_in_registry(image_ids) -> dict[str, str]:
+    """tag → digest from `get_images` (typed results, or plain dicts as the invoke can also hand)."""
+    out = {}
+    for item in image_ids or []:
+        get = item.get if isinstance(item, dict) else lambda k, i=item: getattr(i, k, None)
+        tag = get("image_tag") or get("imageTag")
+        if tag:
+            out[tag] = get("image_digest") or get("imageDigest")
+    return out
+
+
 @dataclass
 class ImagesArgs:
     """`keys`: image keys to build (e.g. `celestials.images.images_for(topology)`);
@@ -50,6 +70,9 @@ class ImagesArgs:
     repository_prefix: str
     root: Path = registry.ROOT
     force_delete_repositories: bool = False
+    #: "<org>/<project>/<stack>" of this very stack, to read what its previous `up` pushed
+    #: (BUILDS_OUTPUT); None: no history (every tag found in the registry is reused, not pushed)
+    stack_name: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -83,14 +106,23 @@ class Images(pulumi.ComponentResource):
                                     policy=lifecycle_policy(), opts=child)
             self.repositories[repo] = r
 
+        previous = (pulumi.StackReference(f"{name}-previous", stack_name=args.stack_name, opts=child)
+                    .get_output(BUILDS_OUTPUT) if args.stack_name else pulumi.Output.from_input(None))
         self.images: dict[str, docker_build.Image] = {}
-        refs, tags = {}, {}
+        refs, tags, builds = {}, {}, {}
         for key in sorted(args.keys):
             spec = registry.image_spec(key)
             repo = self.repositories[spec.repository]
             tag = registry.content_tag(spec, args.root)
             token = aws.ecr.get_authorization_token_output(registry_id=repo.registry_id,
                                                            opts=pulumi.InvokeOutputOptions(parent=self))
+            # registry_id is unknown until the repository exists, so a first preview does not ask
+            # ECR about a repository it does not have yet
+            listed = aws.ecr.get_images_output(repository_name=repo.name, registry_id=repo.registry_id,
+                                               opts=pulumi.InvokeOutputOptions(parent=self))
+            decision = pulumi.Output.all(listed.image_ids, previous).apply(
+                lambda v, t=tag, k=key: registry.push_decision(
+                    t, _tags_in_registry(v[0]), (v[1] or {}).get(k)))
             image = docker_build.Image(
                 f"{name}-{key}",
                 context=docker_build.BuildContextArgs(location=spec.context),
@@ -98,7 +130,7 @@ class Images(pulumi.ComponentResource):
                 build_args=dict(spec.build_args) or None,
                 platforms=[PLATFORM],
                 tags=[repo.repository_url.apply(lambda url, t=tag: f"{url}:{t}")],
-                push=True,
+                push=decision.apply(lambda d: d[0]),
                 build_on_preview=False,
                 registries=[docker_build.RegistryArgs(
                     address=repo.repository_url.apply(lambda url: url.split("/", 1)[0]),
@@ -106,10 +138,15 @@ class Images(pulumi.ComponentResource):
                     password=pulumi.Output.secret(token.password))],
                 opts=child)
             self.images[key] = image
-            refs[key] = pulumi.Output.all(repo.repository_url, image.digest).apply(lambda v: f"{v[0]}@{v[1]}")
+            refs[key] = pulumi.Output.all(repo.repository_url, image.digest, decision).apply(
+                lambda v: f"{v[0]}@{v[1] if v[2][0] else v[2][1]}")
             tags[key] = tag
+            builds[key] = decision.apply(lambda d, t=tag: {"tag": t, "push": d[0]})
         self.tags = tags
         self.image_refs = refs
         self.refs = pulumi.Output.all(**refs)
         self.repository_urls = pulumi.Output.all(**{k: r.repository_url for k, r in self.repositories.items()})
-        self.register_outputs({"refs": self.refs, "repository_urls": self.repository_urls, "tags": tags})
+        #: export as BUILDS_OUTPUT: the next `up` reads it back
+        self.builds = pulumi.Output.all(**builds)
+        self.register_outputs({"refs": self.refs, "repository_urls": self.repository_urls, "tags": tags,
+                               "builds": self.builds})

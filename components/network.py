@@ -12,6 +12,13 @@ Why these choices:
   load-balancer code accepts subnets without it, older controllers only take tagged ones.
 - `nat_gateways` NAT gateways in the first AZs' public subnets; private subnet i routes through
   NAT i mod n. One is cheap (dev) but a single-AZ dependency; one per AZ (prod) is not.
+- Image pulls: ECR serves image layers from S3, so an S3 *gateway* endpoint on the private route
+  tables (no charge) takes layer downloads off the NAT gateways (billed per GB processed). ECR's own
+  API and registry calls (small) still go through NAT unless `ecr_endpoints`: two *interface*
+  endpoints (ecr.api, ecr.dkr) per AZ, billed per hour and per GB, which pay for themselves only
+  with heavy pull traffic (docs/platform.md, "Network", has the arithmetic).
+- Zones: the first ones by name among those EKS supports (documented unsupported zone IDs are
+  skipped, celestials/zones.py), or exactly the zone IDs the stack names.
 Deterministic: CIDRs come from the VPC CIDR and the AZ index, AZ names from the region's list.
 """
 
@@ -23,9 +30,13 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from celestials.zones import choose_zones
+
 ELB_TAG = "kubernetes.io/role/elb"
 INTERNAL_ELB_TAG = "kubernetes.io/role/internal-elb"
 MAX_AZS = 6
+#: what a node needs to pull from ECR privately (besides the S3 gateway endpoint for the layers)
+ECR_INTERFACE_SERVICES = ("ecr.api", "ecr.dkr")
 
 
 def subnet_cidrs(vpc_cidr: str, azs: int) -> tuple[list[str], list[str]]:
@@ -47,6 +58,12 @@ class NetworkArgs:
     name_prefix: str
     #: the EKS cluster's name (components.cluster.ClusterArgs.cluster_name), for the subnet tag
     cluster_name: str | None = None
+    #: the region, for VPC endpoint service names (com.amazonaws.<region>.s3, …)
+    region: str = "us-west-2"
+    #: interface endpoints for ECR (api + dkr) in the private subnets
+    ecr_endpoints: bool = False
+    #: explicit zone IDs (e.g. ("usw2-az1", "usw2-az2")); default: the first zones EKS supports
+    availability_zone_ids: tuple[str, ...] | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -54,6 +71,9 @@ class NetworkArgs:
             raise ValueError(f"NAT gateways: {self.nat_gateways} must be from 1 to the number of AZs "
                              f"({self.availability_zones})")
         subnet_cidrs(self.vpc_cidr, self.availability_zones)
+        if self.availability_zone_ids and len(self.availability_zone_ids) != self.availability_zones:
+            raise ValueError(f"availability zone IDs {self.availability_zone_ids}: need exactly "
+                             f"{self.availability_zones}")
 
 
 class Network(pulumi.ComponentResource):
@@ -74,7 +94,8 @@ class Network(pulumi.ComponentResource):
             state="available", filters=[aws.GetAvailabilityZonesFilterArgs(
                 name="opt-in-status", values=["opt-in-not-required"])],
             opts=pulumi.InvokeOutputOptions(parent=self))
-        self.zone_names = zones.names.apply(lambda names: self._take(sorted(names), args.availability_zones))
+        self.zone_names = pulumi.Output.all(zones.names, zones.zone_ids).apply(
+            lambda v: choose_zones(v[0], v[1], args.availability_zones, args.availability_zone_ids))
         private_cidrs, public_cidrs = subnet_cidrs(args.vpc_cidr, args.availability_zones)
 
         self.vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=args.vpc_cidr, enable_dns_hostnames=True,
@@ -84,7 +105,7 @@ class Network(pulumi.ComponentResource):
                                        routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0",
                                                                            gateway_id=igw.id)],
                                        opts=child)
-        self.public_subnets, self.private_subnets, nats = [], [], []
+        self.public_subnets, self.private_subnets, nats, private_rts = [], [], [], []
         for i in range(args.availability_zones):
             az = self.zone_names[i]
             subnet = aws.ec2.Subnet(f"{name}-public-{i}", vpc_id=self.vpc.id, cidr_block=public_cidrs[i],
@@ -111,6 +132,23 @@ class Network(pulumi.ComponentResource):
             aws.ec2.RouteTableAssociation(f"{name}-private-{i}", subnet_id=subnet.id, route_table_id=rt.id,
                                           opts=child)
             self.private_subnets.append(subnet)
+            private_rts.append(rt)
+
+        aws.ec2.VpcEndpoint(f"{name}-s3", vpc_id=self.vpc.id, service_name=f"com.amazonaws.{args.region}.s3",
+                            vpc_endpoint_type="Gateway", route_table_ids=[rt.id for rt in private_rts],
+                            tags=named("s3"), opts=child)
+        if args.ecr_endpoints:
+            endpoint_sg = aws.ec2.SecurityGroup(
+                f"{name}-endpoints", vpc_id=self.vpc.id, description="HTTPS from the VPC to its interface endpoints",
+                ingress=[aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=443, to_port=443,
+                                                          cidr_blocks=[args.vpc_cidr])],
+                tags=named("endpoints"), opts=child)
+            for service in ECR_INTERFACE_SERVICES:
+                aws.ec2.VpcEndpoint(
+                    f"{name}-{service.replace('.', '-')}", vpc_id=self.vpc.id,
+                    service_name=f"com.amazonaws.{args.region}.{service}", vpc_endpoint_type="Interface",
+                    private_dns_enabled=True, subnet_ids=[sn.id for sn in self.private_subnets],
+                    security_group_ids=[endpoint_sg.id], tags=named(service), opts=child)
 
         self.vpc_id = self.vpc.id
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in self.private_subnets])
@@ -118,10 +156,3 @@ class Network(pulumi.ComponentResource):
         self.register_outputs({"vpc_id": self.vpc_id, "private_subnet_ids": self.private_subnet_ids,
                                "public_subnet_ids": self.public_subnet_ids,
                                "availability_zones": self.zone_names})
-
-    @staticmethod
-    def _take(names: list[str], count: int) -> list[str]:
-        if len(names) < count:
-            raise ValueError(f"celestials:availabilityZones = {count}, but the region offers only "
-                             f"{len(names)} zones: {', '.join(names)}")
-        return names[:count]

@@ -78,10 +78,18 @@ class CelestialsMocks(pulumi.runtime.Mocks):
 
 
 # --- AWS invokes ---------------------------------------------------------------------------
+def zone_id_prefix(region: str) -> str:
+    """us-west-2 → usw2, ca-central-1 → cac1, ap-southeast-2 → apse2 (AWS's zone ID scheme)."""
+    area, direction, number = region.split("-")[0], region.split("-")[-2], region.split("-")[-1]
+    short = {"southeast": "se", "northeast": "ne", "southwest": "sw", "northwest": "nw"}.get(direction, direction[0])
+    return f"{area}{short}{number}"
+
+
 @call_for("aws:index/getAvailabilityZones:getAvailabilityZones")
 def _azs(args):
+    """Four zones, a–d, with zone IDs az1–az4 in order (real accounts shuffle the mapping)."""
     names = [f"{_region()}{s}" for s in "abcd"]
-    return {"names": names, "zoneIds": [f"usw2-az{i}" for i in range(1, 5)], "id": _region()}
+    return {"names": names, "zoneIds": [f"{zone_id_prefix(_region())}-az{i}" for i in range(1, 5)], "id": _region()}
 
 
 @call_for("aws:index/getCallerIdentity:getCallerIdentity")
@@ -108,6 +116,12 @@ def _ecr_token(args):
             "authorizationToken": "bW9jaw==", "id": _region(),
             "proxyEndpoint": f"https://{ACCOUNT_ID}.dkr.ecr.{_region()}.amazonaws.com",
             "expiresAt": "2099-01-01T00:00:00Z"}
+
+
+@call_for("aws:ecr/getImages:getImages")
+def _ecr_images(args):
+    """An empty repository: the offline synth shows a first deploy (every image pushed)."""
+    return {"imageIds": [], "repositoryName": args.args.get("repositoryName"), "id": "images"}
 
 
 # --- AWS resources -------------------------------------------------------------------------
@@ -139,6 +153,12 @@ def _kms(args):
 def _table(args):
     name = args.inputs.get("name", args.name)
     return {"name": name, "arn": f"arn:aws:dynamodb:{_region()}:{ACCOUNT_ID}:table/{name}"}
+
+
+@outputs_for("pulumi:pulumi:StackReference")
+def _stack_reference(args):
+    """A stack with no previous outputs (a first deploy)."""
+    return {"outputs": {}, "secretOutputNames": []}
 
 
 # --- images --------------------------------------------------------------------------------
@@ -226,7 +246,7 @@ def _ec2_id(args):
     return {"__id": f"{prefix}-{stable_hash(args.typ, args.name, length=17)}", **extra}
 
 
-@outputs_for("aws:cloudwatch/logGroup:LogGroup")
+@outputs_for("aws:cloudwatch/logGroup:LogGroup", "pulumi-python:dynamic/celestials:ControlPlaneLogGroup")
 def _log_group(args):
     name = args.inputs.get("name", args.name)
-    return {"arn": f"arn:aws:logs:{_region()}:{ACCOUNT_ID}:log-group:{name}"}
+    return {"arn": f"arn:aws:logs:{_region()}:{ACCOUNT_ID}:log-group:{name}", "adopted": False}

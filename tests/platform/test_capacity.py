@@ -19,7 +19,7 @@ CHART_VALUES = ROOT.parent / "shared" / "reference" / "appmesh" / "chart-values-
 def _settings(stack="dev", **raw):
     if stack == "prod":
         raw.setdefault("nodeCount", 2)
-        raw.setdefault("endpointPublicAccessCidrs", ["203.0.113.0/24"])
+        raw.setdefault("endpointPublicAccess", False)
     return parse_settings(raw, stack)
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from celestials import images as registry
 from components.catalog_table import TABLE_ACTIONS, CatalogTable, CatalogTableArgs
-from components.cluster import Cluster, ClusterArgs, endpoint_and_ca
+from components.cluster import Cluster, ClusterArgs, access_entry_key, endpoint_and_ca
 from components.images import Images, ImagesArgs
 from components.irsa import IrsaRole, IrsaRoleArgs
 from components.network import ELB_TAG, INTERNAL_ELB_TAG, Network, NetworkArgs, subnet_cidrs
@@ -133,9 +133,10 @@ def test_cluster_inputs(result):
     assert eks["skipDefaultNodeGroup"] is True and eks["nodeAssociatePublicIpAddress"] is False
     assert eks["version"] == "1.35" and eks["upgradePolicy"] == {"supportType": "STANDARD"}
     assert eks["vpcId"].startswith("vpc-") and len(eks["privateSubnetIds"]) == 2
-    entry = eks["accessEntries"]["admin-0"]
+    entry = eks["accessEntries"][access_entry_key("admin", ADMIN)]
     assert entry["principalArn"] == ADMIN
-    assert entry["accessPolicies"]["cluster-admin"]["accessScope"] == {"type": "cluster"}
+    assert entry["accessPolicies"]["admin"]["accessScope"] == {"type": "cluster"}
+    assert entry["accessPolicies"]["admin"]["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
     (key,) = result.by_type("aws:kms/key:Key")
     assert key["inputs"]["enableKeyRotation"] is True
     kms = json.loads(result.get("aws:iam/rolePolicy:RolePolicy", "cluster-cluster-kms")["inputs"]["policy"])
@@ -144,7 +145,7 @@ def test_cluster_inputs(result):
 
 def test_control_plane_waits_for_its_log_group_and_role_grants(result):
     eks = result.get("eks:index:Cluster", "cluster-eks")
-    log = result.get("aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane")
+    log = result.get("pulumi-python:dynamic/celestials:ControlPlaneLogGroup", "cluster-control-plane")
     assert log["inputs"]["name"] == "/aws/eks/celestials-dev/cluster"
     assert result.depends_on(eks["urn"], log["urn"])
     assert result.depends_on(eks["urn"], result.get("aws:iam/rolePolicy:RolePolicy", "cluster-cluster-kms")["urn"])
@@ -153,7 +154,7 @@ def test_control_plane_waits_for_its_log_group_and_role_grants(result):
 def test_nodes_require_imdsv2_and_sit_in_private_subnets(result):
     lt = result.get("aws:ec2/launchTemplate:LaunchTemplate", "cluster-nodes")["inputs"]
     assert lt["metadataOptions"]["httpTokens"] == "required"
-    assert lt["metadataOptions"]["httpPutResponseHopLimit"] == 2
+    assert lt["metadataOptions"]["httpPutResponseHopLimit"] == 1  # pods cannot reach the node role
     assert lt["blockDeviceMappings"][0]["ebs"]["encrypted"] == "true"
     assert lt["keyName"] == "ops-key"
     ng = result.get("eks:index:ManagedNodeGroup", "cluster-nodes")["inputs"]
@@ -202,6 +203,46 @@ def test_cluster_args_are_checked():
         ClusterArgs(**base, admin_principal_arns=("root",))
     with pytest.raises(ValueError, match="node_count"):
         ClusterArgs(**{**base, "node_count": 3})
+
+
+def _access_entries(apps_root, admins=(), viewers=()):
+    def program():
+        Cluster("cluster", ClusterArgs(
+            cluster_name="celestials-dev", region="us-west-2", version="1.35", vpc_id="vpc-1",
+            private_subnet_ids=["a", "b"], public_subnet_ids=["c", "d"], instance_type="m6i.xlarge",
+            node_count=1, node_max_count=2, admin_principal_arns=admins, viewer_principal_arns=viewers))
+    return _run(program).get("eks:index:Cluster", "cluster-eks")["inputs"].get("accessEntries") or {}
+
+
+PREVIEW = "arn:aws:iam::123456789012:role/github-preview"
+DEPLOY = "arn:aws:iam::123456789012:role/github-deploy-dev"
+
+
+def test_viewers_get_the_admin_view_policy_and_admins_cluster_admin(apps_root):
+    entries = _access_entries(apps_root, admins=(ADMIN, DEPLOY), viewers=(PREVIEW,))
+    policies = {e["principalArn"]: [p["policyArn"].rsplit("/", 1)[1] for p in e["accessPolicies"].values()]
+                for e in entries.values()}
+    assert policies == {ADMIN: ["AmazonEKSClusterAdminPolicy"], DEPLOY: ["AmazonEKSClusterAdminPolicy"],
+                        PREVIEW: ["AmazonEKSAdminViewPolicy"]}
+
+
+def test_access_entries_are_keyed_by_principal_not_position(apps_root):
+    """Removing or reordering one principal must not replace the others' entries (their key is
+    the pulumi-eks resource name)."""
+    before = _access_entries(apps_root, admins=(ADMIN, DEPLOY))
+    after = _access_entries(apps_root, admins=(DEPLOY,))
+    assert {k: v["principalArn"] for k, v in after.items()} == {
+        k: v["principalArn"] for k, v in before.items() if v["principalArn"] == DEPLOY}
+    other_account = "arn:aws:iam::210987654321:role/github-deploy-dev"
+    assert access_entry_key("admin", DEPLOY) != access_entry_key("admin", other_account)
+    assert access_entry_key("admin", DEPLOY).startswith("admin-github-deploy-dev-")
+
+
+def test_a_principal_is_admin_or_viewer_not_both():
+    base = dict(cluster_name="c", region="us-west-2", version="1.35", vpc_id="v", private_subnet_ids=[],
+                public_subnet_ids=[], instance_type="m6i.xlarge", node_count=1, node_max_count=1)
+    with pytest.raises(ValueError, match="one access entry per principal"):
+        ClusterArgs(**base, admin_principal_arns=(ADMIN,), viewer_principal_arns=(ADMIN,))
 
 
 # --- images ------------------------------------------------------------------------------------

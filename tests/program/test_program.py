@@ -67,7 +67,8 @@ def test_program_creates_the_platform(result):
                    if d["kind"] == "Deployment"}
     settings = load_settings(ROOT, result.stack)
     assert {(m.namespace, w.name) for m in build_topology(settings).meshes for w in m.workloads} <= deployments
-    assert set(result.outputs) == {"ingressUrl", "meshNames", "clusterName", "kubeconfig", "images", "capacity"}
+    assert set(result.outputs) == {"ingressUrl", "meshNames", "clusterName", "kubeconfig", "images", "imageBuilds",
+                                   "capacity"}
     assert result.outputs["meshNames"] == ["prodcatalog-mesh", "mtls-mesh"]
 
 

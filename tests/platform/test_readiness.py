@@ -1,0 +1,124 @@
+"""Real-account readiness (issue 13), checked on the real program's offline synth: what the
+committed stacks would ask AWS for."""
+
+from __future__ import annotations
+
+import pytest
+
+from synth.harness import quiet, synth_stack
+
+
+def _synth(stack: str, overrides=None):
+    with quiet():
+        return synth_stack(stack, overrides)
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return _synth("dev")
+
+
+@pytest.fixture(scope="module")
+def prod():
+    return _synth("prod")
+
+
+# --- 13.11: dev costs ---------------------------------------------------------------------------
+def test_dev_logs_api_and_authenticator_only_and_prod_all_five(dev, prod):
+    assert dev.get("eks:index:Cluster", "cluster-eks")["inputs"]["enabledClusterLogTypes"] == ["api", "authenticator"]
+    assert prod.get("eks:index:Cluster", "cluster-eks")["inputs"]["enabledClusterLogTypes"] == [
+        "api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+
+def test_image_layers_bypass_nat_through_the_free_s3_gateway_endpoint(dev):
+    (s3,) = [r for r in dev.by_type("aws:ec2/vpcEndpoint:VpcEndpoint") if r["name"] == "network-s3"]
+    assert s3["inputs"]["serviceName"] == "com.amazonaws.us-west-2.s3"
+    assert s3["inputs"]["vpcEndpointType"] == "Gateway"
+    private_rts = {r["urn"] for r in dev.by_type("aws:ec2/routeTable:RouteTable") if "-private-" in r["name"]}
+    assert len(private_rts) == 2 and private_rts <= set(s3["dependencies"])
+    assert len(dev.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")) == 1  # ECR interface endpoints are opt-in
+
+
+def test_ecr_interface_endpoints_when_asked():
+    r = _synth("dev", {"ecrEndpoints": "true"})
+    endpoints = {e["inputs"]["serviceName"]: e["inputs"] for e in r.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")}
+    for service in ("ecr.api", "ecr.dkr"):
+        e = endpoints[f"com.amazonaws.us-west-2.{service}"]
+        assert e["vpcEndpointType"] == "Interface" and e["privateDnsEnabled"] is True
+        assert len(e["subnetIds"]) == 2
+    (sg,) = [s for s in r.by_type("aws:ec2/securityGroup:SecurityGroup") if s["name"] == "network-endpoints"]
+    assert sg["inputs"]["ingress"][0]["fromPort"] == 443
+
+
+# --- 13.7: the log group EKS recreates after a destroy ------------------------------------------
+def test_the_cluster_waits_for_a_log_group_that_is_adopted_not_blindly_created(dev):
+    assert not dev.by_type("aws:cloudwatch/logGroup:LogGroup"), "a plain LogGroup collides after a destroy"
+    (group,) = dev.by_type("pulumi-python:dynamic/celestials:ControlPlaneLogGroup")
+    assert group["inputs"]["name"] == "/aws/eks/celestials-dev/cluster"
+    assert group["inputs"]["retention_days"] == 30
+    assert dev.depends_on(dev.get("eks:index:Cluster", "cluster-eks")["urn"], group["urn"])
+
+
+# --- 13.2: the preview and deploy roles reach the cluster ---------------------------------------
+def test_stack_settings_become_access_entries():
+    viewer, deploy = "arn:aws:iam::123456789012:role/gh-preview", "arn:aws:iam::123456789012:role/gh-deploy"
+    r = _synth("dev", {"clusterViewers": f'["{viewer}"]', "ciDeployRoles": f'["{deploy}"]'})
+    entries = r.get("eks:index:Cluster", "cluster-eks")["inputs"]["accessEntries"]
+    by_principal = {e["principalArn"]: e["accessPolicies"] for e in entries.values()}
+    assert by_principal[viewer]["view"]["policyArn"].endswith("/AmazonEKSAdminViewPolicy")
+    assert by_principal[deploy]["admin"]["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
+
+
+# --- 13.6: upgrades that happen -----------------------------------------------------------------
+def test_nodes_and_add_ons_follow_the_eks_version(dev):
+    from celestials.eks_versions import addon_version
+    ng = dev.get("eks:index:ManagedNodeGroup", "cluster-nodes")["inputs"]
+    assert ng["version"] == "1.35" and "launchTemplate" in ng  # a template without an AMI: version applies
+    lt = dev.get("aws:ec2/launchTemplate:LaunchTemplate", "cluster-nodes")["inputs"]
+    assert "imageId" not in lt
+    eks = dev.get("eks:index:Cluster", "cluster-eks")["inputs"]
+    assert eks["vpcCniOptions"]["addonVersion"] == addon_version("1.35", "vpc-cni")
+    assert eks["kubeProxyAddonOptions"]["version"] == addon_version("1.35", "kube-proxy")
+    assert eks["corednsAddonOptions"]["enabled"] is False
+    (coredns,) = dev.by_type("aws:eks/addon:Addon")
+    assert coredns["inputs"]["addonName"] == "coredns"
+    assert coredns["inputs"]["addonVersion"] == addon_version("1.35", "coredns")
+    assert coredns["inputs"]["resolveConflictsOnCreate"] == "OVERWRITE"
+    assert dev.depends_on(coredns["urn"], dev.get("eks:index:ManagedNodeGroup", "cluster-nodes")["urn"])
+
+
+def test_changing_eks_version_moves_everything_together():
+    from celestials.eks_versions import addon_version
+    r = _synth("dev", {"eksVersion": "1.36"})
+    assert r.get("eks:index:Cluster", "cluster-eks")["inputs"]["version"] == "1.36"
+    assert r.get("eks:index:ManagedNodeGroup", "cluster-nodes")["inputs"]["version"] == "1.36"
+    assert r.get("eks:index:Cluster", "cluster-eks")["inputs"]["kubeProxyAddonOptions"]["version"] == \
+        addon_version("1.36", "kube-proxy")
+    (coredns,) = r.by_type("aws:eks/addon:Addon")
+    assert coredns["inputs"]["addonVersion"] == addon_version("1.36", "coredns")
+
+
+# --- 13.3: the prod stack is reachable as documented --------------------------------------------
+def test_committed_prod_stack_is_private_and_deployable(prod):
+    eks = prod.get("eks:index:Cluster", "cluster-eks")["inputs"]
+    assert eks["endpointPublicAccess"] is False and eks["endpointPrivateAccess"] is True
+    assert "publicAccessCidrs" not in eks
+
+
+def test_prod_with_a_public_endpoint_wants_real_cidrs():
+    from celestials.settings import SettingsError
+    with pytest.raises(SettingsError) as err:
+        _synth("prod", {"endpointPublicAccess": "true"})
+    assert err.value.key == "endpointPublicAccessCidrs" and "Reaching the API endpoint" in str(err.value)
+    assert err.value.synth_registrations == []
+    with pytest.raises(SettingsError, match="203.0.113.0/24 is documentation"):
+        _synth("prod", {"endpointPublicAccess": "true", "endpointPublicAccessCidrs": '["203.0.113.0/24"]'})
+    ok = _synth("prod", {"endpointPublicAccess": "true", "endpointPublicAccessCidrs": '["52.95.110.0/24"]'})
+    assert ok.get("eks:index:Cluster", "cluster-eks")["inputs"]["publicAccessCidrs"] == ["52.95.110.0/24"]
+
+
+def test_a_runner_network_reaches_the_private_endpoint():
+    r = _synth("prod", {"endpointPrivateAccessCidrs": '["172.31.0.0/16"]'})
+    (rule,) = r.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert rule["inputs"]["cidrIpv4"] == "172.31.0.0/16" and rule["inputs"]["fromPort"] == 443
+    assert rule["inputs"]["securityGroupId"].startswith("sg-")
