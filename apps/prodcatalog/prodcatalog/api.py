@@ -54,6 +54,7 @@ def get_product(product_id: str):
 def put_product(product_id: str):
     pid = parse_product_id(product_id)
     name = parse_product_body(request.content_type, request_body())
-    state().store.put(pid, name)
-    # 200, not 201: the original answered 200 and its clients may check for it.
-    return {"status": ADDED_STATUS, "name": name}
+    created = state().store.put(pid, name)
+    # 200, not 201: the original answered 200 and its clients may check for it. `status` stays the
+    # original's text whatever happened; `created` says whether the id was new or renamed.
+    return {"status": ADDED_STATUS, "name": name, "created": created}

@@ -110,7 +110,8 @@ def test_gunicorn_serves_the_api_and_stops_cleanly(gunicorn, proddetail):
 
     status, ctype, body = request(port, "POST", "/products/1", json.dumps({"name": "Table"}),
                                   {"Content-Type": "application/json"})
-    assert (status, json.loads(body)) == (200, {"status": "New Product added to Product Catalog", "name": "Table"})
+    assert (status, json.loads(body)) == (200, {"status": "New Product added to Product Catalog", "name": "Table",
+                                          "created": True})
     # Several requests, so both workers (and both share the SQLite file) are very likely exercised.
     for _ in range(6):
         status, ctype, body = request(port, "GET", "/products/",
