@@ -43,3 +43,13 @@ def worker_exit(server, worker):
     provider = getattr(app, "extensions", {}).get("colorapp", {}).get("tracer_provider")
     if hasattr(provider, "shutdown"):
         provider.shutdown()
+
+
+def pre_request(worker, req):
+    """Announce `Connection: close` when the declared body is more than the app reads (see
+    colorapp/body.py): the rest stays unread, so no proxy may reuse this connection."""
+    from colorapp.body import DRAIN_LIMIT_BYTES
+
+    declared = next((value for name, value in req.headers if name == "CONTENT-LENGTH"), "")
+    if declared.isdigit() and int(declared) > DRAIN_LIMIT_BYTES:
+        req.force_close()

@@ -13,6 +13,30 @@ const SECURITY_HEADERS = {
   'Referrer-Policy': 'same-origin',
 };
 
+const OUTCOMES = ['added', 'renamed'];
+
+/** `?added=<id>` or `?renamed=<id>` (as the POST redirect writes them) → { id, outcome }, else null. */
+function announcedProduct(query) {
+  for (const outcome of OUTCOMES) {
+    const id = query[outcome];
+    if (typeof id === 'string' && /^\d{1,16}$/.test(id)) {
+      return { id: String(Number(id)), outcome };
+    }
+  }
+  return null;
+}
+
+/** The banner for an announced product, from what the catalog holds: none if it has no such id. */
+function announcement(products, { id, outcome }) {
+  const product = products.find((p) => p.id === id);
+  if (!product) {
+    return null;
+  }
+  return outcome === 'added'
+    ? `Product ${id} "${product.name}" was added.`
+    : `Product ${id} was renamed to "${product.name}".`;
+}
+
 function createApp({ baseUrl, timeoutMs, fetchImpl }) {
   const catalog = createCatalogClient({ baseUrl, timeoutMs, fetchImpl });
   const app = express();
@@ -27,8 +51,11 @@ function createApp({ baseUrl, timeoutMs, fetchImpl }) {
   });
   app.use('/static', express.static(path.join(__dirname, 'public'), { index: false, maxAge: '1h' }));
 
-  /** Renders the home page; any backend failure becomes an error panel and a 502, never a hang. */
-  async function renderHome(res, { status = 200, form = {}, errors = {}, notice = null, problem = null }) {
+  /**
+   * Renders the home page; any backend failure becomes an error panel and a 502, never a hang.
+   * `announce` ({ id, outcome }) becomes the banner only if the catalog holds that product now.
+   */
+  async function renderHome(res, { status = 200, form = {}, errors = {}, announce = null, problem = null }) {
     let listing = null;
     let backendError = problem;
     try {
@@ -45,15 +72,13 @@ function createApp({ baseUrl, timeoutMs, fetchImpl }) {
       detail: listing ? listing.detail : null,
       form,
       errors,
-      notice,
+      notice: listing && announce ? announcement(listing.products, announce) : null,
       backendError,
     });
   }
 
   app.get('/', async (req, res) => {
-    const added = typeof req.query.added === 'string' && /^\d{1,9}$/.test(req.query.added)
-      ? req.query.added : null;
-    await renderHome(res, { notice: added ? `Product ${added} was added.` : null });
+    await renderHome(res, { announce: announcedProduct(req.query) });
   });
 
   app.post('/products', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
@@ -63,8 +88,9 @@ function createApp({ baseUrl, timeoutMs, fetchImpl }) {
       await renderHome(res, { status: 400, form: values, errors });
       return;
     }
+    let answer;
     try {
-      await catalog.addProduct(product);
+      answer = await catalog.addProduct(product);
     } catch (err) {
       if (err instanceof RejectedError) {
         await renderHome(res, { status: err.status, form: values, errors: { form: err.message } });
@@ -76,7 +102,9 @@ function createApp({ baseUrl, timeoutMs, fetchImpl }) {
       }
       throw err;
     }
-    res.redirect(303, `/?added=${product.id}`);
+    // prodcatalog says `created: false` when the id existed and was renamed (older ones say nothing).
+    const outcome = answer && answer.created === false ? 'renamed' : 'added';
+    res.redirect(303, `/?${outcome}=${product.id}`);
   });
 
   app.get('/ping', (req, res) => {

@@ -57,6 +57,16 @@ def on_starting(server):
     root.setLevel(loglevel.upper())
 
 
+def pre_request(worker, req):
+    """Announce `Connection: close` when the declared body is more than the app reads (see
+    prodcatalog/body.py): the rest stays unread, so no proxy may reuse this connection."""
+    from prodcatalog.body import DRAIN_LIMIT_BYTES
+
+    declared = next((value for name, value in req.headers if name == "CONTENT-LENGTH"), "")
+    if declared.isdigit() and int(declared) > DRAIN_LIMIT_BYTES:
+        req.force_close()
+
+
 def worker_exit(server, worker):
     """Flush this worker's pending spans before it goes (SIGTERM, max-requests, timeout)."""
     app = getattr(worker, "wsgi", None)

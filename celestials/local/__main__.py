@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..settings import SettingsError
 from ..topology.model import TopologyError
-from . import servicemap
+from . import servicemap, servicemap_svg
 from .rehearsal import DEFAULT_ROOT, AlreadyRunning, Rehearsal, RehearsalError
 from .stack import StackFileError, parse_overrides
 from .supervisor import Running, SupervisorError
@@ -129,7 +129,7 @@ def _traces(rehearsal: Rehearsal, args) -> int:
     svg = Path(args.svg) if args.svg else rehearsal.root / "service-map.svg"
     graph = servicemap.build(servicemap.read_spans(spans_file))
     print(servicemap.render_text(graph))
-    svg.write_text(servicemap.render_svg(graph, proxies=rehearsal.render().configs))
+    svg.write_text(servicemap_svg.render_svg(graph, proxies=rehearsal.render().configs))
     print(f"[local] service map picture: {svg}")
     return 0
 

@@ -59,6 +59,16 @@ _ACCESS_LOG_FORMAT = {
 _TRACING_RUNTIME = {"tracing.opentelemetry.flush_interval_ms": 500, "tracing.opentelemetry.min_flush_spans": 64}
 
 
+#: A failed upstream connection's 503 says why, as App Mesh's Envoy does (Envoy >= 1.38 dropped the
+#: transport failure reason from that body): only the local app calls an outbound listener, and the
+#: colorapp front turns "CERTIFICATE_VERIFY_FAILED" into "the color service's certificate is not trusted".
+_OUTBOUND_LOCAL_REPLY = {"mappers": [{
+    "filter": {"response_flag_filter": {"flags": ["UF"]}},
+    "body_format_override": {"text_format_source": {
+        "inline_string": "%LOCAL_REPLY_BODY%, transport failure reason: %UPSTREAM_TRANSPORT_FAILURE_REASON%"}},
+}]}
+
+
 def render_envoy_configs(topology: Topology, plan: LocalPlan, tracing: bool = True) -> dict[str, dict]:
     """Every Envoy of the rehearsal: process name → bootstrap."""
     configs: dict[str, dict] = {}
@@ -77,9 +87,10 @@ def sidecar_bootstrap(mesh: Mesh, w: Workload, plan: LocalPlan, tracing: bool) -
     targets: dict[str, None] = {}
     for backend in w.backends:
         routes = _service_routes(mesh, backend, "/")
+        hcm = ctx.hcm(f"outbound_{backend}", _route_config(backend, routes))
+        hcm["typed_config"]["local_reply_config"] = _OUTBOUND_LOCAL_REPLY
         listeners.append(_listener(
-            f"outbound-{backend}", plan.outbound(mesh, w, backend), "OUTBOUND",
-            [{"filters": [ctx.hcm(f"outbound_{backend}", _route_config(backend, routes))]}]))
+            f"outbound-{backend}", plan.outbound(mesh, w, backend), "OUTBOUND", [{"filters": [hcm]}]))
         targets.update(dict.fromkeys(mesh.service_workloads(backend)))
     clusters = [_static_cluster(LOCAL_APP_CLUSTER, plan.app(mesh, w))]
     clusters += [_workload_cluster(mesh, mesh.workload(t), plan, w.client_tls) for t in targets]

@@ -60,7 +60,9 @@ def test_product_catalog_in_a_browser(stack, page):
     assert response.status == 200
     expect(page.get_by_role("heading", level=1)).to_have_text("Product Catalog")
     expect(page.get_by_text("No products yet")).to_be_visible()
-    expect(page.get_by_role("button", name="Canary Deployment")).to_have_count(0)
+    # The demo's central feature shows on an empty catalog too.
+    expect(page.get_by_role("button", name="Canary Deployment")).to_be_visible()
+    expect(page.get_by_test_id("catalog-detail")).to_contain_text("Product Catalog version 1 has vendors ABC.com")
 
     # A bad id is refused on the page, with the field marked, and nothing is added.
     page.get_by_label("Product ID").fill("abc")
@@ -78,7 +80,8 @@ def test_product_catalog_in_a_browser(stack, page):
         page.get_by_label("Product ID").fill(product_id)
         page.get_by_label("Product name").fill(name)
         page.get_by_role("button", name="Add product").click()
-        expect(page.get_by_role("status").filter(has_text="was added")).to_have_text(f"Product {product_id} was added.")
+        expect(page.get_by_role("status").filter(has_text="was added")).to_have_text(
+            f'Product {product_id} "{name}" was added.')
     assert page.url == f"{home}?added=1"
     rows = page.get_by_test_id("products").locator("tbody tr")
     expect(rows).to_have_text([re.compile(r"1\s*Widget"), re.compile(r"2\s*Gadget")])
@@ -113,3 +116,27 @@ def test_product_catalog_in_a_browser(stack, page):
     expect(panel).to_contain_text("cannot reach prodcatalog (connection refused)")
     expect(page.get_by_text("The product list could not be loaded")).to_be_visible()
     shoot(page, "prodcatalog-down")
+
+
+def test_the_banner_says_what_the_catalog_holds(stack, page):
+    """Posting an existing id renames it and says so; a banner for an id the catalog does not hold
+    is not shown (the URL is anyone's to type)."""
+    from playwright.sync_api import expect
+
+    home = stack["frontend"].url + "/"
+    page.goto(home)
+    banner = page.get_by_test_id("notice")
+    for name in ("Lamp", "Desk lamp"):
+        page.get_by_label("Product ID").fill("5")
+        page.get_by_label("Product name").fill(name)
+        page.get_by_role("button", name="Add product").click()
+        page.wait_for_load_state()
+    assert page.url == f"{home}?renamed=5"
+    expect(banner).to_have_text('Product 5 was renamed to "Desk lamp".')
+    expect(page.get_by_test_id("products").locator("tbody tr")).to_have_text([re.compile(r"5\s*Desk lamp")])
+    shoot(page, "product-renamed")
+
+    response = page.goto(f"{home}?added=99")
+    assert response.status == 200
+    expect(page.get_by_test_id("products")).to_be_visible()
+    expect(banner).to_have_count(0)

@@ -59,7 +59,11 @@ def test_with_trust_ca1_blue_answers_and_green_and_red_fail(urls):
     assert json.loads(body)["upstream_status"] == 503
     # the reason is front's sidecar refusing green's chain (CA2 untrusted), not anything else
     assert stat(front_admin, "cluster.green.ssl.fail_verify_error") > refused_before
-    assert ask(urls, "red")[0] == 502  # red speaks plain HTTP; front's client policy enforces TLS
+    # ... and front's answer says so in words
+    assert json.loads(body)["reason"] == "the color service's certificate is not trusted by front"
+    status, body = ask(urls, "red")  # red speaks plain HTTP; front's client policy enforces TLS
+    assert status == 502, body
+    assert json.loads(body)["reason"] == "the color service does not speak TLS, and front's client policy requires it"
 
 
 def test_unknown_color_is_a_404_from_the_router(urls):

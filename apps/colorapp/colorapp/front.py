@@ -3,7 +3,8 @@
 
 Statuses: 200 + the colour (text/plain); 400 for a malformed `color_header`; 404 when the color
 service has no route for it; 502 when the color service fails or refuses (e.g. the mesh's TLS
-handshake fails), with the upstream status and message; 504 when it does not answer in time.
+handshake fails), with the upstream status and message and a `reason` in words (colorapp.failure);
+504 when it does not answer in time.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Mapping
 from flask import Flask, Response, jsonify, request
 
 from .config import FrontSettings
+from .failure import reason_for
 from .upstream import COLOR_HEADER, ColorClient
 from .web import environment, new_app, tracer_provider_for
 
@@ -54,8 +56,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             log.warning("color service unreachable: %s", answer.error)
             return _error(502, "the color service is unreachable", detail=answer.error)
         log.warning("color service answered %s: %s", answer.status, answer.body[:300])
-        return _error(502, "the color service failed", upstream_status=answer.status,
-                      upstream_body=answer.body[:300])
+        return _error(502, "the color service failed", reason=reason_for(answer.status, answer.body),
+                      upstream_status=answer.status, upstream_body=answer.body[:300])
 
     log.info("colorapp front ready: color service %s, timeout %gs", settings.color_url, settings.timeout_seconds)
     return app

@@ -1,5 +1,6 @@
 """What both roles' Flask apps share: the environment (with overrides for tests), a tracer provider,
-the probe route, JSON bodies for every HTTP error, and traced requests (probes excepted).
+the probe route, JSON bodies for every HTTP error, request bodies read before answering (body.py),
+and traced requests (probes excepted).
 
 Why one place: the teller and the front must answer probes, errors and traces the same way, and
 gunicorn.conf.py finds each worker's provider under the same key to flush it on exit.
@@ -15,6 +16,7 @@ from opentelemetry import trace
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from werkzeug.exceptions import HTTPException
 
+from .body import drain_body_first
 from .tracing import EXCLUDED_URLS, build_tracer_provider, install_propagator
 
 #: `create_app` config key for a tracer provider to use instead of one built from OTEL_* (tests).
@@ -42,6 +44,7 @@ def new_app(import_name: str, role: str, tracer_provider: trace.TracerProvider, 
     (default: the methods the matched route accepts)."""
     app = Flask(import_name)
     app.extensions[EXTENSION] = {"role": role, "tracer_provider": tracer_provider, **state}
+    drain_body_first(app)
 
     @app.get("/ping")
     def ping():
@@ -49,7 +52,10 @@ def new_app(import_name: str, role: str, tracer_provider: trace.TracerProvider, 
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        response = jsonify({"error": (exc.name or "error").lower(), "status": exc.code})
+        body = {"error": (exc.name or "error").lower(), "status": exc.code}
+        if exc.code in (400, 413):  # the body was refused: say why
+            body["detail"] = exc.description
+        response = jsonify(body)
         if exc.code == 405:
             response.headers["Allow"] = allow or ", ".join(sorted(exc.valid_methods or ()))
         return response, exc.code

@@ -51,6 +51,37 @@ def test_failing_color_service_is_a_502_with_its_status_and_message(color_servic
     body = response.get_json()
     assert body["upstream_status"] == 503
     assert "CERTIFICATE_VERIFY_FAILED" in body["upstream_body"]
+    assert body["reason"] == "the color service's certificate is not trusted by front"
+
+
+ENVOY_RESET = "upstream connect error or disconnect/reset before headers. reset reason: "
+
+
+@pytest.mark.parametrize("upstream_body, reason", [
+    (ENVOY_RESET + "connection failure, transport failure reason: TLS_error:|268435581:SSL routines:"
+     "OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:verify cert failed: X509_verify_cert: certificate verification "
+     "error at depth 1: self signed certificate in certificate chain:TLS_error_end",
+     "the color service's certificate is not trusted by front"),
+    (ENVOY_RESET + "connection failure, transport failure reason: TLS_error:|268435581:SSL routines:"
+     "OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:verify cert failed: verify SAN list:TLS_error_end",
+     "the color service's certificate does not carry the name front expects (SAN mismatch)"),
+    (ENVOY_RESET + "remote connection failure, transport failure reason: TLS_error:|268435703:SSL routines:"
+     "OPENSSL_internal:WRONG_VERSION_NUMBER:TLS_error_end",
+     "the color service does not speak TLS, and front's client policy requires it"),
+    (ENVOY_RESET + "remote connection failure, transport failure reason: TLS_error:|268436502:SSL routines:"
+     "OPENSSL_internal:TLSV1_ALERT_UNKNOWN_CA:TLS_error_end",
+     "the color service does not trust front's certificate"),
+    (ENVOY_RESET + "connection failure, transport failure reason: delayed connect error: 111",
+     "the color service refused the connection"),
+    (ENVOY_RESET + "remote connection failure", "front's sidecar could not connect to the color service"),
+    ("no healthy upstream", "no instance of the color service is available"),
+    ("database on fire", "the color service answered HTTP 503"),
+])
+def test_the_502_says_why_in_words(color_service, upstream_body, reason):
+    color_service.status, color_service.body = 503, upstream_body
+    body = front(color_service.port).get("/", headers={"color_header": "green"}).get_json()
+    assert (body["error"], body["reason"], body["upstream_body"]) == (
+        "the color service failed", reason, upstream_body[:300])
 
 
 def test_unreachable_color_service_is_a_502(free_port):

@@ -63,14 +63,6 @@ describe('GET /', () => {
     assert.match(html, /proddetail v2/);
   });
 
-  test('hides the catalog detail and the canary button until a product exists', async () => {
-    state.answer = (req, body, res) => json(res, 200, { products: {}, details: LISTING.details });
-    const { status, html } = await page(`${state.frontend.url}/`);
-    assert.equal(status, 200);
-    assert.match(html, /No products yet/);
-    assert.doesNotMatch(html, /Canary Deployment|Product Catalog version/);
-  });
-
   test('shows the degraded message when prodcatalog reports the detail unavailable', async () => {
     state.answer = (req, body, res) => json(res, 200,
       { products: { 1: 'Widget' }, details: { available: false, reason: 'proddetail did not answer' } });
@@ -130,12 +122,31 @@ describe('GET /', () => {
     assert.ok(ms < 2000, `answered after ${ms} ms`);
   });
 
-  test('shows the notice after a product was added', async () => {
+  test('shows the notice for a product the catalog holds, added or renamed', async () => {
     state.answer = (req, body, res) => json(res, 200, LISTING);
-    const { html } = await page(`${state.frontend.url}/?added=7`);
-    assert.match(html, /role="status" data-testid="notice">\s*<p>Product 7 was added\.<\/p>/);
-    const other = await page(`${state.frontend.url}/?added=<b>`);
-    assert.doesNotMatch(other.html, /data-testid="notice"/);
+    const added = await page(`${state.frontend.url}/?added=1`);
+    assert.match(added.html, /role="status" data-testid="notice">\s*<p>Product 1 &#34;Widget&#34; was added\.<\/p>/);
+    const renamed = await page(`${state.frontend.url}/?renamed=010`);
+    assert.match(renamed.html, /<p>Product 10 was renamed to &#34;Gizmo&#34;\.<\/p>/);
+  });
+
+  test('no notice for an id the catalog does not hold, or a malformed one', async () => {
+    state.answer = (req, body, res) => json(res, 200, LISTING);
+    for (const query of ['added=7', 'renamed=999', 'added=<b>', 'added=1.5']) {
+      const { status, html } = await page(`${state.frontend.url}/?${query}`);
+      assert.equal(status, 200);
+      assert.doesNotMatch(html, /data-testid="notice"/, query);
+    }
+  });
+
+  test('an empty catalog still shows the catalog detail and the canary button', async () => {
+    state.answer = (req, body, res) => json(res, 200, { products: {}, details: { version: '2', vendors: ['ABC.com', 'XYZ.com'] } });
+    const { status, html } = await page(`${state.frontend.url}/`);
+    assert.equal(status, 200);
+    assert.match(html, /No products yet/);
+    assert.match(html, /data-testid="catalog-detail"/);
+    assert.match(html, /Product Catalog version 2 has vendors ABC\.com, XYZ\.com</);
+    assert.match(html, />Canary Deployment<\/button>/);
   });
 });
 
@@ -157,8 +168,15 @@ describe('GET / with prodcatalog down', () => {
 describe('POST /products', () => {
   const state = withFrontend();
 
+  test('an existing id renamed by prodcatalog (created: false) redirects to the renamed notice', async () => {
+    state.answer = (req, body, res) => json(res, 200, { status: 'New Product added to Product Catalog', name: 'Widget', created: false });
+    const res = await page(`${state.frontend.url}/products`, form({ id: '7', name: 'Widget' }));
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), '/?renamed=7');
+  });
+
   test('posts {"name"} to BASE_URL + id, then redirects back with 303', async () => {
-    state.answer = (req, body, res) => json(res, 200, { status: 'New Product added to Product Catalog', name: 'Widget' });
+    state.answer = (req, body, res) => json(res, 200, { status: 'New Product added to Product Catalog', name: 'Widget', created: true });
     const res = await page(`${state.frontend.url}/products`, form({ id: ' 007 ', name: '  Widget ' }));
     assert.equal(res.status, 303);
     assert.equal(res.headers.get('location'), '/?added=7');

@@ -13,6 +13,7 @@ from flask import Flask
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
 from .api import api
+from .body import read_body_first
 from .details import DetailsClient
 from .docs import docs
 from .errors import register_error_handlers
@@ -20,7 +21,6 @@ from .settings import ConfigError, Settings
 from .state import EXTENSION_KEY, AppState, state
 from .storage import ProductStore, open_store
 from .tracing import build_tracer_provider, excluded_urls, install_propagator
-from .validation import MAX_BODY_BYTES
 
 __all__ = ["ConfigError", "create_app", "state"]
 
@@ -46,12 +46,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                             tracer_provider.get_tracer("prodcatalog"))
 
     app = Flask(__name__)
-    # One byte over the limit: a chunked body (no Content-Length) is cut there by Werkzeug rather than
-    # refused, so parse_product_body sees MAX_BODY_BYTES + 1 bytes and answers 413 itself.
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES + 1
     app.json.sort_keys = False  # keep products in id order ("10" after "9")
     app.extensions[EXTENSION_KEY] = AppState(settings, store, details, tracer_provider)
     register_error_handlers(app)
+    read_body_first(app)
     app.register_blueprint(api)
     app.register_blueprint(docs)
     FlaskInstrumentor.instrument_app(app, tracer_provider=tracer_provider, excluded_urls=excluded_urls(env))

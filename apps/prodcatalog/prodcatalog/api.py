@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from werkzeug.routing import BaseConverter
 
+from .body import request_body
 from .errors import json_error
 from .openapi import ADDED_STATUS
 from .state import state
@@ -52,7 +53,8 @@ def get_product(product_id: str):
 @api.post("/products/<product_id:product_id>")
 def put_product(product_id: str):
     pid = parse_product_id(product_id)
-    name = parse_product_body(request.content_type, request.get_data(cache=False))
-    state().store.put(pid, name)
-    # 200, not 201: the original answered 200 and its clients may check for it.
-    return {"status": ADDED_STATUS, "name": name}
+    name = parse_product_body(request.content_type, request_body())
+    created = state().store.put(pid, name)
+    # 200, not 201: the original answered 200 and its clients may check for it. `status` stays the
+    # original's text whatever happened; `created` says whether the id was new or renamed.
+    return {"status": ADDED_STATUS, "name": name, "created": created}

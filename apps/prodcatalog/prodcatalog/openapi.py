@@ -103,9 +103,12 @@ def build_spec() -> dict[str, Any]:
                 },
                 "ProductAdded": {
                     "type": "object",
-                    "required": ["status", "name"],
+                    "required": ["status", "name", "created"],
                     "properties": {"status": {"type": "string", "enum": [ADDED_STATUS]},
-                                   "name": {"type": "string"}},
+                                   "name": {"type": "string"},
+                                   "created": {"type": "boolean",
+                                               "description": "true: a new product; false: an existing "
+                                                              "id renamed (status keeps the original text)"}},
                 },
                 "ProductList": {
                     "type": "object",

@@ -19,7 +19,7 @@ def test_empty_catalog_lists_no_products_and_the_detail(client, proddetail):
 def test_post_then_list_returns_the_original_shapes(client):
     response = client.post("/products/1", json={"name": "Table"})
     assert response.status_code == 200  # kept 200 (not 201) for the original's clients
-    assert response.get_json() == {"status": ADDED, "name": "Table"}
+    assert response.get_json() == {"status": ADDED, "name": "Table", "created": True}
     client.post("/products/10", json={"name": "Chair"})
     client.post("/products/2", json={"name": "Lamp"})
 
@@ -57,10 +57,18 @@ def test_ping_is_plain_healthy(client, proddetail):
     assert proddetail.requests == []
 
 
+def test_posting_an_existing_id_renames_it_and_says_so(client):
+    assert client.post("/products/4", json={"name": "Stool"}).get_json()["created"] is True
+    response = client.post("/products/4", json={"name": "Bar stool"})
+    assert response.status_code == 200
+    assert response.get_json() == {"status": ADDED, "name": "Bar stool", "created": False}
+    assert client.get("/products/").get_json()["products"] == {"4": "Bar stool"}
+
+
 def test_extra_fields_are_ignored_and_unicode_names_kept(client):
     name = "Ça coûte 5 € — 日本語 🚀"
     response = client.post("/products/3", json={"name": name, "price": 5})
-    assert response.get_json() == {"status": ADDED, "name": name}
+    assert response.get_json() == {"status": ADDED, "name": name, "created": True}
     assert client.get("/products/3").get_json()["product"]["name"] == name
 
 

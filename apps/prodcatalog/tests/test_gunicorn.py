@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -109,7 +110,8 @@ def test_gunicorn_serves_the_api_and_stops_cleanly(gunicorn, proddetail):
 
     status, ctype, body = request(port, "POST", "/products/1", json.dumps({"name": "Table"}),
                                   {"Content-Type": "application/json"})
-    assert (status, json.loads(body)) == (200, {"status": "New Product added to Product Catalog", "name": "Table"})
+    assert (status, json.loads(body)) == (200, {"status": "New Product added to Product Catalog", "name": "Table",
+                                          "created": True})
     # Several requests, so both workers (and both share the SQLite file) are very likely exercised.
     for _ in range(6):
         status, ctype, body = request(port, "GET", "/products/",
@@ -140,3 +142,57 @@ def test_gunicorn_serves_the_api_and_stops_cleanly(gunicorn, proddetail):
     servers = [(resource, span) for resource, span in spans if span.trace_id.hex() == TRACE_ID and span.kind == 2]
     assert len(servers) == 6, output
     assert {resource["service.name"] for resource, _ in servers} == {"Product-Catalog"}
+
+
+MALFORMED_CHUNKED = (b"POST /products/3 HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")
+
+
+@pytest.mark.parametrize("size", [64 * 1024, 1024 * 1024])
+def test_an_oversized_body_is_read_and_the_connection_stays_usable(gunicorn, size):
+    """A proxy reuses the connection after a 413 unless told otherwise: it must still serve the next
+    request (before the fix gunicorn closed it silently and a sidecar answered the next one 503)."""
+    port = gunicorn[0]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", "/products/2", body=b"x" * size, headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        assert (response.status, json.loads(response.read())) == (
+            413, {"error": "request body exceeds 16384 bytes", "limit": 16384})
+        assert not response.will_close
+        sock = conn.sock
+        conn.request("GET", "/products/ping")
+        response = conn.getresponse()
+        assert (response.status, response.read()) == (200, b"healthy")
+        assert conn.sock is sock, "the same connection served both requests"
+    finally:
+        conn.close()
+
+
+def test_a_body_beyond_the_drain_limit_closes_the_connection_with_notice(gunicorn):
+    from prodcatalog.body import DRAIN_LIMIT_BYTES
+
+    conn = http.client.HTTPConnection("127.0.0.1", gunicorn[0], timeout=10)
+    try:
+        conn.request("POST", "/products/2", body=b"x" * (DRAIN_LIMIT_BYTES + 1),
+                     headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        assert response.status == 413 and json.loads(response.read())["limit"] == 16384
+        assert response.getheader("Connection") == "close"
+    finally:
+        conn.close()
+
+
+def test_a_malformed_chunked_body_is_a_400_not_a_500(gunicorn):
+    with socket.create_connection(("127.0.0.1", gunicorn[0]), timeout=10) as sock:
+        sock.sendall(MALFORMED_CHUNKED)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), answer[:300]
+    assert json.loads(body)["error"] == "request body is malformed and could not be read"
+    _, process, _ = gunicorn
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    assert "Traceback" not in output

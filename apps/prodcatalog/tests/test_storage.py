@@ -49,13 +49,13 @@ def store(request, tmp_path) -> ProductStore:
 def test_store_contract(store):
     assert isinstance(store, ProductStore)
     assert store.list() == {} and store.get(1) is None
-    store.put(10, "Chair")
-    store.put(2, "Lamp")
+    assert store.put(10, "Chair") is True
+    assert store.put(2, "Lamp") is True
     store.put(2**53 - 1, "Édition limitée 🚀")
     assert store.get(2) == "Lamp" and store.get(3) is None
     assert store.list() == {2: "Lamp", 10: "Chair", 2**53 - 1: "Édition limitée 🚀"}
     assert list(store.list()) == [2, 10, 2**53 - 1]
-    store.put(2, "Desk lamp")
+    assert store.put(2, "Desk lamp") is False, "an existing id is replaced, not created"
     assert store.get(2) == "Desk lamp" and len(store.list()) == 3
     store.close()
 

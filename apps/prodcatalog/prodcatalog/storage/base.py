@@ -21,8 +21,9 @@ class ProductStore(Protocol):
         """The product's name, or None when the id is unknown."""
         ...
 
-    def put(self, product_id: int, name: str) -> None:
-        """Create or replace a product; durable once it returns."""
+    def put(self, product_id: int, name: str) -> bool:
+        """Create or replace a product; durable once it returns. True when it created the product,
+        False when it replaced the name of an existing one (the API says which)."""
         ...
 
     def close(self) -> None:

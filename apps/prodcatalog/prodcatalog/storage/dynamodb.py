@@ -65,11 +65,13 @@ class DynamoDbProductStore:
             return None
         return item["name"]["S"]
 
-    def put(self, product_id: int, name: str) -> None:
+    def put(self, product_id: int, name: str) -> bool:
         try:
-            self._client.put_item(
+            answer = self._client.put_item(
                 TableName=self.table, Item={"id": {"N": str(product_id)}, "name": {"S": name}},
+                ReturnValues="ALL_OLD",  # the replaced item, if there was one
             )
+            return "Attributes" not in answer
         except (BotoCoreError, ClientError) as exc:
             raise self._fail("put_item", exc) from exc
 

@@ -63,14 +63,14 @@ class SqliteProductStore:
             raise StoreUnavailable(f"sqlite read failed: {exc}") from exc
         return None if row is None else row[0]
 
-    def put(self, product_id: int, name: str) -> None:
+    def put(self, product_id: int, name: str) -> bool:
         try:
-            with self._connect() as conn:
-                conn.execute(
-                    "INSERT INTO products (id, name) VALUES (?, ?) "
-                    "ON CONFLICT (id) DO UPDATE SET name = excluded.name",
-                    (product_id, name),
-                )
+            with self._connect() as conn:  # one transaction: the insert-or-update is atomic
+                inserted = conn.execute("INSERT OR IGNORE INTO products (id, name) VALUES (?, ?)",
+                                        (product_id, name)).rowcount == 1
+                if not inserted:
+                    conn.execute("UPDATE products SET name = ? WHERE id = ?", (name, product_id))
+                return inserted
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"sqlite write failed: {exc}") from exc
 
