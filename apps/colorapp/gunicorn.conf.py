@@ -1,4 +1,5 @@
 """gunicorn settings for both roles, all from the environment: HOST (0.0.0.0), PORT (8080),
+HEALTH_PORT (none: a second listener for the kubelet's probes, `GET /ping` only),
 WEB_CONCURRENCY (1), GUNICORN_THREADS (4), LOG_LEVEL (info).
 
 Run from this directory: `COLOR_ROLE=teller|front python -m gunicorn -c gunicorn.conf.py "colorapp:create_app()"`.
@@ -16,7 +17,14 @@ def _int_env(name: str, default: int, lo: int, hi: int) -> int:
     return int(raw)
 
 
-bind = f"{os.environ.get('HOST', '').strip() or '0.0.0.0'}:{_int_env('PORT', 8080, 1, 65535)}"
+_host = os.environ.get('HOST', '').strip() or '0.0.0.0'
+_port = _int_env('PORT', 8080, 1, 65535)
+bind = [f"{_host}:{_port}"]
+if os.environ.get("HEALTH_PORT", "").strip():
+    _health_port = _int_env('HEALTH_PORT', 0, 1, 65535)
+    if _health_port == _port:
+        raise SystemExit(f"invalid environment variable HEALTH_PORT={_health_port!r}: a port other than PORT")
+    bind.append(f"{_host}:{_health_port}")
 workers = _int_env("WEB_CONCURRENCY", 1, 1, 32)
 worker_class = "gthread"
 threads = _int_env("GUNICORN_THREADS", 4, 1, 64)

@@ -29,6 +29,17 @@ class ConfigError(ValueError):
         super().__init__(f"invalid environment variable {name}={value!r}: {allowed}")
 
 
+def health_port_from_env(env: Mapping[str, str]) -> int | None:
+    """HEALTH_PORT: a second, plain port that answers only `GET /ping`, for the kubelet's probes
+    when the serving port requires client certificates (the mesh's TLS sits in front of PORT)."""
+    raw = (env.get("HEALTH_PORT") or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) < 65536 or raw == (env.get("PORT") or "").strip():
+        raise ConfigError("HEALTH_PORT", raw, "a port from 1 to 65535 other than PORT")
+    return int(raw)
+
+
 def role_from_env(env: Mapping[str, str]) -> str:
     raw = env.get("COLOR_ROLE")
     role = raw.strip() if isinstance(raw, str) else ""

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from flask import Flask, Response, jsonify, request
 
-from .config import FrontSettings
+from .config import FrontSettings, health_port_from_env
 from .failure import reason_for
 from .upstream import COLOR_HEADER, ColorClient
 from .web import environment, new_app, tracer_provider_for
@@ -35,7 +35,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = FrontSettings.from_env(env)
     tracer_provider = tracer_provider_for(config, env, "Color-Front")
     client = ColorClient(settings.color_url, settings.timeout_seconds, tracer_provider.get_tracer("colorapp.front"))
-    app = new_app(__name__, "front", tracer_provider, settings=settings)
+    app = new_app(__name__, "front", tracer_provider, settings=settings,
+                  health_port=health_port_from_env(env))
 
     @app.get("/")
     def color():

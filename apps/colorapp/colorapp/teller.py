@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 from flask import Flask, Response
 
-from .config import color_from_env
+from .config import color_from_env, health_port_from_env
 from .web import environment, new_app, tracer_provider_for
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     env = environment(config)
     color = color_from_env(env)
     tracer_provider = tracer_provider_for(config, env, f"Color-Teller-{color.capitalize()}")
-    app = new_app(__name__, "teller", tracer_provider, allow="GET, HEAD", color=color)
+    app = new_app(__name__, "teller", tracer_provider, allow="GET, HEAD", color=color,
+                  health_port=health_port_from_env(env))
 
     @app.get("/", defaults={"path": ""})
     @app.get("/<path:path>")

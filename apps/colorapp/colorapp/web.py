@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, abort, jsonify, request
 from opentelemetry import trace
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from werkzeug.exceptions import HTTPException
@@ -38,13 +38,32 @@ def tracer_provider_for(config: Mapping[str, Any] | None, env: Mapping[str, str]
     return provider
 
 
+def arrival_port(environ: Mapping[str, Any]) -> int | None:
+    """The local port a request arrived on (gunicorn hands the connection's socket over; the Host
+    header, which a client chooses, is not trusted for this)."""
+    sock = environ.get("gunicorn.socket")
+    try:
+        return sock.getsockname()[1] if sock is not None else None
+    except (OSError, IndexError, TypeError):
+        return None
+
+
 def new_app(import_name: str, role: str, tracer_provider: trace.TracerProvider, allow: str | None = None,
-            **state: Any) -> Flask:
+            health_port: int | None = None, **state: Any) -> Flask:
     """A traced Flask app with `GET /ping` and JSON errors. `allow` fixes the Allow header of a 405
-    (default: the methods the matched route accepts)."""
+    (default: the methods the matched route accepts). `health_port`: requests arriving there get
+    `GET /ping` only (a 404 for anything else), so the probes' plain port is no way around the
+    mesh's TLS on the serving port."""
     app = Flask(import_name)
-    app.extensions[EXTENSION] = {"role": role, "tracer_provider": tracer_provider, **state}
+    app.extensions[EXTENSION] = {"role": role, "tracer_provider": tracer_provider, "health_port": health_port,
+                                 **state}
     drain_body_first(app)
+
+    if health_port is not None:
+        @app.before_request
+        def only_probes_on_the_health_port():
+            if arrival_port(request.environ) == health_port and request.path != "/ping":
+                abort(404)
 
     @app.get("/ping")
     def ping():

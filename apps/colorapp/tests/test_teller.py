@@ -1,4 +1,8 @@
+import json
+import socket
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -69,3 +73,36 @@ def test_gunicorn_stops_on_a_bad_color(gunicorn):
     proc = gunicorn.run(COLOR_ROLE="teller", COLOR="")
     assert proc.returncode != 0
     assert b"invalid environment variable COLOR" in proc.stderr
+
+
+def _another_free_port(taken: int) -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert port != taken
+    return port
+
+
+def test_a_health_port_answers_probes_only(gunicorn):
+    """HEALTH_PORT (blue and green in the cluster: their PORT requires front's client certificate,
+    which the kubelet cannot present) answers `GET /ping` and nothing else, so it is no plain way
+    around the mesh's TLS."""
+    server = gunicorn.serve(COLOR_ROLE="teller", COLOR="blue")
+    port = int(server.url.rsplit(":", 1)[1])
+    server.proc.terminate()
+    server.proc.wait(timeout=20)
+    health_port = _another_free_port(port)
+    server = gunicorn.serve(COLOR_ROLE="teller", COLOR="blue", PORT=str(port), HEALTH_PORT=str(health_port))
+    assert server.get("/") == "blue" and server.get("/ping") == "Healthy"
+    probes = f"http://127.0.0.1:{health_port}"
+    with urllib.request.urlopen(probes + "/ping", timeout=5) as answer:
+        assert answer.read() == b"Healthy"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(probes + "/", timeout=5)
+    assert refused.value.code == 404
+    assert json.loads(refused.value.read()) == {"error": "not found", "status": 404}
+
+
+def test_a_health_port_equal_to_the_port_is_refused(gunicorn):
+    proc = gunicorn.run(COLOR_ROLE="teller", COLOR="blue", PORT="18399", HEALTH_PORT="18399")
+    assert proc.returncode != 0 and b"invalid environment variable HEALTH_PORT" in proc.stderr
