@@ -21,7 +21,7 @@ local-down: ## Stop every process of the local rehearsal
 local-status: ## List the local rehearsal's processes
 	$(LOCAL) status
 
-local-reconfigure: ## Apply CANARY_WEIGHT / MTLS_TRUST to the running rehearsal (restarts only what changed)
+local-reconfigure: ## Apply CANARY_WEIGHT / MTLS_TRUST to the running rehearsal (in place: Envoys reload their xDS files)
 	$(LOCAL) reconfigure --stack $(STACK) $(LOCAL_SET)
 
 local-traces: ## Print the rehearsal's service map and write build/local/service-map.svg

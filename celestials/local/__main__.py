@@ -89,7 +89,8 @@ def _reconfigure(rehearsal: Rehearsal, args) -> int:
     rehearsal.stack = previous.get("stack", rehearsal.stack)
     rehearsal.overrides = dict(previous.get("overrides") or {})
     restarted = rehearsal.reconfigure(parse_overrides(args.set), timeout=args.timeout)
-    print(f"[local] restarted: {', '.join(restarted) or 'nothing (no change)'}")
+    print(f"[local] changed in place (no restart): {', '.join(rehearsal.reloaded) or 'nothing'}")
+    print(f"[local] restarted: {', '.join(restarted) or 'nothing'}")
     return 0
 
 

@@ -48,6 +48,8 @@ class ProcessSpec:
     workload: str | None = None
     #: for Envoys: the bootstrap file the runner writes before starting it
     config_file: str | None = None
+    #: for Envoys: the admin URL (where `/config_dump` tells which xDS files are applied)
+    admin_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,8 @@ def render_processes(topology: Topology, plan: LocalPlan, tools: Tools, project_
                 name=gw.name, kind="gateway", argv=_envoy_argv(tools, plan, gw.name), cwd=project_root,
                 env=(), listens=(Listen(plan.gateway(mesh, gw), f"{gw.name} listener"),
                                  Listen(plan.gateway_admin(mesh, gw), f"{gw.name} admin")),
-                health_url=plan.gateway_admin(mesh, gw).url + "/ready", config_file=plan.envoy_config(gw.name)))
+                health_url=plan.gateway_admin(mesh, gw).url + "/ready", config_file=plan.envoy_config(gw.name),
+                admin_url=plan.gateway_admin(mesh, gw).url))
     return tuple(processes)
 
 
@@ -149,7 +152,7 @@ def _sidecar(mesh: Mesh, w: Workload, plan: LocalPlan, tools: Tools, project_roo
     return ProcessSpec(
         name=name, kind="sidecar", argv=_envoy_argv(tools, plan, name), cwd=project_root, env=(),
         listens=tuple(listens), health_url=plan.sidecar_admin(mesh, w).url + "/ready", workload=w.name,
-        config_file=plan.envoy_config(name))
+        config_file=plan.envoy_config(name), admin_url=plan.sidecar_admin(mesh, w).url)
 
 
 def _envoy_argv(tools: Tools, plan: LocalPlan, name: str) -> tuple[str, ...]:
