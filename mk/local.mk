@@ -27,8 +27,9 @@ local-reconfigure: ## Apply CANARY_WEIGHT / MTLS_TRUST to the running rehearsal 
 local-traces: ## Print the rehearsal's service map and write build/local/service-map.svg
 	$(LOCAL) traces
 
-bench-local: install bench-tools ## Latency/throughput of the frontend direct vs through gateway + sidecars
+bench-local: install bench-tools ## Latency/throughput of the frontend direct vs through gateway + sidecars, and per Envoy hop
 	$(PY) -m celestials.local.bench --stack $(STACK)
+	$(PY) -m celestials.local.bench_hops --stack $(STACK)
 
 # The load generators come from Debian; install them when missing (as root), else say how.
 bench-tools:
