@@ -23,6 +23,9 @@ from .test_canary import binomial_bounds
 _VERSION = re.compile(r"Product Catalog version ([12]) has vendors")
 #: Requests each phase needs before the next change, so every weight is seen on enough pages.
 PER_PHASE = 60
+#: Bounded steady traffic: pages through the gateway at 50/s, blue through front at 25/s, 12 s each,
+#: enough for five phases plus the time the five changes take on a loaded machine.
+PAGES, BLUES = 600, 300
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,8 @@ def test_weight_and_trust_changes_drop_no_request_and_restart_nothing(rehearsal,
     windows: dict[int, list[float]] = {}  # weight → [applied at, next change started at]
     trust_checks = []
     try:
-        with SteadyTraffic(urls["gateway"], 400, 50) as pages, \
-                SteadyTraffic(urls["colorFront"], 200, 25, {"color_header": "blue"}) as blues:
+        with SteadyTraffic(urls["gateway"], PAGES, 50) as pages, \
+                SteadyTraffic(urls["colorFront"], BLUES, 25, {"color_header": "blue"}) as blues:
             for step in ({"canaryWeight": 0}, {"mtlsTrust": "ca1+ca2"}, {"canaryWeight": 100},
                          {"mtlsTrust": "ca1"}, {"canaryWeight": 50}):
                 changing = time.monotonic()
@@ -112,7 +115,7 @@ def test_weight_and_trust_changes_drop_no_request_and_restart_nothing(rehearsal,
     failed = [(_version(a), a.body[:200]) for a in pages.answers if not _version(a).isdigit()]
     failed += [(a.status, a.body[:200]) for a in blues.answers if (a.status, a.body) != (200, "blue")]
     assert not failed, f"{len(failed)} of {len(pages.answers) + len(blues.answers)} requests failed: {failed[:5]}"
-    assert len(pages.answers) == 400 and len(blues.answers) == 200
+    assert len(pages.answers) == PAGES and len(blues.answers) == BLUES
 
     # the split followed every weight: pages served wholly between a change being applied and the
     # next one starting show the new weight
