@@ -24,14 +24,15 @@ local-status: ## List the local rehearsal's processes (a STOPPED one: make local
 local-restart: ## Restart one process of the running rehearsal: NAME=<name as local-status lists it>; no NAME: every STOPPED one
 	$(LOCAL) restart $(NAME)
 
-local-reconfigure: ## Apply CANARY_WEIGHT / MTLS_TRUST to the running rehearsal (restarts only what changed)
+local-reconfigure: ## Apply CANARY_WEIGHT / MTLS_TRUST to the running rehearsal (in place: Envoys reload their xDS files)
 	$(LOCAL) reconfigure --stack $(STACK) $(LOCAL_SET)
 
 local-traces: ## Print the rehearsal's service map and write build/local/service-map.svg
 	$(LOCAL) traces
 
-bench-local: install bench-tools ## Latency/throughput of the frontend direct vs through gateway + sidecars
+bench-local: install bench-tools ## Latency/throughput of the frontend direct vs through gateway + sidecars, and per Envoy hop
 	$(PY) -m celestials.local.bench --stack $(STACK)
+	$(PY) -m celestials.local.bench_hops --stack $(STACK)
 
 # The load generators come from Debian; install them when missing (as root), else say how.
 bench-tools:

@@ -120,7 +120,8 @@ def _reconfigure(rehearsal: Rehearsal, args) -> int:
         raise RehearsalError("reconfigure needs at least one --set key=value (e.g. CANARY_WEIGHT=100)")
     _resume(rehearsal)
     restarted = rehearsal.reconfigure(parse_overrides(args.set), timeout=args.timeout)
-    print(f"[local] restarted: {', '.join(restarted) or 'nothing (no change)'}")
+    print(f"[local] changed in place (no restart): {', '.join(rehearsal.reloaded) or 'nothing'}")
+    print(f"[local] restarted: {', '.join(restarted) or 'nothing'}")
     return 0
 
 

@@ -2,8 +2,9 @@
 
 The CLI (`python -m celestials.local`) and the tests drive the same `Rehearsal`. Its state lives
 in `<root>/state.json` so `down` works from another shell; `reconfigure` re-renders with new
-settings and restarts only the processes whose command, environment or Envoy config changed —
-a canary weight change restarts one sidecar, not the apps.
+settings, rewrites the xDS files the Envoys watch (a canary weight or a trust change is applied in
+place, without dropping a request) and restarts only the processes whose command, environment or
+Envoy bootstrap changed.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ from .. import pki
 from ..render.local_envoy import render_envoy_configs
 from ..render.local_plan import LocalPlan, plan_local
 from ..render.local_processes import ProcessSpec, Tools, render_processes
+from ..render.local_xds import EnvoyFiles, envoy_files
 from ..settings import Settings
 from ..topology import build_topology
 from ..topology.model import Topology
-from . import supervisor
+from . import supervisor, xds_files
 from .stack import load_settings, qualify
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -46,8 +48,11 @@ class Rendered:
     settings: Settings
     topology: Topology
     plan: LocalPlan
+    #: each Envoy's whole configuration (what it runs), by process name
     configs: dict[str, dict]
     processes: tuple[ProcessSpec, ...]
+    #: the same, as the files it runs from: a bootstrap and watched xDS files
+    files: dict[str, EnvoyFiles]
 
     def spec(self, name: str) -> ProcessSpec:
         for spec in self.processes:
@@ -56,8 +61,10 @@ class Rendered:
         raise RehearsalError(f"no process named {name!r}; processes: {', '.join(p.name for p in self.processes)}")
 
     def fingerprint(self, name: str) -> str:
-        """Changes exactly when restarting the process would change what runs."""
-        payload = {"spec": asdict(self.spec(name)), "config": self.configs.get(name)}
+        """Changes exactly when restarting the process would change what runs; an Envoy's xDS
+        files are applied without a restart, so only its bootstrap counts."""
+        files = self.files.get(name)
+        payload = {"spec": asdict(self.spec(name)), "config": files.bootstrap if files else None}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -84,6 +91,8 @@ class Rehearsal:
         self._popens: dict[str, subprocess.Popen] = {}
         #: processes the last `down` had to SIGKILL because SIGTERM did not stop them in time
         self.killed: list[str] = []
+        #: Envoys the last reconfigure changed in place (new routes or clusters, no restart)
+        self.reloaded: list[str] = []
 
     # --- rendering ---------------------------------------------------------------------
     def render(self, overrides: Mapping[str, str] | None = None) -> Rendered:
@@ -92,19 +101,21 @@ class Rehearsal:
         plan = plan_local(topology, str(self.root), self.net)
         configs = render_envoy_configs(topology, plan, tracing=settings.tracing)
         processes = render_processes(topology, plan, find_tools(), str(self.project_root), tracing=settings.tracing)
-        return Rendered(settings, topology, plan, configs, processes)
+        files = {name: envoy_files(name, config, plan) for name, config in configs.items()}
+        return Rendered(settings, topology, plan, configs, processes, files)
 
-    def write_files(self, rendered: Rendered) -> None:
-        """Directories, Envoy configs and certificates (issued by celestials.pki, kept across runs
-        until its rotation rules say otherwise)."""
+    def write_files(self, rendered: Rendered) -> dict[str, dict[str, str]]:
+        """Directories, certificates (issued by celestials.pki, kept across runs until its rotation
+        rules say otherwise), then the Envoys' files; returns, per Envoy, the xDS files that changed
+        (path → version), which a running Envoy is applying now."""
         plan = rendered.plan
         for sub in ("envoy", "logs", "traces", "data"):
             os.makedirs(plan.path(sub), exist_ok=True)
-        for name, config in rendered.configs.items():
-            _write_atomic(plan.envoy_config(name), json.dumps(config, indent=2, sort_keys=True) + "\n")
         pki_plan = _pki_plan(rendered.topology)
-        if pki_plan is not None:
+        if pki_plan is not None:  # before the clusters that name the files
             pki.ensure_material(pki_plan, pki.PkiParams.from_settings(rendered.settings), plan.pki_dir)
+        changed = {name: xds_files.write(files, plan.envoy_config(name)) for name, files in rendered.files.items()}
+        return {name: paths for name, paths in changed.items() if paths}
 
     def check_installed(self, rendered: Rendered) -> None:
         for spec in rendered.processes:
@@ -155,8 +166,9 @@ class Rehearsal:
             return [r.name for r in running]
 
     def reconfigure(self, overrides: Mapping[str, object], timeout: float = HEALTH_TIMEOUT_S) -> list[str]:
-        """Apply new settings to the running rehearsal: restart what they change (and whatever is
-        not running); return the names restarted."""
+        """Apply new settings to the running rehearsal: Envoys whose routes or clusters change apply
+        them in place (listed in `self.reloaded`); restart what else changes (and whatever is not
+        running); return the names restarted."""
         def changed(rendered: Rendered, running: Mapping[str, supervisor.Running]) -> list[ProcessSpec]:
             return [s for s in rendered.processes
                     if s.name not in running or running[s.name].fingerprint != rendered.fingerprint(s.name)]
@@ -204,12 +216,20 @@ class Rehearsal:
             self.overrides.update(qualify(overrides))
             running = {r.name: r for r in _running_from(state) if r.alive()}
             specs = choose(rendered, running)
-            self.write_files(rendered)
+            changed = self.write_files(rendered)
             supervisor.stop(running.pop(s.name) for s in specs if s.name in running)
             self._reap()
             supervisor.check_ports(specs)
             self._start(rendered, running, specs, state.get("mode", "detached"), timeout)
-            return [s.name for s in specs]
+            restarted = [s.name for s in specs]
+            self.reloaded = [name for name in changed if name in running and name not in restarted]
+            for name in self.reloaded:
+                spec = rendered.spec(name)
+                try:
+                    xds_files.wait_applied(name, spec.admin_url, changed[name], rendered.plan.log(name), timeout)
+                except xds_files.ReloadError as err:
+                    raise RehearsalError(str(err)) from None
+            return restarted
 
     def _start(self, rendered: Rendered, running: dict[str, supervisor.Running], specs, mode: str,
                timeout: float) -> None:

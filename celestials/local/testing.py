@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import socket
 import tempfile
 import urllib.parse
 import urllib.error
@@ -23,6 +24,7 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
+from ..render.local_plan import SINK_PORT
 from .rehearsal import PROJECT_ROOT, Rehearsal
 
 #: Loopback blocks 127.<net>.0.0/16 for test rehearsals; each pytest process claims free ones with a
@@ -53,11 +55,25 @@ def claim_block() -> tuple[int, Path]:
         except BlockingIOError:
             handle.close()
             continue
-        _claims[net] = handle
         root = TEST_ROOT / str(net)
         Rehearsal(root=root, net=net).down()
+        if _block_in_use(net):  # a rehearsal whose lock is not here (an older checkout kept it in its build/)
+            handle.close()
+            continue
+        _claims[net] = handle
         return net, root
     raise RuntimeError(f"every test loopback block {TEST_NETS.start}-{TEST_NETS.stop - 1} is in use")
+
+
+def _block_in_use(net: int) -> bool:
+    """Whether anything listens on the block's trace-sink address, which every rehearsal binds."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((f"127.{net}.0.200", SINK_PORT))
+        except OSError:
+            return True
+    return False
 
 
 def release_block(net: int) -> None:

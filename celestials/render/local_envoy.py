@@ -15,8 +15,8 @@ from ..topology.model import (ClientTls, Gateway, Mesh, RetryPolicy, Route, Serv
                               TopologyError, Workload)
 from .local_plan import Endpoint, LocalPlan, sidecar_name
 
-_HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
-_ROUTER = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
+HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+ROUTER = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
 _FILE_LOG = "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog"
 _OTEL = "type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig"
 _DOWNSTREAM_TLS = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
@@ -119,12 +119,12 @@ class _Ctx:
 
     def hcm(self, stat_prefix: str, route_config: dict, use_remote_address: bool = False) -> dict:
         config: dict[str, Any] = {
-            "@type": _HCM,
+            "@type": HCM,
             "stat_prefix": stat_prefix,
             "codec_type": "AUTO",
             "use_remote_address": use_remote_address,
             "route_config": route_config,
-            "http_filters": [{"name": "envoy.filters.http.router", "typed_config": {"@type": _ROUTER}}],
+            "http_filters": [{"name": "envoy.filters.http.router", "typed_config": {"@type": ROUTER}}],
             "access_log": [{"name": "envoy.access_loggers.file", "typed_config": {
                 "@type": _FILE_LOG, "path": self.plan.access_log(self.name),
                 "log_format": {"json_format": {**_ACCESS_LOG_FORMAT, "listener": stat_prefix}}}}],

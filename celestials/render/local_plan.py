@@ -87,6 +87,10 @@ class LocalPlan:
     def envoy_config(self, process: str) -> str:
         return self.path("envoy", f"{process}.json")
 
+    def xds_file(self, process: str, resource: str) -> str:
+        """A file of dynamic resources (`lds`, `cds`, `rds-<route config>`) one Envoy watches."""
+        return self.path("envoy", process, f"{resource}.json")
+
     def log(self, process: str) -> str:
         return self.path("logs", f"{process}.log")
 

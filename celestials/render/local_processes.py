@@ -48,6 +48,8 @@ class ProcessSpec:
     workload: str | None = None
     #: for Envoys: the bootstrap file the runner writes before starting it
     config_file: str | None = None
+    #: for Envoys: the admin URL (where `/config_dump` tells which xDS files are applied)
+    admin_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,10 +97,11 @@ def render_processes(topology: Topology, plan: LocalPlan, tools: Tools, project_
         if mesh.gateway:
             gw = mesh.gateway
             processes.append(ProcessSpec(
-                name=gw.name, kind="gateway", argv=_envoy_argv(tools, plan, gw.name), cwd=project_root,
+                name=gw.name, kind="gateway", argv=envoy_argv(tools, plan, gw.name), cwd=project_root,
                 env=(), listens=(Listen(plan.gateway(mesh, gw), f"{gw.name} listener"),
                                  Listen(plan.gateway_admin(mesh, gw), f"{gw.name} admin")),
-                health_url=plan.gateway_admin(mesh, gw).url + "/ready", config_file=plan.envoy_config(gw.name)))
+                health_url=plan.gateway_admin(mesh, gw).url + "/ready", config_file=plan.envoy_config(gw.name),
+                admin_url=plan.gateway_admin(mesh, gw).url))
     return tuple(processes)
 
 
@@ -147,12 +150,12 @@ def _sidecar(mesh: Mesh, w: Workload, plan: LocalPlan, tools: Tools, project_roo
                Listen(plan.sidecar_admin(mesh, w), f"{name} admin")]
     listens += [Listen(plan.outbound(mesh, w, b), f"{name} outbound to {b}") for b in w.backends]
     return ProcessSpec(
-        name=name, kind="sidecar", argv=_envoy_argv(tools, plan, name), cwd=project_root, env=(),
+        name=name, kind="sidecar", argv=envoy_argv(tools, plan, name), cwd=project_root, env=(),
         listens=tuple(listens), health_url=plan.sidecar_admin(mesh, w).url + "/ready", workload=w.name,
-        config_file=plan.envoy_config(name))
+        config_file=plan.envoy_config(name), admin_url=plan.sidecar_admin(mesh, w).url)
 
 
-def _envoy_argv(tools: Tools, plan: LocalPlan, name: str) -> tuple[str, ...]:
+def envoy_argv(tools: Tools, plan: LocalPlan, name: str) -> tuple[str, ...]:
     # Hot restart is off, so no shared-memory base id can collide between Envoys or rehearsals;
     # one worker thread each is plenty for a rehearsal on a 2-core machine.
     return (tools.envoy, "-c", plan.envoy_config(name), "--concurrency", "1", "--disable-hot-restart",

@@ -1,5 +1,7 @@
 """Every Envoy config the rehearsal can generate passes `envoy --mode validate` (Envoy's own parser,
-the files it references included: certificates, trust bundles, access-log paths)."""
+the files it references included: certificates, trust bundles, access-log paths). Validate mode
+does not read xDS files, so each Envoy's whole configuration is checked as one static bootstrap,
+and the bootstrap it really starts from (pointing at its xDS files) is checked as well."""
 
 from __future__ import annotations
 
@@ -25,13 +27,17 @@ def generated(tmp_path_factory):
         rehearsal.write_files(rendered)
         for name, config in rendered.configs.items():
             text = json.dumps(config, sort_keys=True)
-            configs.setdefault(text, (f"{name} {overrides}", rendered.plan.envoy_config(name)))
+            whole = Path(rendered.plan.path("envoy", f"{name}.whole.json"))
+            whole.write_text(text)
+            configs.setdefault(text, (f"{name} {overrides}", str(whole)))
+            bootstrap = Path(rendered.plan.envoy_config(name)).read_text()
+            configs.setdefault(bootstrap, (f"{name} bootstrap {overrides}", rendered.plan.envoy_config(name)))
     return sorted(configs.values())
 
 
 def test_every_generated_config_passes_envoy_validate(generated):
     envoy = find_tools().envoy
-    assert len(generated) >= 10  # 9 Envoys, plus the variants weights, trust and tracing make
+    assert len(generated) >= 19  # 9 Envoys, plus the variants weights, trust and tracing make, + bootstraps
     failures = []
     for label, path in generated:
         result = subprocess.run([envoy, "--mode", "validate", "-c", path, "--log-level", "error"],
@@ -43,7 +49,7 @@ def test_every_generated_config_passes_envoy_validate(generated):
 
 def test_validate_rejects_a_broken_config(generated, tmp_path):
     """The check above can fail: a weighted route to a cluster that does not exist is refused."""
-    _, path = next(g for g in generated if g[0].startswith("prodcatalog-envoy"))
+    _, path = next(g for g in generated if g[0].startswith("prodcatalog-envoy {"))
     config = json.loads(Path(path).read_text())
     listener = next(x for x in config["static_resources"]["listeners"] if x["name"] == "outbound-proddetail")
     route = listener["filter_chains"][0]["filters"][0]["typed_config"]["route_config"]["virtual_hosts"][0]["routes"][0]
