@@ -179,3 +179,17 @@ def test_the_gateway_api_objects_carry_no_generated_service(stack):
     [gateway] = [o for o in stack.manifests if o["kind"] == "Gateway"]
     assert "infrastructure" not in gateway["spec"]
     assert {(ns(o), name(o)) for o in stack.manifests if o["kind"] == "Deployment" and name(o).endswith("-istio")} == set()
+
+
+def test_nodes_run_with_the_cluster_security_group_so_istiod_needs_no_rules(stack):
+    """istiod's webhook (15017) and xDS (15012) are reached from the control plane and the pods:
+    with no security group of our own on the nodes (none in the launch template, none from
+    pulumi-eks), EKS gives the node group its cluster security group, which admits all traffic
+    between the control plane and the nodes. A custom node security group would need those rules."""
+    [template] = stack.by_type("aws:ec2/launchTemplate:LaunchTemplate")
+    assert not {"vpcSecurityGroupIds", "securityGroupNames"} & set(template["inputs"])
+    assert all("securityGroups" not in ni for ni in template["inputs"].get("networkInterfaces", []))
+    [cluster] = stack.by_type("eks:index:Cluster")
+    assert cluster["inputs"]["skipDefaultSecurityGroups"] is True
+    assert not stack.by_type("aws:ec2/securityGroup:SecurityGroup") or all(
+        "node" not in sg["name"] for sg in stack.by_type("aws:ec2/securityGroup:SecurityGroup"))
