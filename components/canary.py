@@ -12,13 +12,13 @@ never restarts a pod. Backend-neutral: each backend says which rendered objects 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from celestials.render.kubernetes_workloads import Manifest, ObjectKey
-from celestials.topology.canary import CanaryPlan, route_weights
+from celestials.render.kubernetes_workloads import Manifest, ObjectKey, partition
+from celestials.topology.canary import CanaryPlan, canary_plans, route_weights
 from celestials.topology.model import Mesh
 
 from .kubernetes_apply import AwaitAnnotations, Registry, apply_manifests
@@ -53,3 +53,29 @@ class Canary(pulumi.ComponentResource):
         self.split = created[args.split]
         self.weights = route_weights(args.mesh, args.plan.router)
         self.register_outputs({"weights": self.weights, "workloads": list(args.plan.workloads)})
+
+
+def apply_with_canaries(name: str, mesh: Mesh, manifests: Iterable[Manifest], registry: Registry, *,
+                        canary_keys: Callable[[Mesh, CanaryPlan], frozenset[ObjectKey]], split_kind: str,
+                        parent: pulumi.Resource, provider: k8s.Provider,
+                        depends_on_by_kind: Mapping[str, Sequence[pulumi.Resource]],
+                        await_annotations: AwaitAnnotations | None = None) -> dict[str, Canary]:
+    """Apply a mesh's rendered objects: each weighted canary's own objects (which the backend's
+    `canary_keys` names; the one of kind `split_kind` named after the router carries the weights)
+    in a `Canary` child, everything else directly under `parent`. Returns router → Canary."""
+    plans = canary_plans(mesh)
+    owned = frozenset().union(*(canary_keys(mesh, p) for p in plans)) if plans else frozenset()
+    main, canary = partition(manifests, owned)
+    apply_manifests(name, main, registry, parent=parent, provider=provider, depends_on_by_kind=depends_on_by_kind,
+                    await_annotations=await_annotations)
+    canaries = {}
+    for plan in plans:
+        keys = canary_keys(mesh, plan)
+        canaries[plan.router] = Canary(
+            f"{name}-canary-{plan.router}",
+            CanaryArgs(mesh=mesh, plan=plan, manifests=[m for m in canary if m.key in keys],
+                       split=ObjectKey(split_kind, mesh.namespace, plan.router), registry=registry,
+                       k8s_provider=provider, depends_on_by_kind=depends_on_by_kind,
+                       await_annotations=await_annotations),
+            opts=pulumi.ResourceOptions(parent=parent))
+    return canaries

@@ -18,8 +18,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from celestials.capacity import MeshOverhead
+from celestials.render.kubernetes_workloads import ObjectKey
 from celestials.settings import Settings
-from celestials.topology.model import Topology
+from celestials.topology.model import Mesh, Topology
 
 if TYPE_CHECKING:
     from components.trace_collector import TracingCollector
@@ -91,6 +92,23 @@ def load_balancer_hostname(status: Any) -> str:
     if not ingress or not (ingress[0].hostname or ingress[0].ip):
         raise ValueError("the ingress Service has no load balancer address yet")
     return ingress[0].hostname or ingress[0].ip
+
+
+def gateway_hostname(objects: Mapping[ObjectKey, pulumi.Resource], mesh: Mesh) -> pulumi.Output[str] | None:
+    """The NLB hostname of the mesh's gateway Service (None for a mesh without a gateway); both
+    backends render that Service themselves, named after the model's gateway."""
+    if not mesh.gateway:
+        return None
+    service = objects[ObjectKey("Service", mesh.namespace, mesh.gateway.name)]
+    return service.status.apply(load_balancer_hostname)
+
+
+def the_ingress(hostnames: Sequence[pulumi.Output[str] | None]) -> pulumi.Output[str]:
+    """The one ingress hostname among a backend's meshes (the model has exactly one gateway)."""
+    found = [h for h in hostnames if h is not None]
+    if len(found) != 1:
+        raise ValueError(f"expected exactly one mesh with an ingress gateway, found {len(found)}")
+    return found[0]
 
 
 def ingress_url(hostname: pulumi.Output[str]) -> pulumi.Output[str]:

@@ -21,7 +21,7 @@ from ..topology import colorapp
 from ..topology.canary import CanaryPlan
 from ..topology.model import Gateway, Mesh, Route, Router, Service, Workload
 from .kubernetes_workloads import (PART_OF, PRESTOP_SLEEP_SECONDS, TERMINATION_GRACE_SECONDS, Manifest, ObjectKey,
-                                   WorkloadInputs, check_workload_roles, namespace_key,
+                                   WorkloadInputs, check_workload_roles, container_resources, namespace_key,
                                    render_deployment, render_service_account, render_services)
 from .load_balancer import NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
 
@@ -249,16 +249,10 @@ def render_gateway_routes(mesh: Mesh, gateway: Gateway) -> tuple[Manifest, ...]:
 def render_gateway_workload(mesh: Mesh, gateway: Gateway) -> tuple[Manifest, Manifest]:
     """The gateway's Envoy Deployment and its internet-facing NLB Service."""
     labels = gateway_labels(gateway)
-    r = gateway.resources
-    resources: dict[str, Any] = {"requests": {"cpu": f"{r.cpu_request_m}m", "memory": f"{r.memory_request_mi}Mi"}}
-    limits = {k: v for k, v in (("cpu", r.cpu_limit_m and f"{r.cpu_limit_m}m"),
-                                ("memory", r.memory_limit_mi and f"{r.memory_limit_mi}Mi")) if v}
-    if limits:
-        resources["limits"] = limits
     container = {
         "name": GATEWAY_CONTAINER, "image": GATEWAY_ENVOY_IMAGE, "imagePullPolicy": "IfNotPresent",
         "ports": [{"name": "http", "containerPort": gateway.port, "protocol": "TCP"}],
-        "resources": resources,
+        "resources": container_resources(gateway.resources),
         # The root filesystem stays writable: the controller-managed Envoy image writes its
         # generated bootstrap at start, and where is not a documented contract.
         "securityContext": {"runAsNonRoot": True, "runAsUser": ENVOY_UID, "runAsGroup": ENVOY_UID,

@@ -22,11 +22,10 @@ gateway chart does, so it runs as non-root with no capabilities.
 
 from __future__ import annotations
 
-from typing import Any
 
 from ..topology.model import Gateway, Mesh
 from .kubernetes_workloads import (PART_OF, PRESTOP_SLEEP_SECONDS, TERMINATION_GRACE_SECONDS, Manifest, ObjectKey,
-                                   namespace_key, render_service_account)
+                                   container_resources, namespace_key, render_service_account)
 from .load_balancer import NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
 
 GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
@@ -52,16 +51,6 @@ def gateway_service_key(mesh: Mesh, gateway: Gateway) -> ObjectKey:
     return ObjectKey("Service", mesh.namespace, gateway.name)
 
 
-def _resources(gateway: Gateway) -> dict[str, Any]:
-    r = gateway.resources
-    out: dict[str, Any] = {"requests": {"cpu": f"{r.cpu_request_m}m", "memory": f"{r.memory_request_mi}Mi"}}
-    limits = {k: v for k, v in (("cpu", r.cpu_limit_m and f"{r.cpu_limit_m}m"),
-                                ("memory", r.memory_limit_mi and f"{r.memory_limit_mi}Mi")) if v}
-    if limits:
-        out["limits"] = limits
-    return out
-
-
 def render_gateway_workload(mesh: Mesh, gateway: Gateway) -> tuple[Manifest, Manifest, Manifest]:
     """(ServiceAccount, Deployment, LoadBalancer Service) of the ingress gateway."""
     ns = namespace_key(mesh.namespace)
@@ -70,7 +59,7 @@ def render_gateway_workload(mesh: Mesh, gateway: Gateway) -> tuple[Manifest, Man
     container = {
         "name": PROXY_CONTAINER, "image": AUTO_IMAGE,
         "ports": [{"name": "http", "containerPort": PUBLIC_HTTP_PORT, "protocol": "TCP"}],
-        "resources": _resources(gateway),
+        "resources": container_resources(gateway.resources),
         "securityContext": {"runAsNonRoot": True, "runAsUser": PROXY_UID, "runAsGroup": PROXY_UID,
                             "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                             "capabilities": {"drop": ["ALL"]}},

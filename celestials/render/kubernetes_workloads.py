@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping
 
 from ..settings import Settings
-from ..topology.model import Mesh, Workload
+from ..topology.model import Mesh, Resources, Workload
 
 #: The file name of a workload's sqlite database, inside its model storage directory.
 SQLITE_FILE = "products.db"
@@ -154,8 +154,8 @@ def _memory(mebibytes: int) -> str:
     return f"{mebibytes}Mi"
 
 
-def _resources(workload: Workload) -> dict[str, Any]:
-    r = workload.resources
+def container_resources(r: Resources) -> dict[str, Any]:
+    """A container's `resources` from the model's requests and (optional) limits."""
     limits: dict[str, str] = {}
     if r.cpu_limit_m is not None:
         limits["cpu"] = _cpu(r.cpu_limit_m)
@@ -279,7 +279,7 @@ def render_deployment(mesh: Mesh, workload: Workload, settings: Settings, inputs
         "ports": _container_ports(workload),
         "env": _env(mesh, workload, settings, inputs),
         **_probes(workload),
-        "resources": _resources(workload),
+        "resources": container_resources(workload.resources),
         "securityContext": {
             "runAsNonRoot": True,
             "allowPrivilegeEscalation": False,

@@ -17,13 +17,11 @@ import pulumi_kubernetes as k8s
 
 from celestials.render.appmesh import (ACTIVE_CONDITIONS, APPMESH_KINDS, AppMeshInputs, canary_keys,
                                        render_app_mesh, render_namespace)
-from celestials.render.kubernetes_workloads import Manifest, ObjectKey, namespace_key, partition
 from celestials.settings import Settings
-from celestials.topology.canary import canary_plans
 from celestials.topology.model import Mesh
-from components.canary import Canary, CanaryArgs
+from components.canary import apply_with_canaries
 from components.kubernetes_apply import Registry, apply_manifests, wait_for_condition
-from components.mesh_backend import load_balancer_hostname
+from components.mesh_backend import gateway_hostname
 from components.mesh_tls import issue_mesh_tls
 
 
@@ -65,35 +63,16 @@ class AppMeshMesh(pulumi.ComponentResource):
             images=args.images, envoy_role_arn=args.proxy_role_arn, workload_roles=dict(args.workload_roles),
             otlp_endpoint=args.otlp_endpoint, otlp_port=args.otlp_port, dynamodb_table=args.dynamodb_table,
             pod_annotations=tls.pod_annotations)
-        manifests: list[Manifest] = [m for m in render_app_mesh(mesh, args.settings, inputs)
-                                     if m.key != namespace_key(mesh.namespace)]
-        plans = canary_plans(mesh)
-        owned = frozenset().union(*(canary_keys(mesh, p) for p in plans)) if plans else frozenset()
-        main, canary = partition(manifests, owned)
-        after_release = {kind: [args.controller_release] for kind in APPMESH_KINDS}
+        manifests = [m for m in render_app_mesh(mesh, args.settings, inputs) if m.key != ns_manifest.key]
         # `pulumi up` waits until the App Mesh API reports each object active, so a red up means
         # the mesh really is not there.
-        active = wait_for_condition(ACTIVE_CONDITIONS)
-        apply_manifests(name, main, self.objects, parent=self, provider=provider, depends_on_by_kind=after_release,
-                        await_annotations=active)
-
-        self.canaries: dict[str, Canary] = {}
-        for plan in plans:
-            keys = canary_keys(mesh, plan)
-            self.canaries[plan.router] = Canary(
-                f"{name}-canary-{plan.router}",
-                CanaryArgs(mesh=mesh, plan=plan, manifests=[m for m in canary if m.key in keys],
-                           split=ObjectKey("VirtualRouter", mesh.namespace, plan.router),
-                           registry=self.objects, k8s_provider=provider, depends_on_by_kind=after_release,
-                           await_annotations=active),
-                opts=pulumi.ResourceOptions(parent=self))
-
+        self.canaries = apply_with_canaries(name, mesh, manifests, self.objects, canary_keys=canary_keys,
+                                            split_kind="VirtualRouter", parent=self, provider=provider,
+                                            depends_on_by_kind={kind: [args.controller_release] for kind in APPMESH_KINDS},
+                                            await_annotations=wait_for_condition(ACTIVE_CONDITIONS))
         self.mesh_name = mesh.name
         self.namespace = namespace.metadata["name"]
-        self.ingress_hostname = None
-        if mesh.gateway:
-            service = self.objects[ObjectKey("Service", mesh.namespace, mesh.gateway.name)]
-            self.ingress_hostname = service.status.apply(load_balancer_hostname)
+        self.ingress_hostname = gateway_hostname(self.objects, mesh)
         self.register_outputs({"mesh_name": self.mesh_name, "namespace": self.namespace,
                                "ingress_hostname": self.ingress_hostname})
 

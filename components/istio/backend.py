@@ -19,7 +19,7 @@ from celestials.settings import Settings
 from celestials.topology import build_topology
 from components.image_refs import image_refs_by_key
 from components.kubernetes_apply import apply_manifests
-from components.mesh_backend import MeshBackendArgs, MeshIdentityArgs, ingress_url
+from components.mesh_backend import MeshBackendArgs, MeshIdentityArgs, ingress_url, the_ingress
 from components.trace_collector import OTLP_ENDPOINT
 
 from .control_plane import ISTIOD_POD, IstioControlPlane, IstioControlPlaneArgs, sidecars
@@ -82,10 +82,7 @@ class IstioBackend(pulumi.ComponentResource):
                 otlp_endpoint=collector.otlp_endpoint if collector else None,
                 dynamodb_table=args.dynamodb_table), pulumi.ResourceOptions(parent=self))
         self.mesh_names = [m.name for m in args.topology.meshes]
-        gateways = [m for m in self.meshes.values() if m.ingress_hostname is not None]
-        if len(gateways) != 1:
-            raise ValueError(f"expected exactly one mesh with an ingress gateway, found {len(gateways)}")
-        self.ingress_hostname = gateways[0].ingress_hostname
+        self.ingress_hostname = the_ingress([m.ingress_hostname for m in self.meshes.values()])
         self.ingress_url = ingress_url(self.ingress_hostname)
         self.register_outputs({"mesh_names": self.mesh_names, "ingress_hostname": self.ingress_hostname,
                                "ingress_url": self.ingress_url})

@@ -17,13 +17,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from celestials.render.istio import IstioInputs, istio_canary_keys, render_istio_mesh, render_namespace
-from celestials.render.kubernetes_workloads import Manifest, ObjectKey, namespace_key, partition
 from celestials.settings import Settings
-from celestials.topology.canary import canary_plans
 from celestials.topology.model import Mesh
-from components.canary import Canary, CanaryArgs
+from components.canary import apply_with_canaries
 from components.kubernetes_apply import Registry, apply_manifests
-from components.mesh_backend import load_balancer_hostname
+from components.mesh_backend import gateway_hostname
 from components.mesh_tls import issue_mesh_tls
 
 ISTIO_KINDS = ("DestinationRule", "Sidecar", "PeerAuthentication", "AuthorizationPolicy", "Telemetry")
@@ -66,29 +64,13 @@ class IstioMesh(pulumi.ComponentResource):
         inputs = IstioInputs(images=args.images, workload_roles=dict(args.workload_roles),
                              otlp_endpoint=args.otlp_endpoint, dynamodb_table=args.dynamodb_table,
                              pod_annotations=tls.pod_annotations)
-        manifests: list[Manifest] = [m for m in render_istio_mesh(mesh, args.settings, inputs)
-                                     if m.key != namespace_key(mesh.namespace)]
-        plans = canary_plans(mesh)
-        owned = frozenset().union(*(istio_canary_keys(mesh, p) for p in plans)) if plans else frozenset()
-        main, canary = partition(manifests, owned)
-        apply_manifests(name, main, self.objects, parent=self, provider=provider, depends_on_by_kind=args.after_kind)
-
-        self.canaries: dict[str, Canary] = {}
-        for plan in plans:
-            keys = istio_canary_keys(mesh, plan)
-            self.canaries[plan.router] = Canary(
-                f"{name}-canary-{plan.router}",
-                CanaryArgs(mesh=mesh, plan=plan, manifests=[m for m in canary if m.key in keys],
-                           split=ObjectKey("HTTPRoute", mesh.namespace, plan.router), registry=self.objects,
-                           k8s_provider=provider, depends_on_by_kind=args.after_kind),
-                opts=pulumi.ResourceOptions(parent=self))
-
+        manifests = [m for m in render_istio_mesh(mesh, args.settings, inputs) if m.key != ns_manifest.key]
+        self.canaries = apply_with_canaries(name, mesh, manifests, self.objects, canary_keys=istio_canary_keys,
+                                            split_kind="HTTPRoute", parent=self, provider=provider,
+                                            depends_on_by_kind=args.after_kind)
         self.mesh_name = mesh.name
         self.namespace = namespace.metadata["name"]
-        self.ingress_hostname = None
-        if mesh.gateway:
-            service = self.objects[ObjectKey("Service", mesh.namespace, mesh.gateway.name)]
-            self.ingress_hostname = service.status.apply(load_balancer_hostname)
+        self.ingress_hostname = gateway_hostname(self.objects, mesh)
         self.register_outputs({"mesh_name": self.mesh_name, "namespace": self.namespace,
                                "ingress_hostname": self.ingress_hostname})
 
