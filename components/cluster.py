@@ -193,6 +193,9 @@ class Cluster(pulumi.ComponentResource):
             skip_default_node_group=True,
             skip_default_security_groups=True,
             deletion_protection=args.deletion_protection,
+            # The meshes' NetworkPolicies are enforced by the VPC CNI's network policy agent, which is
+            # off unless the vpc-cni add-on says `enableNetworkPolicy: "true"` (what this sets).
+            vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, *cluster_grants]))
 

@@ -22,10 +22,11 @@ from ..topology import colorapp
 from ..topology.canary import CanaryPlan
 from ..topology.model import Gateway, Mesh, Route, Router, Service, Workload
 from .kubernetes_workloads import (PART_OF, PRESTOP_SLEEP_SECONDS, TERMINATION_GRACE_SECONDS, Manifest, ObjectKey,
-                                   WorkloadInputs, check_workload_roles, namespace_key, needs_own_identity,
-                                   render_deployment, render_service_account, render_services)
+                                   WorkloadInputs, check_workload_roles, namespace_key, render_deployment,
+                                   render_service_account, render_services)
 from .load_balancer import NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
-from .network_policies import Destination, TrafficRulesInputs, cloud_api, render_network_policies
+from .network_policies import (Destination, TrafficRulesInputs, cloud_api, cloud_storage_egress,
+                               render_network_policies)
 
 API_VERSION = "appmesh.k8s.aws/v1beta2"
 MESH_LABEL = "mesh"
@@ -383,13 +384,11 @@ def traffic_rules_inputs(mesh: Mesh, settings: Settings, inputs: AppMeshInputs) 
                                                               "(the proxies' role), over HTTPS")]
     if inputs.collector is not None:
         shared.append(inputs.collector)
-    cloud = {w.name: (cloud_api(settings.vpc_cidr, f"the cloud API for its {w.storage.kind} storage"),)
-             for w in mesh.workloads if needs_own_identity(w)}
     return TrafficRulesInputs(
         inbound_ports={w.name: (w.port,) for w in mesh.workloads},
         gateway_labels=gateway_labels(mesh.gateway) if mesh.gateway else None,
         gateway_ports=(mesh.gateway.port,) if mesh.gateway else (),
-        shared_egress=tuple(shared), workload_egress=cloud)
+        shared_egress=tuple(shared), workload_egress=cloud_storage_egress(mesh, settings.vpc_cidr))
 
 
 # --- canary ------------------------------------------------------------------------------------

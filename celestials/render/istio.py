@@ -35,9 +35,10 @@ from .istio_tls import (TLS_DIR, render_tls_policies, secret_key, tls_ingress_po
                         with_tls_target_ports)
 from .istio_tracing import ISTIO_NAMESPACE, render_mesh_wide, tracing_extension_provider
 from .load_balancer import PUBLIC_HTTP_PORT
-from .network_policies import Destination, TrafficRulesInputs, cloud_api, namespace_pods, render_network_policies
+from .network_policies import (Destination, TrafficRulesInputs, cloud_storage_egress, namespace_pods,
+                               render_network_policies)
 from .kubernetes_workloads import (PART_OF, Manifest, ObjectKey, WorkloadInputs, check_workload_roles,
-                                   needs_own_identity, render_deployment, render_service_account, render_services)
+                                   render_deployment, render_service_account, render_services)
 
 __all__ = ["GATEWAY_CLASS", "INJECTION_ENABLED", "INJECTION_LABEL", "ISTIOD_LABELS", "ISTIOD_XDS_PORT",
            "PROXY_CONTAINER_NAMES", "TLS_DIR", "IstioInputs", "inbound_ports", "istio_canary_keys",
@@ -108,13 +109,11 @@ def traffic_rules_inputs(mesh: Mesh, settings: Settings, inputs: IstioInputs) ->
                                                 ISTIOD_LABELS)]
     if inputs.collector is not None:
         shared.append(inputs.collector)
-    cloud = {w.name: (cloud_api(settings.vpc_cidr, f"the cloud API for its {w.storage.kind} storage"),)
-             for w in mesh.workloads if needs_own_identity(w)}
     return TrafficRulesInputs(
         inbound_ports=inbound_ports(mesh),
         gateway_labels=gateway_selector(mesh.gateway) if mesh.gateway else None,
         gateway_ports=(PUBLIC_HTTP_PORT,) if mesh.gateway else (),
-        shared_egress=tuple(shared), workload_egress=cloud)
+        shared_egress=tuple(shared), workload_egress=cloud_storage_egress(mesh, settings.vpc_cidr))
 
 
 def render_traffic_rules(mesh: Mesh, settings: Settings, inputs: IstioInputs) -> tuple[Manifest, ...]:

@@ -42,7 +42,7 @@ from typing import Any, Mapping
 
 from ..topology.edges import callees_of, callers_of
 from ..topology.model import Mesh
-from .kubernetes_workloads import PART_OF, Manifest, ObjectKey, RenderError, namespace_key
+from .kubernetes_workloads import PART_OF, Manifest, ObjectKey, RenderError, namespace_key, needs_own_identity
 
 API_VERSION = "networking.k8s.io/v1"
 DEFAULT_DENY = "default-deny"
@@ -108,6 +108,13 @@ def cloud_api(vpc_cidr: str, why: str) -> Destination:
     """TCP 443 anywhere outside the VPC: AWS's public API endpoints (through the NAT gateways),
     which NetworkPolicy cannot name more narrowly; never a pod or a node of the cluster."""
     return Destination(why, (PortSpec(HTTPS_PORT),), cidr="0.0.0.0/0", except_cidrs=(vpc_cidr,))
+
+
+def cloud_storage_egress(mesh: Mesh, vpc_cidr: str) -> dict[str, tuple[Destination, ...]]:
+    """Workload → the cloud API, for each workload whose model storage is reached with its own
+    cloud identity (prodcatalog's DynamoDB table, after STS for its role)."""
+    return {w.name: (cloud_api(vpc_cidr, f"the cloud API for its {w.storage.kind} storage"),)
+            for w in mesh.workloads if needs_own_identity(w)}
 
 
 def namespace_pods(namespace: str, ports: tuple[int, ...], why: str,
