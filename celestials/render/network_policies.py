@@ -24,8 +24,9 @@ What NetworkPolicy cannot name: AWS endpoints. A destination on the cloud API is
 address outside the VPC" (`cloud_api`): AWS's public endpoints are reached through the NAT
 gateways, and excluding the VPC's range keeps that rule from opening 443 to any pod or node.
 
-Not covered by these rules, by design of Kubernetes NetworkPolicy: the kubelet's probes (traffic
-from the pod's own node is always allowed) and hostNetwork pods.
+Not covered by these rules, by design of Kubernetes NetworkPolicy: the kubelet's probes (a pod
+cannot block its own node; the VPC CNI's agent allows the node's address for exactly this) and
+hostNetwork pods.
 
 Backend-neutral: the backend passes its ports, labels and destinations in (`TrafficRulesInputs`);
 nothing here knows a mesh product. Pure: model and inputs in, `Manifest`s out.
