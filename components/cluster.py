@@ -245,7 +245,10 @@ class Cluster(pulumi.ComponentResource):
             skip_default_node_group=True,
             skip_default_security_groups=True,
             deletion_protection=args.deletion_protection,
-            vpc_cni_options=eks.VpcCniOptionsArgs(addon_version=addon_version(args.version, "vpc-cni")),
+            # The meshes' NetworkPolicies are enforced by the VPC CNI's network policy agent, which is
+            # off unless the vpc-cni add-on says `enableNetworkPolicy: "true"` (what this sets).
+            vpc_cni_options=eks.VpcCniOptionsArgs(addon_version=addon_version(args.version, "vpc-cni"),
+                                                  enable_network_policy=True),
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(
                 version=addon_version(args.version, "kube-proxy")),
             coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),  # managed below, after the nodes

@@ -6,7 +6,8 @@ Pure: model and opaque inputs in, `Manifest`s out. The ordering a real cluster n
 on each manifest: everything after its namespace; a workload after its VirtualNode (the injector
 adds a sidecar only to pods created once their VirtualNode exists, and rejects pods in a meshed
 namespace that nothing selects); a GatewayRoute after its VirtualGateway (the admission webhook
-looks the gateway up). VirtualNodes, VirtualServices and VirtualRouters reference each other by
+looks the gateway up). The NetworkPolicies (network_policies, from the model's edges) come
+before every Deployment, so no pod starts without its traffic rules. VirtualNodes, VirtualServices and VirtualRouters reference each other by
 name and the controller resolves those references as they appear, so no edges between them:
 a cycle of backends would otherwise deadlock `pulumi up`.
 """
@@ -24,6 +25,8 @@ from .kubernetes_workloads import (PART_OF, PRESTOP_SLEEP_SECONDS, TERMINATION_G
                                    WorkloadInputs, check_workload_roles, container_resources, namespace_key,
                                    render_deployment, render_service_account, render_services)
 from .load_balancer import NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
+from .network_policies import (Destination, TrafficRulesInputs, cloud_api, cloud_storage_egress,
+                               render_network_policies)
 
 API_VERSION = "appmesh.k8s.aws/v1beta2"
 MESH_LABEL = "mesh"
@@ -73,6 +76,8 @@ class AppMeshInputs:
     otlp_port: int | None = None
     dynamodb_table: Any = None
     pod_annotations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: the trace collector as a NetworkPolicy destination (the apps' OTLP port); None: tracing off
+    collector: Destination | None = None
 
 
 def _cr(kind: str, name: str, namespace: str | None, spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -344,16 +349,40 @@ def render_app_mesh(mesh: Mesh, settings: Settings, inputs: AppMeshInputs) -> tu
         out.append(render_virtual_gateway(mesh, mesh.gateway))
         out += render_gateway_routes(mesh, mesh.gateway)
     out += render_services(mesh)
+    rules = render_network_policies(mesh, traffic_rules_inputs(mesh, settings, inputs))
+    out += rules
+    after_rules = tuple(r.key for r in rules)
     w_inputs = workload_inputs(mesh, inputs)
     for w in mesh.workloads:
-        deployment = render_deployment(mesh, w, settings, w_inputs).after(virtual_node_key(mesh, w.name))
+        deployment = render_deployment(mesh, w, settings, w_inputs).after(virtual_node_key(mesh, w.name), *after_rules)
         secret = tls_secret(w)
         if secret:
             deployment = deployment.after(ObjectKey("Secret", mesh.namespace, secret.name))
         out.append(deployment)
     if mesh.gateway:
-        out += render_gateway_workload(mesh, mesh.gateway)
+        deployment, service = render_gateway_workload(mesh, mesh.gateway)
+        out += [deployment.after(*after_rules), service]
     return tuple(out)
+
+
+# --- traffic rules -----------------------------------------------------------------------------
+def traffic_rules_inputs(mesh: Mesh, settings: Settings, inputs: AppMeshInputs) -> TrafficRulesInputs:
+    """App Mesh's facts for the neutral NetworkPolicies. Callers' Envoys reach a callee on its app
+    port (its listener). Every pod's Envoy takes its configuration from the App Mesh Envoy
+    Management Service and, with tracing, its X-Ray daemon sends segments to the X-Ray API, both
+    AWS endpoints over HTTPS after an STS call for the proxies' IRSA role: NetworkPolicy cannot
+    name those endpoints, so every pod may reach TCP 443 outside the VPC (`cloud_api`), never a
+    pod or node. Apps reach the collector directly (its port is left out of Envoy's capture). The
+    gateway's Envoy listens on the model gateway port, which the NLB Service targets."""
+    shared: list[Destination] = [cloud_api(settings.vpc_cidr, "App Mesh's Envoy management service, X-Ray and STS "
+                                                              "(the proxies' role), over HTTPS")]
+    if inputs.collector is not None:
+        shared.append(inputs.collector)
+    return TrafficRulesInputs(
+        inbound_ports={w.name: (w.port,) for w in mesh.workloads},
+        gateway_labels=gateway_labels(mesh.gateway) if mesh.gateway else None,
+        gateway_ports=(mesh.gateway.port,) if mesh.gateway else (),
+        shared_egress=tuple(shared), workload_egress=cloud_storage_egress(mesh, settings.vpc_cidr))
 
 
 # --- canary ------------------------------------------------------------------------------------

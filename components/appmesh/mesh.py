@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 
 from celestials.render.appmesh import (ACTIVE_CONDITIONS, APPMESH_KINDS, AppMeshInputs, canary_keys,
                                        render_app_mesh, render_namespace)
+from celestials.render.network_policies import Destination
 from celestials.settings import Settings
 from celestials.topology.model import Mesh
 from components.canary import apply_with_canaries
@@ -41,6 +42,8 @@ class AppMeshMeshArgs:
     otlp_endpoint: str | None = None
     otlp_port: int | None = None
     dynamodb_table: pulumi.Input[str] | None = None
+    #: the trace collector as a NetworkPolicy destination (None: tracing off)
+    collector: Destination | None = None
 
 
 class AppMeshMesh(pulumi.ComponentResource):
@@ -62,7 +65,7 @@ class AppMeshMesh(pulumi.ComponentResource):
         inputs = AppMeshInputs(
             images=args.images, envoy_role_arn=args.proxy_role_arn, workload_roles=dict(args.workload_roles),
             otlp_endpoint=args.otlp_endpoint, otlp_port=args.otlp_port, dynamodb_table=args.dynamodb_table,
-            pod_annotations=tls.pod_annotations)
+            pod_annotations=tls.pod_annotations, collector=args.collector)
         manifests = [m for m in render_app_mesh(mesh, args.settings, inputs) if m.key != ns_manifest.key]
         # `pulumi up` waits until the App Mesh API reports each object active, so a red up means
         # the mesh really is not there.

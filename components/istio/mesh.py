@@ -5,7 +5,9 @@ child for each weighted split.
 
 Ordering on top of what the manifests declare: Istio's kinds wait for the `base` release (their
 CRDs) and istiod (its validating webhook); Gateway API kinds for their CRDs and istiod (the
-controller that programs them).
+controller that programs them). The traffic rules (NetworkPolicies, AuthorizationPolicies) come
+before every Deployment and the namespace-wide denies after the allows (as the manifests declare):
+no pod starts without its rules, and a running namespace is never denied before its allows exist.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from celestials.render.istio import IstioInputs, istio_canary_keys, render_istio_mesh, render_namespace
+from celestials.render.network_policies import Destination
 from celestials.settings import Settings
 from celestials.topology.model import Mesh
 from components.canary import apply_with_canaries
@@ -43,6 +46,8 @@ class IstioMeshArgs:
     workload_roles: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     otlp_endpoint: str | None = None
     dynamodb_table: pulumi.Input[str] | None = None
+    #: the trace collector as a NetworkPolicy destination (None: tracing off)
+    collector: Destination | None = None
 
 
 class IstioMesh(pulumi.ComponentResource):
@@ -63,7 +68,7 @@ class IstioMesh(pulumi.ComponentResource):
 
         inputs = IstioInputs(images=args.images, workload_roles=dict(args.workload_roles),
                              otlp_endpoint=args.otlp_endpoint, dynamodb_table=args.dynamodb_table,
-                             pod_annotations=tls.pod_annotations)
+                             pod_annotations=tls.pod_annotations, collector=args.collector)
         manifests = [m for m in render_istio_mesh(mesh, args.settings, inputs) if m.key != ns_manifest.key]
         self.canaries = apply_with_canaries(name, mesh, manifests, self.objects, canary_keys=istio_canary_keys,
                                             split_kind="HTTPRoute", parent=self, provider=provider,

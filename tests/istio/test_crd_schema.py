@@ -12,7 +12,8 @@ from tests.istio.rendering import objects, render_all
 
 EXPECTED_KINDS = {("gateway.networking.k8s.io/v1", "Gateway"), ("gateway.networking.k8s.io/v1", "HTTPRoute"),
                   ("networking.istio.io/v1", "DestinationRule"), ("networking.istio.io/v1", "Sidecar"),
-                  ("security.istio.io/v1", "PeerAuthentication"), ("telemetry.istio.io/v1", "Telemetry")}
+                  ("security.istio.io/v1", "PeerAuthentication"), ("security.istio.io/v1", "AuthorizationPolicy"),
+                  ("telemetry.istio.io/v1", "Telemetry")}
 
 
 def test_every_custom_kind_has_a_served_crd(istio_validators, rendered):
@@ -23,8 +24,9 @@ def test_every_custom_kind_has_a_served_crd(istio_validators, rendered):
 
 def test_every_custom_object_validates(istio_validators, rendered):
     custom = custom_objects(rendered)
-    # 1 Telemetry; 1 Gateway + 4 HTTPRoutes; 3 DestinationRules, 2 Sidecars, 2 PeerAuthentications
-    assert len(custom) == 13
+    # 1 Telemetry; 1 Gateway + 4 HTTPRoutes; 3 DestinationRules, 2 Sidecars, 2 PeerAuthentications;
+    # AuthorizationPolicies: 4 workloads + the gateway + allow-nothing, 3 tellers + allow-nothing
+    assert len(custom) == 23
     assert {group_of(o) for o in custom} <= {*ISTIO_GROUPS, GATEWAY_API_GROUP}
     assert crd_problems(custom, istio_validators) == []
 
@@ -44,7 +46,10 @@ def test_objects_validate_for_other_settings(istio_validators, config):
     ("Gateway", "ingress-gw", lambda o: o["spec"].update(gatewayClass="istio"), "gatewayClass"),
     ("Telemetry", "mesh-default", lambda o: o["spec"]["tracing"][0].update(samplingPercentage=100),
      "samplingPercentage"),
+    ("AuthorizationPolicy", "allow-prodcatalog",
+     lambda o: o["spec"]["rules"][0]["from"][0]["source"].update(principal=["x"]), "principal"),
     # wrong values and types
+    ("AuthorizationPolicy", "allow-blue", lambda o: o["spec"].update(action="PERMIT"), "action"),
     ("PeerAuthentication", "blue", lambda o: o["spec"]["portLevelMtls"]["8443"].update(mode="OFF"), "mode"),
     ("HTTPRoute", "proddetail-router", lambda o: o["spec"]["rules"][0]["backendRefs"][0].update(weight=1000001),
      "weight"),

@@ -10,6 +10,7 @@ import pytest
 
 from celestials import pki
 from celestials.local.testing import get
+from celestials.topology.edges import callees_of
 
 
 def _outbound(urls: dict, workload: str, service: str) -> str:
@@ -22,14 +23,45 @@ def test_an_app_reaches_its_declared_backend_through_its_sidecar(urls, product):
     assert product[0] in json.loads(body)["products"]
 
 
+def test_every_sidecar_reaches_exactly_the_models_edges(rehearsal, urls):
+    """The services a sidecar has outbound listeners for lead to exactly the workload's callees in
+    the model's edges (the same function the cluster's traffic rules are rendered from)."""
+    for mesh in rehearsal.render().topology.meshes:
+        for w in mesh.workloads:
+            services = urls["workloads"][w.name]["outbound"]
+            reached = {callee for s in services for callee in mesh.service_workloads(s)}
+            assert reached == set(callees_of(mesh, w.name)), w.name
+
+
+def _undeclared_calls(topology):
+    """(mesh, caller, service) for every service whose workloads include one the caller may not call."""
+    for mesh in topology.meshes:
+        for w in mesh.workloads:
+            allowed = set(callees_of(mesh, w.name))
+            for svc in mesh.services:
+                if not set(mesh.service_workloads(svc.name)) <= allowed:
+                    yield mesh, w, svc.name
+
+
 def test_an_undeclared_call_has_nowhere_to_go(rehearsal, urls):
-    """frontend-node declares only prodcatalog: its sidecar has no listener for proddetail."""
+    """Every call outside the model's edges (e.g. frontend-node → proddetail) finds no listener.
+    Locally a sidecar's outbound listeners are told apart by port only (one loopback address per
+    caller), so an undeclared service on the port of a declared one (front → front, on color's
+    8080) lands on that declared backend's listener, which sends only to the declared service."""
     rendered = rehearsal.render()
-    mesh = rendered.topology.mesh("prodcatalog-mesh")
-    address = rendered.plan.outbound(mesh, mesh.workload("frontend-node"), "proddetail")
-    assert "proddetail" not in urls["workloads"]["frontend-node"]["outbound"]
-    with pytest.raises(ConnectionRefusedError):
-        socket.create_connection((address.host, address.port), timeout=2).close()
+    undeclared = list(_undeclared_calls(rendered.topology))
+    assert any((w.name, s) == ("frontend-node", "proddetail") for _, w, s in undeclared)
+    checked = 0
+    for mesh, w, service in undeclared:
+        assert service not in urls["workloads"][w.name]["outbound"], (w.name, service)
+        address = rendered.plan.outbound(mesh, w, service)
+        if address in {rendered.plan.outbound(mesh, w, b) for b in w.backends}:
+            continue
+        checked += 1
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((address.host, address.port), timeout=2).close()
+            pytest.fail(f"{w.name} reached {service}, which the model does not let it call")
+    assert checked >= len(undeclared) - 1  # only front → front shares a declared listener's port
     # ... while the caller that declares it does reach it
     assert get(_outbound(urls, "prodcatalog", "proddetail") + "catalogDetail")[0] == 200
 

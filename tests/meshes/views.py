@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from celestials.render import appmesh as am
 from celestials.render.istio import INJECTION_LABEL
 from tests.appmesh.mesh_checks import name, ns, of_kind, pod_labels, selects
+from tests.meshes.traffic_checks import authorization_edges, network_policy_edges
 
 Obj = dict[str, Any]
 #: (namespace, host) → {backend host: weight}
@@ -39,6 +40,15 @@ class MeshView(Protocol):
     def client_cert_ports(self, result) -> dict[tuple[str, str], set[int]]:
         """(namespace, Deployment) → the pod ports whose inbound traffic must present a client
         certificate the kubelet does not have."""
+
+    def allowed_edges(self, objects: list[Obj], namespaces: set[str], pod_cidr: str) -> dict[str, dict]:
+        """Per layer of traffic rules, the calls it lets through: (namespace, caller, callee) → ports
+        ("*" as the caller: any source)."""
+
+
+def _network_policy_layers(objects, namespaces, pod_cidr) -> dict[str, dict]:
+    ingress, egress, _ = network_policy_edges(objects, namespaces, pod_cidr)
+    return {"NetworkPolicy ingress": ingress, "NetworkPolicy egress": egress}
 
 
 def _deployment_for(objects: list[Obj], namespace: str, selector: dict) -> str:
@@ -108,6 +118,9 @@ class AppMeshView:
                      if r["inputs"]["chart"] == "appmesh-controller"]
         tracing = release["inputs"]["values"]["tracing"]
         return {"x-ray-daemon"} if tracing["enabled"] and tracing["provider"] == "x-ray" else set()
+
+    def allowed_edges(self, objects, namespaces, pod_cidr):
+        return _network_policy_layers(objects, namespaces, pod_cidr)
 
 
     def client_cert_ports(self, result):
@@ -183,6 +196,10 @@ class IstioView:
                         otel = providers[p["name"]]["opentelemetry"]
                         sinks.add(f"{otel['service']}:{otel['port']}")
         return sinks
+
+    def allowed_edges(self, objects, namespaces, pod_cidr):
+        return {**_network_policy_layers(objects, namespaces, pod_cidr),
+                "AuthorizationPolicy": authorization_edges(objects, namespaces)}
 
 
     def client_cert_ports(self, result):
