@@ -45,11 +45,12 @@ cluster = Cluster("cluster", ClusterArgs(
     endpoint_public_access=settings.endpoint_public_access,
     public_access_cidrs=settings.endpoint_public_access_cidrs,
     admin_principal_arns=settings.cluster_admins, ssh_key_name=settings.ssh_key_name,
-    deletion_protection=prod, log_retention_days=90 if prod else 30, tags=tags))
+    deletion_protection=prod, log_retention_days=90 if prod else 30,
+    architecture=settings.node_architecture, tags=tags))
 
 images = Images("images", ImagesArgs(
     keys=images_for(topology), repository_prefix=f"celestials/{settings.stack}",
-    force_delete_repositories=not prod, tags=tags))
+    force_delete_repositories=not prod, architecture=settings.node_architecture, tags=tags))
 
 # --- tracing and the meshes ---------------------------------------------------------------
 collector = TracingCollector("tracing", TracingCollectorArgs(

@@ -27,6 +27,7 @@ _MESH_BACKEND = re.compile(r"^[a-z][a-z0-9]{1,30}$")
 MTLS_TRUSTS = ("ca1", "ca1+ca2")
 TLS_KEY_ALGORITHMS = ("rsa-2048", "rsa-3072", "rsa-4096", "ecdsa-p256")
 PRODCATALOG_STORAGES = ("dynamodb", "sqlite")
+NODE_ARCHITECTURES = ("amd64", "arm64")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)(-[0-9]+xl)?$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 _IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]+$")
@@ -87,6 +88,8 @@ class Settings:
     nat_gateways: int = 1
     eks_version: str = "1.35"
     instance_type: str = "m6i.xlarge"
+    #: CPU architecture of the node group (and so of the AMI and the images built): amd64 | arm64.
+    node_architecture: str = "amd64"
     node_count: int = 1
     node_max_count: int = 2
     endpoint_public_access: bool = True
@@ -206,6 +209,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "natGateways": ("nat_gateways", lambda k, v: _as_int(k, v, 1, 6)),
     "eksVersion": ("eks_version", lambda k, v: _as_choice(k, str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v, SUPPORTED_EKS_VERSIONS)),
     "instanceType": ("instance_type", lambda k, v: _as_pattern(k, v, _INSTANCE_TYPE, "an EC2 instance type such as m6i.xlarge (family.size)")),
+    "nodeArchitecture": ("node_architecture", lambda k, v: _as_choice(k, v, NODE_ARCHITECTURES)),
     "nodeCount": ("node_count", lambda k, v: _as_int(k, v, 1, 100)),
     "nodeMaxCount": ("node_max_count", lambda k, v: _as_int(k, v, 1, 100)),
     "endpointPublicAccess": ("endpoint_public_access", _as_bool),

@@ -35,7 +35,8 @@ from celestials.settings import SUPPORTED_EKS_VERSIONS
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-AMI_TYPE = "AL2023_x86_64_STANDARD"
+#: EKS-optimized AL2023 AMI per node architecture (celestials:nodeArchitecture).
+AMI_TYPES = {"amd64": "AL2023_x86_64_STANDARD", "arm64": "AL2023_ARM_64_STANDARD"}
 NODE_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
     "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
@@ -97,6 +98,7 @@ class ClusterArgs:
     admin_principal_arns: tuple[str, ...] = ()
     ssh_key_name: str | None = None
     node_disk_gib: int = 30
+    architecture: str = "amd64"
     log_retention_days: int = 30
     deletion_protection: bool = False
     #: Let `pulumi destroy`/refresh drop Kubernetes objects from state when the cluster is already
@@ -216,7 +218,7 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-nodes",
             cluster=self.eks,
             node_role=self.node_role,
-            ami_type=AMI_TYPE,
+            ami_type=AMI_TYPES[args.architecture],
             capacity_type="ON_DEMAND",
             instance_types=[args.instance_type],
             subnet_ids=args.private_subnet_ids,
