@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 from typing import Mapping
 
 from celestials.cost import CostError, cost_deltas, price_resources, render_deltas, render_table, tutorial_records
 from celestials.local.stack import StackFileError, parse_overrides, read_stack_config
 
-from .diff import SynthDiffError, diff_resources, export_ref, synth_here, synth_tree
+from .diff import SynthDiffError, diff_resources, evaluate_sides, synth_here
 from .harness import ROOT
 
 DEFAULT_REGION = "us-west-2"
@@ -42,18 +41,14 @@ def show(stack: str, overrides: Mapping[str, str]) -> str:
 
 
 def diff(stacks: list[str], overrides: Mapping[str, str], base_ref: str | None, base_tree: str | None) -> str:
-    head_label = "working tree" + (" with " + ", ".join(f"{k}={v}" for k, v in overrides.items()) if overrides else "")
+    """The sides and per-resource operations of `make synth-diff`, with a dollar column."""
     out = []
-    with tempfile.TemporaryDirectory(prefix="cost-diff-") as tmp:
-        tree = Path(base_tree).resolve() if base_tree else export_ref(base_ref, Path(tmp)) if base_ref else None
-        base_label = f"{base_ref or base_tree}" if tree else "stack config"
-        for stack in stacks:
-            base_records = synth_tree(tree, stack, {}) if tree else synth_here(stack, {})
-            head_records = synth_here(stack, overrides)
-            base = price_resources(base_records, stack_region(tree or ROOT, stack))
-            head = price_resources(head_records, stack_region(ROOT, stack, overrides))
-            ops = {c.urn: c.op for c in diff_resources(base_records, head_records)}
-            out.append(render_deltas(stack, base_label, head_label, base, head, cost_deltas(base, head, ops)))
+    for sides in evaluate_sides(stacks, overrides, base_ref, base_tree):
+        base = price_resources(sides.base, stack_region(sides.base_root, sides.stack))
+        head = price_resources(sides.head, stack_region(ROOT, sides.stack, overrides))
+        ops = {c.urn: c.op for c in diff_resources(sides.base, sides.head)}
+        out.append(render_deltas(sides.stack, sides.base_label, sides.head_label, base, head,
+                                 cost_deltas(base, head, ops)))
     return "\n\n".join(out)
 
 

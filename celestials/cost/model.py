@@ -217,8 +217,11 @@ def _service(r: Mapping[str, Any], ctx: _Context) -> list[Charge] | None:
     if kind not in ("nlb", "external"):
         raise Unpriced(f"a LoadBalancer Service without an NLB annotation (aws-load-balancer-type = {kind!r}) "
                        "would get a Classic Load Balancer, which is not in the price data")
-    internal = (annotations.get("service.beta.kubernetes.io/aws-load-balancer-internal") == "true"
-                or annotations.get("service.beta.kubernetes.io/aws-load-balancer-scheme") == "internal")
+    scheme = annotations.get("service.beta.kubernetes.io/aws-load-balancer-scheme")
+    if kind == "external":  # the AWS Load Balancer Controller: internal unless told otherwise
+        internal = scheme != "internet-facing"
+    else:  # the in-tree NLB: internet-facing unless told otherwise
+        internal = annotations.get("service.beta.kubernetes.io/aws-load-balancer-internal") == "true"
     charges = [ctx.hourly("Network Load Balancer", 1, "nlb_hour"),
                Charge("NLCU", ctx.assumption("nlb_nlcu").value, ctx.prices["nlb_nlcu_hour"],
                       hours=ctx.prices.hours_per_month, assumption="nlb_nlcu")]

@@ -43,3 +43,21 @@ def test_the_offline_diff_job_and_its_comment_carry_the_cost_delta():
     assert 'STACK="dev prod"' in step
     comment = (ROOT / ".github/workflows/synth-diff-comment.yml").read_text()
     assert "synth/cost.txt" in comment
+
+
+def test_diff_against_a_base_tree_prices_both_sides(tmp_path, capsys):
+    """As CI runs it: the base is another checkout, evaluated by its own `python -m synth`."""
+    from celestials.cost import load_price_book, money
+    from synth.diff import export_ref
+
+    book = load_price_book()
+    prices = book.region("us-west-2")
+    ip = prices["public_ipv4_hour"].usd * 730
+    nat = prices["nat_gateway_hour"].usd * 730 + prices["nat_gateway_gb"].usd * book.assumptions["nat_gateway_gb_processed"].value
+    tree = export_ref("HEAD", tmp_path)
+    assert cli.main(["diff", "--base-tree", str(tree), "--set", "natGateways=2"]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.startswith("  ")]
+    assert lines == [f"  + {money(ip)}/month: aws:ec2/eip:Eip network-nat-1  [create]",
+                     f"  + {money(nat)}/month: aws:ec2/natGateway:NatGateway network-nat-1  [create]"]
+    assert f"monthly cost {tree} → working tree with celestials:natGateways=2" in out

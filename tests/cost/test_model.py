@@ -87,6 +87,11 @@ CASES = {
                                          "service.beta.kubernetes.io/aws-load-balancer-internal": "true"}},
             "spec": {"type": "LoadBalancer"}})],
         "nlb", 0.02 * H + 2 * 0.01 * H),
+    "load balancer controller NLB: internal unless internet-facing": (
+        [*PUBLIC_SUBNETS, rec("kubernetes:core/v1:Service", "nlb", {
+            "metadata": {"annotations": {"service.beta.kubernetes.io/aws-load-balancer-type": "external"}},
+            "spec": {"type": "LoadBalancer"}})],
+        "nlb", 0.02 * H + 2 * 0.01 * H),
     "kms key": ([rec("aws:kms/key:Key", "key", {"enableKeyRotation": True})], "key", 1.0),
     "dynamodb on-demand with PITR": (
         [rec("aws:dynamodb/table:Table", "table", {"billingMode": "PAY_PER_REQUEST",
