@@ -168,7 +168,10 @@ def _node_group(r: Mapping[str, Any], ctx: _Context) -> list[Charge]:
     if len(types) != 1:
         raise Unpriced(f"instanceTypes {types}: the model prices a node group of exactly one instance type")
     itype = types[0]
-    nodes = int((inputs.get("scalingConfig") or {}).get("desiredSize", 0))
+    desired = (inputs.get("scalingConfig") or {}).get("desiredSize")
+    if not isinstance(desired, (int, float)) or isinstance(desired, bool):
+        raise Unpriced(f"scalingConfig.desiredSize = {desired!r}: the node count is unknown")
+    nodes = int(desired)
     if itype not in ctx.prices.instance_hour:
         raise Unpriced(f"no on-demand price for {itype} in {ctx.prices.region} (prices.yaml ec2_instance_hour)")
     price = ctx.prices.instance_hour[itype]

@@ -137,6 +137,8 @@ def test_an_unknown_type_is_unpriced_not_zero(tmp_path):
         "instanceTypes": ["x9z.huge"], "scalingConfig": {"desiredSize": 1}}, [TEMPLATE["urn"]])], "no on-demand price for x9z.huge"),
     ([rec("eks:index:ManagedNodeGroup", "ng", {
         "instanceTypes": ["m6i.xlarge"], "scalingConfig": {"desiredSize": 1}})], "no launch template"),
+    ([TEMPLATE, rec("eks:index:ManagedNodeGroup", "ng", {"instanceTypes": ["m6i.xlarge"]}, [TEMPLATE["urn"]])],
+     "the node count is unknown"),
     ([TEMPLATE, rec("eks:index:ManagedNodeGroup", "ng", {
         "instanceTypes": ["m6i.xlarge"], "capacityType": "SPOT", "scalingConfig": {"desiredSize": 1}},
         [TEMPLATE["urn"]])], "only on-demand"),
