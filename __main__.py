@@ -49,11 +49,11 @@ cluster = Cluster("cluster", ClusterArgs(
     admin_principal_arns=(*settings.cluster_admins, *settings.ci_deploy_roles),
     viewer_principal_arns=settings.cluster_viewers, ssh_key_name=settings.ssh_key_name,
     deletion_protection=prod, log_retention_days=90 if prod else 30,
-    log_types=settings.log_types, tags=tags))
+    log_types=settings.log_types, architecture=settings.node_architecture, tags=tags))
 
 images = Images("images", ImagesArgs(
     keys=images_for(topology), repository_prefix=f"celestials/{settings.stack}",
-    force_delete_repositories=not prod, tags=tags,
+    force_delete_repositories=not prod, architecture=settings.node_architecture, tags=tags,
     stack_name=f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"))
 
 # --- tracing and the meshes ---------------------------------------------------------------

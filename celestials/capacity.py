@@ -52,6 +52,8 @@ class InstanceType:
     memory_gib: int
     enis: int
     ipv4_per_eni: int
+    #: CPU architecture as Kubernetes and Docker name it: "amd64" (x86-64) or "arm64" (Graviton).
+    architecture: str = "amd64"
 
     @property
     def max_pods(self) -> int:
@@ -67,32 +69,51 @@ class InstanceType:
 VM_MEMORY_OVERHEAD = 0.075
 
 
-def _family(family: str, sizes: Mapping[str, tuple[int, int, int, int]]) -> dict[str, InstanceType]:
-    return {f"{family}.{size}": InstanceType(f"{family}.{size}", *spec) for size, spec in sizes.items()}
+def _family(family: str, sizes: Mapping[str, tuple[int, int, int, int]],
+            architecture: str = "amd64") -> dict[str, InstanceType]:
+    return {f"{family}.{size}": InstanceType(f"{family}.{size}", *spec, architecture=architecture)
+            for size, spec in sizes.items()}
 
 
-#: size → (vCPUs, memory GiB, ENIs, IPv4 per ENI). A few current x86 families only: enough to
-#: choose from, small enough to check by hand; an unknown type is refused, never guessed.
+#: size → (vCPUs, memory GiB, ENIs, IPv4 per ENI). A few current families per architecture:
+#: enough to choose from, small enough to check by hand; an unknown type is refused, never guessed.
+#: The Graviton (arm64) sizes have the same ENI limits as their x86 counterparts of equal size.
 _GENERAL = {"large": (2, 8, 3, 10), "xlarge": (4, 16, 4, 15), "2xlarge": (8, 32, 4, 15)}
+_COMPUTE = {"large": (2, 4, 3, 10), "xlarge": (4, 8, 4, 15), "2xlarge": (8, 16, 4, 15)}
+_MEMORY = {"large": (2, 16, 3, 10), "xlarge": (4, 32, 4, 15), "2xlarge": (8, 64, 4, 15)}
+_BURSTABLE = {"medium": (2, 4, 3, 6), "large": (2, 8, 3, 12), "xlarge": (4, 16, 4, 15), "2xlarge": (8, 32, 4, 15)}
 INSTANCE_TYPES: dict[str, InstanceType] = {
-    **_family("t3", {"medium": (2, 4, 3, 6), "large": (2, 8, 3, 12), "xlarge": (4, 16, 4, 15),
-                     "2xlarge": (8, 32, 4, 15)}),
+    **_family("t3", _BURSTABLE),
     **_family("m5", _GENERAL),
     **_family("m6i", _GENERAL),
     **_family("m7i", _GENERAL),
-    **_family("c6i", {"large": (2, 4, 3, 10), "xlarge": (4, 8, 4, 15), "2xlarge": (8, 16, 4, 15)}),
-    **_family("r6i", {"large": (2, 16, 3, 10), "xlarge": (4, 32, 4, 15), "2xlarge": (8, 64, 4, 15)}),
+    **_family("c6i", _COMPUTE),
+    **_family("r6i", _MEMORY),
+    **_family("t4g", _BURSTABLE, "arm64"),
+    **_family("m7g", _GENERAL, "arm64"),
+    **_family("m8g", _GENERAL, "arm64"),
+    **_family("c7g", _COMPUTE, "arm64"),
+    **_family("r7g", _MEMORY, "arm64"),
 }
 
 
-def instance_type(name: str) -> InstanceType:
+def instance_type(name: str, architecture: str | None = None) -> InstanceType:
+    """The table's entry for `name`; with `architecture`, refuse a type built for the other one
+    (an arm64 node cannot run amd64 images, and the AMI type follows the architecture)."""
     try:
-        return INSTANCE_TYPES[name]
+        it = INSTANCE_TYPES[name]
     except KeyError:
         raise CapacityError(
             f"celestials:instanceType = {name!r} is not in the capacity table, so the capacity check "
             f"cannot tell whether the workloads fit; use one of {', '.join(sorted(INSTANCE_TYPES))} "
             f"(or add the type with its vCPUs, memory and ENI limits to celestials/capacity.py)") from None
+    if architecture is not None and it.architecture != architecture:
+        same = sorted(n for n, t in INSTANCE_TYPES.items() if t.architecture == architecture)
+        raise CapacityError(
+            f"celestials:instanceType = {name!r} is an {it.architecture} type but "
+            f"celestials:nodeArchitecture = {architecture!r}; use an {architecture} type "
+            f"({', '.join(same)}) or set celestials:nodeArchitecture: {it.architecture}")
+    return it
 
 
 # --- node allocatable (EKS AMI / nodeadm formulas) ------------------------------------------
@@ -342,11 +363,12 @@ class CapacityReport:
                 f"({100 * r.memory_mi / a.memory_mi:.0f} %), {self.pods} pods of {pods_cap} max pods")
 
 
-def plan_capacity(instance: str, nodes: int, demands: Sequence[PodDemand]) -> CapacityReport:
+def plan_capacity(instance: str, nodes: int, demands: Sequence[PodDemand],
+                  architecture: str | None = None) -> CapacityReport:
     """Place every pod (first-fit-decreasing) on `nodes` nodes of type `instance`."""
     if nodes < 1:
         raise CapacityError(f"celestials:nodeCount = {nodes}: at least one node is needed to schedule pods")
-    it = instance_type(instance)
+    it = instance_type(instance, architecture)
     alloc = NodeAllocatable.of(it)
     node_list = [_Node(alloc.cpu_m, alloc.memory_mi, alloc.pods) for _ in range(nodes)]
     unplaced: list[str] = []
@@ -392,7 +414,7 @@ def check_capacity(settings: Settings, topology: Topology, overhead: MeshOverhea
                    extra: Sequence[PodDemand] = (), surge: bool = True) -> CapacityReport:
     """Raise `CapacityError` naming the shortfall when the stack's pods cannot all be scheduled."""
     report = plan_capacity(settings.instance_type, settings.node_count,
-                           stack_demands(topology, overhead, extra, surge))
+                           stack_demands(topology, overhead, extra, surge), settings.node_architecture)
     if report.fits:
         return report
     a, r = report.total_allocatable, report.requested

@@ -36,6 +36,7 @@ PRODCATALOG_STORAGES = ("dynamodb", "sqlite")
 #: fails: API server errors and authentication (401s, access entries).
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 DEV_CONTROL_PLANE_LOG_TYPES = ("api", "authenticator")
+NODE_ARCHITECTURES = ("amd64", "arm64")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)(-[0-9]+xl)?$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 _IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]+$")
@@ -98,6 +99,8 @@ class Settings:
     nat_gateways: int = 1
     eks_version: str = "1.35"
     instance_type: str = "m6i.xlarge"
+    #: CPU architecture of the node group (and so of the AMI and the images built): amd64 | arm64.
+    node_architecture: str = "amd64"
     node_count: int = 1
     node_max_count: int = 2
     endpoint_public_access: bool = True
@@ -304,6 +307,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "availabilityZoneIds": ("availability_zone_ids", _as_zone_ids),
     "eksVersion": ("eks_version", _as_eks_version),
     "instanceType": ("instance_type", lambda k, v: _as_pattern(k, v, _INSTANCE_TYPE, "an EC2 instance type such as m6i.xlarge (family.size)")),
+    "nodeArchitecture": ("node_architecture", lambda k, v: _as_choice(k, v, NODE_ARCHITECTURES)),
     "nodeCount": ("node_count", lambda k, v: _as_int(k, v, 1, 100)),
     "nodeMaxCount": ("node_max_count", lambda k, v: _as_int(k, v, 1, 100)),
     "endpointPublicAccess": ("endpoint_public_access", _as_bool),

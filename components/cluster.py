@@ -54,7 +54,8 @@ CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterA
 #: read-only on every object including Secrets (Helm keeps releases in Secrets, so `pulumi refresh`
 #: of a release needs them); AmazonEKSViewPolicy leaves Secrets out
 CLUSTER_VIEW_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
-AMI_TYPE = "AL2023_x86_64_STANDARD"
+#: EKS-optimized AL2023 AMI per node architecture (celestials:nodeArchitecture).
+AMI_TYPES = {"amd64": "AL2023_x86_64_STANDARD", "arm64": "AL2023_ARM_64_STANDARD"}
 #: 1: only the node itself (and host-network pods) reach IMDS; pods use IRSA (see the docstring)
 IMDS_HOP_LIMIT = 1
 NODE_POLICIES = (
@@ -144,6 +145,7 @@ class ClusterArgs:
     viewer_principal_arns: tuple[str, ...] = ()
     ssh_key_name: str | None = None
     node_disk_gib: int = 30
+    architecture: str = "amd64"
     log_retention_days: int = 30
     #: control-plane log types (celestials.settings.Settings.log_types); empty: no logging
     log_types: tuple[str, ...] = CONTROL_PLANE_LOG_TYPES
@@ -275,7 +277,7 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-nodes",
             cluster=self.eks,
             node_role=self.node_role,
-            ami_type=AMI_TYPE,
+            ami_type=AMI_TYPES[args.architecture],
             version=args.version,
             capacity_type="ON_DEMAND",
             instance_types=[args.instance_type],

@@ -35,7 +35,8 @@ from celestials import images as registry
 BUILDS_OUTPUT = "imageBuilds"
 #: images kept per repository (proddetail v1 and v2 share one, so this is per repository)
 KEEP_IMAGES = 20
-PLATFORM = docker_build.Platform.LINUX_AMD64
+#: image platform per node architecture (celestials:nodeArchitecture): images run where the nodes are.
+PLATFORMS = {"amd64": docker_build.Platform.LINUX_AMD64, "arm64": docker_build.Platform.LINUX_ARM64}
 
 
 def lifecycle_policy(keep: int = KEEP_IMAGES) -> str:
@@ -73,6 +74,7 @@ class ImagesArgs:
     #: "<org>/<project>/<stack>" of this very stack, to read what its previous `up` pushed
     #: (BUILDS_OUTPUT); None: no history (every tag found in the registry is reused, not pushed)
     stack_name: str | None = None
+    architecture: str = "amd64"
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -113,7 +115,8 @@ class Images(pulumi.ComponentResource):
         for key in sorted(args.keys):
             spec = registry.image_spec(key)
             repo = self.repositories[spec.repository]
-            tag = registry.content_tag(spec, args.root)
+            # ECR tags are immutable: an arm64 build of the same content needs its own tag
+            tag = registry.content_tag(spec, args.root) + ("" if args.architecture == "amd64" else f"-{args.architecture}")
             token = aws.ecr.get_authorization_token_output(registry_id=repo.registry_id,
                                                            opts=pulumi.InvokeOutputOptions(parent=self))
             # registry_id is unknown until the repository exists, so a first preview does not ask
@@ -128,7 +131,7 @@ class Images(pulumi.ComponentResource):
                 context=docker_build.BuildContextArgs(location=spec.context),
                 dockerfile=docker_build.DockerfileArgs(location=f"{spec.context}/{spec.dockerfile}"),
                 build_args=dict(spec.build_args) or None,
-                platforms=[PLATFORM],
+                platforms=[PLATFORMS[args.architecture]],
                 tags=[repo.repository_url.apply(lambda url, t=tag: f"{url}:{t}")],
                 push=decision.apply(lambda d: d[0]),
                 build_on_preview=False,

@@ -26,7 +26,7 @@ import tarfile
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from celestials.local.stack import parse_overrides
 
@@ -239,14 +239,35 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _compare(stacks: list[str], overrides: Mapping[str, str], base_ref: str | None,
-             base_tree: str | None) -> list[StackDiff]:
+@dataclass(frozen=True)
+class Sides:
+    """One stack evaluated on both sides; `base_root` is the tree the base came from (its stack
+    file is the base's config)."""
+
+    stack: str
+    base_label: str
+    head_label: str
+    base: list[dict[str, Any]]
+    head: list[dict[str, Any]]
+    base_root: Path
+
+
+def evaluate_sides(stacks: list[str], overrides: Mapping[str, str], base_ref: str | None,
+                   base_tree: str | None) -> Iterator[Sides]:
+    """The two evaluations per stack that a diff compares (also used by `make cost-diff`)."""
     head_label = "working tree" + (" with " + ", ".join(f"{k}={v}" for k, v in overrides.items()) if overrides else "")
     with tempfile.TemporaryDirectory(prefix="synth-diff-") as tmp:
         tree = Path(base_tree).resolve() if base_tree else export_ref(base_ref, Path(tmp)) if base_ref else None
         base_label = f"{base_ref or base_tree}" if tree else "stack config"
-        return [compare(stack, synth_tree(tree, stack, {}) if tree else synth_here(stack, {}),
-                        synth_here(stack, overrides), base_label, head_label) for stack in stacks]
+        for stack in stacks:
+            yield Sides(stack, base_label, head_label, synth_tree(tree, stack, {}) if tree else synth_here(stack, {}),
+                        synth_here(stack, overrides), tree or ROOT)
+
+
+def _compare(stacks: list[str], overrides: Mapping[str, str], base_ref: str | None,
+             base_tree: str | None) -> list[StackDiff]:
+    return [compare(s.stack, s.base, s.head, s.base_label, s.head_label)
+            for s in evaluate_sides(stacks, overrides, base_ref, base_tree)]
 
 
 if __name__ == "__main__":
