@@ -85,6 +85,10 @@ class Unpriced(Exception):
     """A known type in a shape the price data cannot price; the message says what is missing."""
 
 
+class Free(Exception):
+    """Raised by a pricer for a resource of a priced type whose shape costs nothing; says why."""
+
+
 # --- what costs nothing by itself -----------------------------------------------------------
 _ON_NODES = "a Kubernetes object: what it runs is paid for by the nodes"
 _AWS_NO_CHARGE = "no AWS charge for this resource itself"
@@ -100,6 +104,8 @@ FREE_TYPES: dict[str, str] = {
     "aws:iam/rolePolicy:RolePolicy": _AWS_NO_CHARGE,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _AWS_NO_CHARGE,
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _AWS_NO_CHARGE,
+    "aws:ec2/securityGroup:SecurityGroup": _AWS_NO_CHARGE,
+    "aws:eks/addon:Addon": _AWS_NO_CHARGE + " (EKS add-ons are free; their pods run on the nodes)",
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": _AWS_NO_CHARGE,
     "aws:kms/alias:Alias": _AWS_NO_CHARGE + " (the key is priced)",
     "docker-build:index:Image": "built where `pulumi up` runs; its storage is priced on the ECR repository",
@@ -117,6 +123,8 @@ FREE_TYPES: dict[str, str] = {
     "kubernetes:networking.istio.io/v1:DestinationRule": _ON_NODES,
     "kubernetes:networking.istio.io/v1:Sidecar": _ON_NODES,
     "kubernetes:security.istio.io/v1:PeerAuthentication": _ON_NODES,
+    "kubernetes:security.istio.io/v1:AuthorizationPolicy": _ON_NODES,
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": _ON_NODES + " (enforced by the VPC CNI's agent)",
     "kubernetes:telemetry.istio.io/v1:Telemetry": _ON_NODES,
     "kubernetes:helm.sh/v3:Release": _ON_NODES + " (the charts' values here create no LoadBalancer Service)",
     "kubernetes:yaml/v2:ConfigFile": _ON_NODES + " (CRDs)",
@@ -264,6 +272,14 @@ def _log_group(r: Mapping[str, Any], ctx: _Context) -> list[Charge]:
             ctx.usage("GB stored", "cloudwatch_log_storage_gb", "cloudwatch_logs_storage_gb_month")]
 
 
+def _vpc_endpoint(r: Mapping[str, Any], ctx: _Context) -> list[Charge] | None:
+    """Gateway endpoints (S3, DynamoDB) cost nothing; interface endpoints are billed per hour and
+    AZ plus per GB, which the price data does not hold yet."""
+    if r["inputs"].get("vpcEndpointType") == "Gateway":
+        raise Free("gateway endpoints have no AWS charge")
+    raise Unpriced(f"interface endpoint {r['inputs'].get('serviceName')}: no interface-endpoint price in the data file")
+
+
 PRICERS: dict[str, Callable[[Mapping[str, Any], _Context], list[Charge] | None]] = {
     "eks:index:Cluster": _eks_cluster,
     "eks:index:ManagedNodeGroup": _node_group,
@@ -274,6 +290,9 @@ PRICERS: dict[str, Callable[[Mapping[str, Any], _Context], list[Charge] | None]]
     "aws:dynamodb/table:Table": _dynamodb_table,
     "aws:ecr/repository:Repository": _ecr_repository,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    # the control plane's log group, created or adopted by a dynamic provider (components/cluster.py)
+    "pulumi-python:dynamic/celestials:ControlPlaneLogGroup": _log_group,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
 }
 
 
@@ -294,6 +313,8 @@ def _price_one(r: Mapping[str, Any], ctx: _Context) -> ResourceCost:
             charges = pricer(r, ctx)
         except Unpriced as why:
             return ResourceCost(urn, typ, name, "unpriced", note=str(why))
+        except Free as why:
+            return ResourceCost(urn, typ, name, "free", note=str(why))
         if charges is None:
             return ResourceCost(urn, typ, name, "free", note=_ON_NODES)
         return ResourceCost(urn, typ, name, "priced", tuple(charges))

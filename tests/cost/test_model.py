@@ -166,3 +166,17 @@ def test_the_real_data_prices_every_type_the_stacks_register():
         report = price_resources(synth_here(stack, overrides), "us-west-2")
         assert not report.unpriced, [(r.type, r.name, r.note) for r in report.unpriced]
         assert report.total > 0
+
+
+def test_vpc_endpoints_gateway_free_interface_unpriced():
+    from celestials.cost.model import price_resources
+
+    def endpoint(kind):
+        return {"urn": f"urn:x::{kind}", "type": "aws:ec2/vpcEndpoint:VpcEndpoint", "name": kind, "parent": None,
+                "provider": None, "dependencies": [], "custom": True,
+                "inputs": {"vpcEndpointType": kind, "serviceName": f"com.amazonaws.us-west-2.{kind.lower()}"}}
+
+    report = price_resources([endpoint("Gateway"), endpoint("Interface")], "us-west-2")
+    by_name = {r.name: r for r in report.resources}
+    assert by_name["Gateway"].status == "free" and "no AWS charge" in by_name["Gateway"].note
+    assert by_name["Interface"].status == "unpriced"
