@@ -9,19 +9,13 @@ import yaml
 from components import trace_collector as collector
 from components.appmesh import controller
 from tests.appmesh.mesh_checks import REFERENCE, of_kind
+from tests.support.chart_values import unknown_keys
 from tests.appmesh.program import evaluate_backend
 
 
 def _release(result, chart):
     [r] = [r for r in result.by_type("kubernetes:helm.sh/v3:Release") if r["inputs"]["chart"] == chart]
     return r["inputs"]
-
-
-def _key_paths(values, prefix=()):
-    for key, value in values.items():
-        yield prefix + (key,)
-        if isinstance(value, dict) and value:
-            yield from _key_paths(value, prefix + (key,))
 
 
 def test_controller_release_is_pinned_and_awaited(backend):
@@ -52,17 +46,8 @@ def test_controller_values_use_keys_the_chart_has():
     if not path.exists():
         pytest.skip(f"{path} is absent (a plain clone has no ../shared/reference)")
     chart = yaml.safe_load(path.read_text())
-
-    def has(path_):
-        node = chart
-        for key in path_:
-            if not isinstance(node, dict) or key not in node:
-                return False
-            node = node[key]
-        return True
-
-    ours = list(_key_paths(controller.chart_values("us-west-2", True)))
-    assert ours and [p for p in ours if not has(p)] == []
+    values = controller.chart_values("us-west-2", True)
+    assert values and unknown_keys(values, chart) == []
 
 
 def test_sidecar_requests_are_what_the_capacity_model_counts():

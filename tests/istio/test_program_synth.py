@@ -14,6 +14,7 @@ from synth.harness import SynthResult, quiet, synth_stack
 from tests.appmesh.mesh_checks import name, ns
 from tests.istio import istio_checks
 from tests.istio.istio_checks import GATEWAY_API_GROUP, ISTIO_GROUPS, group_of
+from tests.support.chart_values import unknown_keys
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 VALUES = istio_checks.REFERENCE / "istio-1.30"
@@ -77,13 +78,6 @@ def test_istiod_sets_only_what_a_feature_needs(stack):
         "service": "otel-collector.observability.svc.cluster.local", "port": 4317}}
 
 
-def _key_paths(values, prefix=()):
-    for key, value in values.items():
-        yield prefix + (key,)
-        if isinstance(value, dict) and value and key not in ("env", "meshConfig"):
-            yield from _key_paths(value, prefix + (key,))
-
-
 @pytest.mark.parametrize("chart,file", [("base", "base-values.yaml"), ("istiod", "istiod-values.yaml")])
 def test_every_helm_value_is_a_key_of_the_charts_defaults(stack, chart, file):
     """`env` and `meshConfig` are free-form maps in the chart (any istiod variable, any MeshConfig
@@ -93,17 +87,8 @@ def test_every_helm_value_is_a_key_of_the_charts_defaults(stack, chart, file):
     if not path.exists():
         pytest.skip(f"{path} absent (a plain clone has no ../shared/reference)")
     defaults = yaml.safe_load(path.read_text())["_internal_defaults_do_not_set"]
-
-    def has(keys):
-        node = defaults
-        for key in keys:
-            if not isinstance(node, dict) or key not in node:
-                return False
-            node = node[key]
-        return True
-
-    ours = list(_key_paths(_one(stack, RELEASE, chart=chart)["inputs"]["values"]))
-    assert ours and [p for p in ours if not has(p)] == []
+    values = _one(stack, RELEASE, chart=chart)["inputs"]["values"]
+    assert values and unknown_keys(values, defaults, free_form=("env", "meshConfig")) == []
 
 
 def test_crds_and_istiod_come_before_what_needs_them(stack):
