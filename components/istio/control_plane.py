@@ -30,12 +30,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from celestials.capacity import PodDemand, Sidecars, requests_of
+from celestials.render.istio_tracing import ISTIO_NAMESPACE
 from celestials.render.kubernetes_workloads import PART_OF
 
 ISTIO_VERSION = "1.30.5"
 CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 IMAGE_HUB = "docker.io/istio"
-NAMESPACE = "istio-system"
+#: Istio's root namespace: where the renderer puts mesh-wide objects and the charts install istiod.
+NAMESPACE = ISTIO_NAMESPACE
 GATEWAY_API_VERSION = "v1.5.1"
 GATEWAY_API_CRDS = (f"https://github.com/kubernetes-sigs/gateway-api/releases/download/"
                     f"{GATEWAY_API_VERSION}/standard-install.yaml")
@@ -47,7 +49,6 @@ RELEASE_TIMEOUT_SECONDS = 600
 PROXY_RESOURCES = {"requests": {"cpu": "20m", "memory": "64Mi"}, "limits": {"cpu": "1000m", "memory": "512Mi"}}
 ISTIOD_RESOURCES = {"requests": {"cpu": "100m", "memory": "384Mi"}}
 ISTIOD_REPLICAS = 1
-TRACING_PROVIDER = "otel-tracing"
 
 
 def sidecars() -> Sidecars:
