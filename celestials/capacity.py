@@ -410,12 +410,36 @@ def stack_demands(topology: Topology, overhead: MeshOverhead, extra: Sequence[Po
     return [*EKS_SYSTEM_PODS, *overhead.system, *extra, *mesh_demands(topology, overhead.sidecars, surge=surge)]
 
 
+#: Stacks that must keep running with one node gone (a drain, an upgrade, a failed instance).
+N_MINUS_ONE_STACKS = ("prod",)
+
+
+def check_node_loss(settings: Settings, topology: Topology, overhead: MeshOverhead,
+                    extra: Sequence[PodDemand] = ()) -> CapacityReport | None:
+    """For the stacks in N_MINUS_ONE_STACKS: every running pod (no rollout in progress) still
+    fits on one node fewer, or `CapacityError` names what would stay Pending."""
+    if settings.stack not in N_MINUS_ONE_STACKS:
+        return None
+    if settings.node_count < 2:
+        raise CapacityError(f"stack {settings.stack} must survive losing a node, which needs celestials:nodeCount "
+                            f">= 2, not {settings.node_count}")
+    report = plan_capacity(settings.instance_type, settings.node_count - 1,
+                           stack_demands(topology, overhead, extra, surge=False), settings.node_architecture)
+    if not report.fits:
+        raise CapacityError(
+            f"stack {settings.stack} would not survive losing one of its {settings.node_count} nodes — with "
+            f"{report.summary()}, these pods would stay Pending: {', '.join(report.unplaced)}. Raise "
+            "celestials:nodeCount or choose a larger celestials:instanceType.")
+    return report
+
+
 def check_capacity(settings: Settings, topology: Topology, overhead: MeshOverhead,
                    extra: Sequence[PodDemand] = (), surge: bool = True) -> CapacityReport:
     """Raise `CapacityError` naming the shortfall when the stack's pods cannot all be scheduled."""
     report = plan_capacity(settings.instance_type, settings.node_count,
                            stack_demands(topology, overhead, extra, surge), settings.node_architecture)
     if report.fits:
+        check_node_loss(settings, topology, overhead, extra)
         return report
     a, r = report.total_allocatable, report.requested
     pods_cap = report.allocatable.pods * report.nodes

@@ -128,6 +128,9 @@ class Settings:
     tls_rotate_cas: bool = False
     prodcatalog_storage: str = "dynamodb"
     prodcatalog_replicas: int = 2
+    #: replicas of every other workload on the request path (ingress gateway, frontend-node,
+    #: proddetail v1 and v2) and of the mesh control plane; prod needs at least 2
+    request_path_replicas: int = 1
     tracing: bool = True
     #: None: by stack (all five in prod, DEV_CONTROL_PLANE_LOG_TYPES elsewhere); see `log_types`
     control_plane_log_types: tuple[str, ...] | None = None
@@ -328,6 +331,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "tlsRotateCas": ("tls_rotate_cas", _as_bool),
     "prodcatalogStorage": ("prodcatalog_storage", lambda k, v: _as_choice(k, v, PRODCATALOG_STORAGES)),
     "prodcatalogReplicas": ("prodcatalog_replicas", lambda k, v: _as_int(k, v, 1, 20)),
+    "requestPathReplicas": ("request_path_replicas", lambda k, v: _as_int(k, v, 1, 10)),
     "tracing": ("tracing", _as_bool),
     "controlPlaneLogTypes": ("control_plane_log_types", lambda k, v: _as_subset(k, v, CONTROL_PLANE_LOG_TYPES)),
     "ecrEndpoints": ("ecr_endpoints", _as_bool),
@@ -382,6 +386,12 @@ def _check_combinations(s: Settings, raw: Mapping[str, Any]) -> None:
     if s.stack == "prod":
         if s.node_count < 2:
             raise SettingsError("nodeCount", given("nodeCount", s.node_count), "at least 2 in prod (nodes spread across AZs)")
+        # One node or zone lost must not take a request-path workload down with it.
+        for key, value in (("requestPathReplicas", s.request_path_replicas),
+                           ("prodcatalogReplicas", s.prodcatalog_replicas)):
+            if value < 2:
+                raise SettingsError(key, given(key, value), "at least 2 in prod (replicas spread across zones "
+                                    "survive losing a node or a zone)")
         if s.endpoint_public_access and "0.0.0.0/0" in s.endpoint_public_access_cidrs:
             raise SettingsError("endpointPublicAccessCidrs", given("endpointPublicAccessCidrs", list(s.endpoint_public_access_cidrs)),
                                 "in prod with endpointPublicAccess true, the public CIDRs of your operators and CI "

@@ -44,6 +44,8 @@ _BUILT_IN = {
         name, metadata=obj["metadata"], spec=obj["spec"], opts=opts),
     ("apps/v1", "Deployment"): lambda name, obj, opts: k8s.apps.v1.Deployment(
         name, metadata=obj["metadata"], spec=obj["spec"], opts=opts),
+    ("policy/v1", "PodDisruptionBudget"): lambda name, obj, opts: k8s.policy.v1.PodDisruptionBudget(
+        name, metadata=obj["metadata"], spec=obj["spec"], opts=opts),
     ("networking.k8s.io/v1", "NetworkPolicy"): lambda name, obj, opts: k8s.networking.v1.NetworkPolicy(
         name, metadata=obj["metadata"], spec=obj["spec"], opts=opts),
 }

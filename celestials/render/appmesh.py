@@ -22,8 +22,9 @@ from ..topology import colorapp
 from ..topology.canary import CanaryPlan
 from ..topology.model import Gateway, Mesh, Route, Router, Service, Workload
 from .kubernetes_workloads import (PART_OF, PRESTOP_SLEEP_SECONDS, TERMINATION_GRACE_SECONDS, Manifest, ObjectKey,
-                                   WorkloadInputs, check_workload_roles, container_resources, namespace_key,
-                                   render_deployment, render_service_account, render_services)
+                                   WorkloadInputs, check_workload_roles, container_resources, disruption_budgets,
+                                   namespace_key,
+                                   render_deployment, render_service_account, render_services, spread_constraints)
 from .load_balancer import NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
 from .network_policies import (Destination, TrafficRulesInputs, cloud_api, cloud_storage_egress,
                                render_network_policies)
@@ -279,6 +280,7 @@ def render_gateway_workload(mesh: Mesh, gateway: Gateway) -> tuple[Manifest, Man
                 "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
                 "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
                 "containers": [container],
+                **({"topologySpreadConstraints": spread_constraints(labels)} if gateway.replicas > 1 else {}),
             }},
         },
     }
@@ -362,6 +364,7 @@ def render_app_mesh(mesh: Mesh, settings: Settings, inputs: AppMeshInputs) -> tu
     if mesh.gateway:
         deployment, service = render_gateway_workload(mesh, mesh.gateway)
         out += [deployment.after(*after_rules), service]
+    out += disruption_budgets(out)
     return tuple(out)
 
 

@@ -38,7 +38,7 @@ from .load_balancer import PUBLIC_HTTP_PORT
 from .network_policies import (Destination, TrafficRulesInputs, cloud_storage_egress, namespace_pods,
                                render_network_policies)
 from .kubernetes_workloads import (PART_OF, Manifest, ObjectKey, WorkloadInputs, check_workload_roles,
-                                   render_deployment, render_service_account, render_services)
+                                   disruption_budgets, render_deployment, render_service_account, render_services)
 
 __all__ = ["GATEWAY_CLASS", "INJECTION_ENABLED", "INJECTION_LABEL", "ISTIOD_LABELS", "ISTIOD_XDS_PORT",
            "PROXY_CONTAINER_NAMES", "TLS_DIR", "IstioInputs", "inbound_ports", "istio_canary_keys",
@@ -148,6 +148,7 @@ def render_istio_mesh(mesh: Mesh, settings: Settings, inputs: IstioInputs) -> tu
         out.append(deployment)
     # The gateway's Deployment, like every other, starts under its traffic rules.
     out += [m.after(*(r.key for r in rules)) if m.key.kind == "Deployment" else m for m in render_routes(mesh)]
+    out += disruption_budgets(out)
     return tuple(out)
 
 

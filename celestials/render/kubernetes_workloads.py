@@ -305,10 +305,7 @@ def render_deployment(mesh: Mesh, workload: Workload, settings: Settings, inputs
         "volumes": volumes,
     }
     if replicas > 1:
-        pod_spec["topologySpreadConstraints"] = [
-            {"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
-             "labelSelector": {"matchLabels": dict(labels)}}
-            for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")]
+        pod_spec["topologySpreadConstraints"] = spread_constraints(labels)
     strategy = ({"type": "Recreate"} if sqlite else
                 {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}})
     obj = {
@@ -358,6 +355,32 @@ def render_services(mesh: Mesh) -> tuple[Manifest, ...]:
                "metadata": {"name": host, "namespace": mesh.namespace, "labels": dict(PART_OF)},
                "spec": spec}
         out.append(Manifest(obj, (namespace_key(mesh.namespace),)))
+    return tuple(out)
+
+
+def spread_constraints(labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Replicas across zones (required: a lost zone must leave a replica) and across nodes
+    (preferred: a zone may have fewer nodes than replicas)."""
+    return [{"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": when, "labelSelector": {"matchLabels": dict(labels)}}
+            for key, when in (("topology.kubernetes.io/zone", "DoNotSchedule"),
+                              ("kubernetes.io/hostname", "ScheduleAnyway"))]
+
+
+def disruption_budgets(manifests: Iterable[Manifest]) -> tuple[Manifest, ...]:
+    """A PodDisruptionBudget for every Deployment of more than one replica: a node drain (an
+    upgrade, a scale-in) takes at most one of its pods at a time. One replica gets none, since a
+    budget that allows no eviction would block every drain."""
+    out = []
+    for m in manifests:
+        obj = m.obj
+        if obj["kind"] != "Deployment" or obj["spec"].get("replicas", 1) < 2:
+            continue
+        meta = obj["metadata"]
+        pdb = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+               "metadata": {"name": meta["name"], "namespace": meta["namespace"], "labels": dict(PART_OF)},
+               "spec": {"maxUnavailable": 1, "selector": {"matchLabels": dict(obj["spec"]["selector"]["matchLabels"])},
+                        "unhealthyPodEvictionPolicy": "AlwaysAllow"}}
+        out.append(Manifest(pdb, (namespace_key(meta["namespace"]),)))
     return tuple(out)
 
 

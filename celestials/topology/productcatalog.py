@@ -17,12 +17,12 @@ _NODE_RESOURCES = Resources(cpu_request_m=50, memory_request_mi=96, memory_limit
 _PY_RESOURCES = Resources(cpu_request_m=100, memory_request_mi=128, memory_limit_mi=384)
 
 
-def _proddetail(version: int) -> Workload:
+def _proddetail(version: int, replicas: int) -> Workload:
     return Workload(
         name=f"proddetail-v{version}", app="proddetail", version=f"v{version}",
         image=f"proddetail-v{version}", port=3000, host=f"proddetail-v{version}",
         health=HealthCheck(path="/ping", port=3000), tracing_name=f"Product-Detail-V{version}",
-        resources=_NODE_RESOURCES,
+        resources=_NODE_RESOURCES, replicas=replicas,
     )
 
 
@@ -40,7 +40,7 @@ def product_catalog_mesh(settings: Settings) -> Mesh:
             host="frontend-node", health=HealthCheck(path="/ping", port=9000),
             tracing_name="Frontend-Node", backends=("prodcatalog",),
             backend_env=(BackendEnv("BASE_URL", "prodcatalog", "/products/"),),
-            resources=_NODE_RESOURCES,
+            resources=_NODE_RESOURCES, replicas=settings.request_path_replicas,
         ),
         Workload(
             name="prodcatalog", app="prodcatalog", image="prodcatalog", port=5000,
@@ -50,8 +50,8 @@ def product_catalog_mesh(settings: Settings) -> Mesh:
             replicas=settings.prodcatalog_replicas, resources=_PY_RESOURCES,
             storage=_storage(settings),
         ),
-        _proddetail(1),
-        _proddetail(2),
+        _proddetail(1, settings.request_path_replicas),
+        _proddetail(2, settings.request_path_replicas),
     )
     routers = (
         Router(name="prodcatalog-router", port=5000, routes=(
@@ -72,6 +72,6 @@ def product_catalog_mesh(settings: Settings) -> Mesh:
     )
     gateway = Gateway(name=GATEWAY_NAME, port=GATEWAY_PORT, routes=(
         GatewayRoute(name="gateway-route-frontend", prefix="/", service="frontend-node"),
-    ))
+    ), replicas=settings.request_path_replicas)
     return Mesh(name=MESH_NAME, namespace=NAMESPACE, workloads=workloads, services=services,
                 routers=routers, gateway=gateway).validate()

@@ -24,7 +24,7 @@ from components import trace_collector
 from components.mesh_backend import MeshBackendArgs, MeshIdentityArgs, ingress_url, the_ingress
 from components.trace_collector import OTLP_ENDPOINT
 
-from .control_plane import ISTIOD_POD, IstioControlPlane, IstioControlPlaneArgs, sidecars
+from .control_plane import IstioControlPlane, IstioControlPlaneArgs, istiod_pod, sidecars
 from .mesh import GATEWAY_API_KINDS, ISTIO_KINDS, IstioMesh, IstioMeshArgs
 
 
@@ -53,7 +53,7 @@ class IstioBackendPlugin:
                 collector=collector_destination() if settings.tracing else None))
 
     def capacity_overhead(self, settings: Settings) -> MeshOverhead:
-        return MeshOverhead(sidecars=sidecars(), system=(ISTIOD_POD,))
+        return MeshOverhead(sidecars=sidecars(), system=(istiod_pod(settings.request_path_replicas),))
 
     def create_identity(self, name: str, args: MeshIdentityArgs,
                         opts: pulumi.ResourceOptions | None = None) -> IstioIdentity:
@@ -73,7 +73,7 @@ class IstioBackend(pulumi.ComponentResource):
         settings, provider, collector = args.settings, args.k8s_provider, args.collector
         tracing = tracing_extension_provider(collector.service_host, collector.otlp_grpc_port) if collector else None
         self.control_plane = IstioControlPlane(f"{name}-control-plane", IstioControlPlaneArgs(
-            k8s_provider=provider, tracing_provider=tracing,
+            k8s_provider=provider, tracing_provider=tracing, replicas=settings.request_path_replicas,
             depends_on=(collector.release,) if collector else ()), pulumi.ResourceOptions(parent=self))
         cp = self.control_plane
         after_kind = {**{kind: [cp.base, cp.istiod] for kind in ISTIO_KINDS},

@@ -10,7 +10,7 @@ Why these settings, and only these (istiod's defaults hold otherwise):
   sending every proxy's spans to the program's trace collector (OTLP/gRPC).
 - `meshConfig.accessLogFile`: proxies log each request to stdout, as the App Mesh backend's do.
 - the proxies' and istiod's resource requests are set here, explicitly, because the capacity
-  check counts exactly these numbers (`sidecars()`, `ISTIOD_POD`); istiod's autoscaler is off
+  check counts exactly these numbers (`sidecars()`, `istiod_pod()`); istiod's autoscaler is off
   for the same reason (the check cannot count pods an HPA may add).
 - images pinned to the chart's release (`global.hub`/`global.tag`), so a chart re-render never
   changes what runs.
@@ -48,7 +48,6 @@ RELEASE_TIMEOUT_SECONDS = 600
 #: defaults (500m/2Gi) are sized for large meshes; this one has a dozen pods.
 PROXY_RESOURCES = {"requests": {"cpu": "20m", "memory": "64Mi"}, "limits": {"cpu": "1000m", "memory": "512Mi"}}
 ISTIOD_RESOURCES = {"requests": {"cpu": "100m", "memory": "384Mi"}}
-ISTIOD_REPLICAS = 1
 
 
 def sidecars() -> Sidecars:
@@ -59,14 +58,17 @@ def sidecars() -> Sidecars:
     return Sidecars(containers=(proxy,), init=(proxy,), gateway=())
 
 
-ISTIOD_POD = PodDemand.of(f"{NAMESPACE}/istiod", ISTIOD_RESOURCES["requests"], replicas=ISTIOD_REPLICAS)
+def istiod_pod(replicas: int) -> PodDemand:
+    """istiod's pods for the capacity check: as many as the request path has replicas (prod: 2,
+    so losing a node or a zone leaves the proxies a control plane; the chart adds its PDB)."""
+    return PodDemand.of(f"{NAMESPACE}/istiod", ISTIOD_RESOURCES["requests"], replicas=replicas)
 
 
 def base_values() -> dict[str, Any]:
     return {"global": {"istioNamespace": NAMESPACE}}
 
 
-def istiod_values(tracing_provider: dict[str, Any] | None) -> dict[str, Any]:
+def istiod_values(tracing_provider: dict[str, Any] | None, replicas: int = 1) -> dict[str, Any]:
     """Values for the `istiod` chart at ISTIO_VERSION (keys as in its values.yaml, set at the top
     level). `tracing_provider`: the meshConfig extension provider for the collector, or None."""
     mesh_config: dict[str, Any] = {"accessLogFile": "/dev/stdout"}
@@ -76,7 +78,7 @@ def istiod_values(tracing_provider: dict[str, Any] | None) -> dict[str, Any]:
         "global": {"hub": IMAGE_HUB, "tag": ISTIO_VERSION, "istioNamespace": NAMESPACE,
                    "proxy": {"resources": PROXY_RESOURCES}},
         "autoscaleEnabled": False,
-        "replicaCount": ISTIOD_REPLICAS,
+        "replicaCount": replicas,
         "resources": ISTIOD_RESOURCES,
         "env": {"ENABLE_TLS_ON_SIDECAR_INGRESS": "true"},
         "meshConfig": mesh_config,
@@ -90,6 +92,8 @@ class IstioControlPlaneArgs:
     tracing_provider: dict[str, Any] | None = None
     #: what istiod must come after besides its CRDs (e.g. the collector it sends spans to)
     depends_on: tuple[pulumi.Resource, ...] = ()
+    #: istiod replicas (the stack's requestPathReplicas)
+    replicas: int = 1
 
 
 class IstioControlPlane(pulumi.ComponentResource):
@@ -103,7 +107,7 @@ class IstioControlPlane(pulumi.ComponentResource):
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace", metadata={"name": NAMESPACE, "labels": dict(PART_OF)}, opts=k8s_opts)
         self.base = self._release(name, "base", base_values(), args, [self.namespace, self.gateway_api_crds])
-        self.istiod = self._release(name, "istiod", istiod_values(args.tracing_provider), args,
+        self.istiod = self._release(name, "istiod", istiod_values(args.tracing_provider, args.replicas), args,
                                     [self.base, *args.depends_on])
         self.register_outputs({"base": self.base.status, "istiod": self.istiod.status})
 

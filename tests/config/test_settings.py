@@ -18,8 +18,8 @@ GOOD = [
     ({"endpointPublicAccess": "false"}, "dev", {"endpoint_public_access": False}),
     ({"endpointPublicAccessCidrs": '["52.95.110.0/24", "18.246.0.7/32"]'}, "dev",
      {"endpoint_public_access_cidrs": ("52.95.110.0/24", "18.246.0.7/32")}),
-    ({"nodeCount": "2", "nodeMaxCount": "4", "endpointPublicAccessCidrs": ["52.95.110.0/24"]},
-     "prod", {"node_count": 2}),
+    ({"nodeCount": "2", "nodeMaxCount": "4", "endpointPublicAccessCidrs": ["52.95.110.0/24"],
+      "requestPathReplicas": "2"}, "prod", {"node_count": 2, "request_path_replicas": 2}),
     ({"sshKeyName": "my-key"}, "dev", {"ssh_key_name": "my-key"}),
     ({"availabilityZones": "3", "natGateways": "3"}, "dev", {"nat_gateways": 3}),
 ]
@@ -56,7 +56,7 @@ BAD = [
     ({"endpointPublicAccessCidrs": '["10.1.0.0/16"]'}, "dev", "endpointPublicAccessCidrs", "private"),
     ({"endpointPublicAccessCidrs": '["240.0.0.0/4"]'}, "dev", "endpointPublicAccessCidrs", "reserved"),
     ({"endpointPrivateAccessCidrs": '["52.95.110.0/24"]'}, "dev", "endpointPrivateAccessCidrs", "RFC 1918"),
-    ({"nodeCount": "2", "endpointPublicAccessCidrs": '["0.0.0.0/0"]'}, "prod",
+    ({"nodeCount": "2", "endpointPublicAccessCidrs": '["0.0.0.0/0"]', "requestPathReplicas": "2"}, "prod",
      "endpointPublicAccessCidrs", "not 0.0.0.0/0"),
     ({"natGateways": "3"}, "dev", "natGateways", "at most availabilityZones"),
     ({"availabilityZones": "1"}, "dev", "availabilityZones", "integer from 2"),
@@ -112,3 +112,13 @@ def test_every_key_is_documented_in_readme():
 
 def test_defaults_are_a_valid_dev_stack():
     assert parse_settings({}, "dev") == Settings(stack="dev")
+
+
+@pytest.mark.parametrize("key", ["requestPathReplicas", "prodcatalogReplicas"])
+def test_prod_runs_the_request_path_on_two_replicas_at_least(key):
+    base = {"endpointPublicAccess": "false", "nodeCount": 3, "nodeMaxCount": 3, "requestPathReplicas": 2,
+            "prodcatalogReplicas": 2}
+    with pytest.raises(SettingsError, match="at least 2 in prod") as err:
+        parse_settings({**base, key: 1}, "prod")
+    assert err.value.key == key
+    assert parse_settings({**base, key: 1}, "dev").request_path_replicas >= 1

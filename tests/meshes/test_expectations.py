@@ -136,3 +136,28 @@ def test_no_kubelet_probe_targets_a_port_that_requires_client_certificates(backe
     for d in of_kind(result.manifests, "Deployment"):
         if (ns(d), name(d)) in guarded:
             assert not _probe_ports(d) & guarded[(ns(d), name(d))], f"{ns(d)}/{name(d)} probes a client-cert port"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_prod_request_path_survives_losing_a_node_or_a_zone(backend):
+    """Every Deployment on the request path (gateway, frontend-node, prodcatalog, proddetail v1/v2)
+    runs at least two replicas, required spread across zones, with a PodDisruptionBudget; the mesh
+    control plane runs two replicas too (issue 10, point 4)."""
+    result = synth(backend, "prod")
+    objects = result.manifests
+    request_path = {"ingress-gw", "frontend-node", "prodcatalog", "proddetail-v1", "proddetail-v2"}
+    budgets = {name(p): p for p in of_kind(objects, "PodDisruptionBudget", PC)}
+    for d in of_kind(objects, "Deployment", PC):
+        if name(d) not in request_path:
+            continue
+        assert d["spec"]["replicas"] >= 2, name(d)
+        spread = {c["topologyKey"]: c["whenUnsatisfiable"] for c in d["spec"]["template"]["spec"]["topologySpreadConstraints"]}
+        assert spread["topology.kubernetes.io/zone"] == "DoNotSchedule", name(d)
+        assert budgets[name(d)]["spec"]["maxUnavailable"] == 1
+        assert budgets[name(d)]["spec"]["selector"] == d["spec"]["selector"]
+    assert request_path <= {name(d) for d in of_kind(objects, "Deployment", PC)}
+    if backend == "istio":
+        [istiod] = [r for r in result.by_type("kubernetes:helm.sh/v3:Release") if r["inputs"]["chart"] == "istiod"]
+        assert istiod["inputs"]["values"]["replicaCount"] >= 2
+    dev = synth(backend)
+    assert not of_kind(dev.manifests, "PodDisruptionBudget", MTLS)  # single replicas: no budget to block drains

@@ -20,6 +20,7 @@ def _settings(stack="dev", **raw):
     if stack == "prod":
         raw.setdefault("nodeCount", 2)
         raw.setdefault("endpointPublicAccess", False)
+        raw.setdefault("requestPathReplicas", 2)
     return parse_settings(raw, stack)
 
 
@@ -225,3 +226,26 @@ def test_every_backend_fits_the_dev_default_with_a_quarter_free(backend):
     report = cap.check_capacity(s, build_topology(s), overhead, extra=collector)
     assert report.requested.cpu_m <= 0.75 * report.allocatable.cpu_m
     assert report.requested.memory_mi <= 0.75 * report.allocatable.memory_mi
+
+
+def _prod(**raw):
+    return parse_settings({"endpointPublicAccess": "false", "requestPathReplicas": 2, "nodeMaxCount": 6, **raw}, "prod")
+
+
+def test_prod_must_still_fit_with_one_node_gone():
+    """Two c6i.large hold prod's pods (with rollout surge), one does not: refused, naming N-1."""
+    from components import mesh_backends, trace_collector
+
+    s = _prod(nodeCount=2, instanceType="c6i.large")
+    overhead = mesh_backends.BACKENDS[s.mesh_backend]().capacity_overhead(s)
+    assert cap.plan_capacity("c6i.large", 2, cap.stack_demands(build_topology(s), overhead,
+                                                               trace_collector.pod_demands(s))).fits
+    with pytest.raises(cap.CapacityError, match=r"would not survive losing one of its 2 nodes.*1 × c6i\.large"):
+        cap.check_capacity(s, build_topology(s), overhead, extra=trace_collector.pod_demands(s))
+    three = _prod(nodeCount=3, instanceType="c6i.large")
+    assert cap.check_capacity(three, build_topology(three), overhead, extra=trace_collector.pod_demands(three)).fits
+
+
+def test_only_prod_is_held_to_node_loss():
+    s = _settings(instanceType="c6i.large", nodeCount=2)
+    assert cap.check_node_loss(s, build_topology(s), OVERHEAD) is None

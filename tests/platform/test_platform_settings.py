@@ -25,7 +25,7 @@ def test_cluster_admins_refuse_anything_else(raw):
 def test_dev_logs_only_what_a_developer_reads_and_prod_logs_everything():
     assert parse_settings({}, "dev").log_types == ("api", "authenticator")
     assert "audit" not in parse_settings({}, "dev").log_types
-    assert parse_settings({"nodeCount": 2, "endpointPublicAccess": False}, "prod").log_types == (
+    assert parse_settings({"nodeCount": 2, "endpointPublicAccess": False, "requestPathReplicas": 2}, "prod").log_types == (
         "api", "audit", "authenticator", "controllerManager", "scheduler")
     chosen = parse_settings({"controlPlaneLogTypes": '["scheduler", "api"]'}, "dev")
     assert chosen.log_types == ("api", "scheduler")
