@@ -156,6 +156,8 @@ def test_prod_request_path_survives_losing_a_node_or_a_zone(backend):
         assert budgets[name(d)]["spec"]["maxUnavailable"] == 1
         assert budgets[name(d)]["spec"]["selector"] == d["spec"]["selector"]
     assert request_path <= {name(d) for d in of_kind(objects, "Deployment", PC)}
+    # the split is per version (Service or virtual node), not per pod: exact with two pods each
+    assert VIEWS[backend].splits(objects)[(PC, "proddetail")] == {"proddetail-v1": 90, "proddetail-v2": 10}
     if backend == "istio":
         [istiod] = [r for r in result.by_type("kubernetes:helm.sh/v3:Release") if r["inputs"]["chart"] == "istiod"]
         assert istiod["inputs"]["values"]["replicaCount"] >= 2
