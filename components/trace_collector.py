@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 
 from celestials.capacity import PodDemand
 from celestials.render.iam import collector_policy
+from celestials.render.network_policies import Destination, namespace_pods
 from celestials.settings import Settings
 
 from .identified_release import Chart, Identity, identified_release
@@ -72,6 +73,15 @@ def _moved() -> pulumi.ResourceOptions:
     old_parent = f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::celestials:appmesh:Backend::mesh"
     return pulumi.ResourceOptions(aliases=[pulumi.Alias(
         name="mesh-tracing", type_="celestials:appmesh:TracingCollector", parent=old_parent)])
+
+
+def network_destination(proxies_export: bool) -> Destination:
+    """The collector as a NetworkPolicy destination: the apps export OTLP/HTTP; with
+    `proxies_export`, the mesh's proxies export OTLP/gRPC too (Istio's; App Mesh's trace to X-Ray)."""
+    if proxies_export:
+        return namespace_pods(NAMESPACE, (OTLP_HTTP_PORT, OTLP_GRPC_PORT),
+                              "the trace collector (OTLP/HTTP from apps, OTLP/gRPC from proxies)")
+    return namespace_pods(NAMESPACE, (OTLP_HTTP_PORT,), "the trace collector (OTLP/HTTP from apps)")
 
 
 def pod_demands(settings: Settings) -> tuple[PodDemand, ...]:

@@ -13,7 +13,6 @@ import pulumi
 from celestials.capacity import MeshOverhead, PodDemand, Requests, Sidecars, requests_of
 from celestials.render.appmesh import AppMeshInputs, render_app_mesh
 from celestials.render.kubernetes_workloads import needs_own_identity
-from celestials.render.network_policies import Destination, namespace_pods
 from celestials.settings import Settings
 from celestials.topology import build_topology
 from components.image_refs import image_refs_by_key
@@ -28,11 +27,6 @@ from .mesh import AppMeshMesh, AppMeshMeshArgs
 
 #: appmesh-controller chart 1.13.3 `resources.requests` (1 replica).
 CONTROLLER_POD = PodDemand("appmesh-system/appmesh-controller", Requests(100, 200))
-
-
-def collector_destination() -> Destination:
-    """Where the apps send spans (OTLP/HTTP, around Envoy); App Mesh's proxies trace to X-Ray."""
-    return namespace_pods(trace_collector.NAMESPACE, (OTLP_HTTP_PORT,), "the trace collector (OTLP/HTTP from apps)")
 
 
 def sidecars(tracing: bool) -> Sidecars:
@@ -60,7 +54,7 @@ class AppMeshBackendPlugin:
                 workload_roles=own_roles, dynamodb_table="placeholder-table",
                 otlp_endpoint=OTLP_ENDPOINT if settings.tracing else None,
                 otlp_port=OTLP_HTTP_PORT if settings.tracing else None,
-                collector=collector_destination() if settings.tracing else None))
+                collector=trace_collector.network_destination(proxies_export=False) if settings.tracing else None))
 
     def capacity_overhead(self, settings: Settings) -> MeshOverhead:
         return MeshOverhead(sidecars=sidecars(settings.tracing), system=(CONTROLLER_POD,))
@@ -99,7 +93,8 @@ class AppMeshBackend(pulumi.ComponentResource):
                 workload_roles=dict(args.workload_roles.get(mesh.namespace, {})),
                 otlp_endpoint=collector.otlp_endpoint if collector else None,
                 otlp_port=collector.otlp_port if collector else None,
-                dynamodb_table=args.dynamodb_table, collector=collector_destination() if collector else None), child)
+                dynamodb_table=args.dynamodb_table,
+                collector=trace_collector.network_destination(proxies_export=False) if collector else None), child)
         self.mesh_names = [m.name for m in args.topology.meshes]
         self.ingress_hostname = the_ingress([m.ingress_hostname for m in self.meshes.values()])
         self.ingress_url = ingress_url(self.ingress_hostname)

@@ -15,7 +15,6 @@ import pulumi
 from celestials.capacity import MeshOverhead
 from celestials.render.istio import IstioInputs, render_istio_mesh, render_mesh_wide, tracing_extension_provider
 from celestials.render.kubernetes_workloads import needs_own_identity
-from celestials.render.network_policies import Destination, namespace_pods
 from celestials.settings import Settings
 from celestials.topology import build_topology
 from components.image_refs import image_refs_by_key
@@ -26,12 +25,6 @@ from components.trace_collector import OTLP_ENDPOINT
 
 from .control_plane import IstioControlPlane, IstioControlPlaneArgs, istiod_pod, sidecars
 from .mesh import GATEWAY_API_KINDS, ISTIO_KINDS, IstioMesh, IstioMeshArgs
-
-
-def collector_destination() -> Destination:
-    """Where the pods of a mesh send spans: apps over OTLP/HTTP, Istio's proxies over OTLP/gRPC."""
-    return namespace_pods(trace_collector.NAMESPACE, (trace_collector.OTLP_HTTP_PORT, trace_collector.OTLP_GRPC_PORT),
-                          "the trace collector (OTLP/HTTP from apps, OTLP/gRPC from proxies)")
 
 
 class IstioIdentity:
@@ -50,7 +43,7 @@ class IstioBackendPlugin:
                 images={w.image: "placeholder-image" for w in mesh.workloads},
                 workload_roles={w.name: "placeholder-role" for w in mesh.workloads if needs_own_identity(w)},
                 otlp_endpoint=OTLP_ENDPOINT if settings.tracing else None, dynamodb_table="placeholder-table",
-                collector=collector_destination() if settings.tracing else None))
+                collector=trace_collector.network_destination(proxies_export=True) if settings.tracing else None))
 
     def capacity_overhead(self, settings: Settings) -> MeshOverhead:
         return MeshOverhead(sidecars=sidecars(), system=(istiod_pod(settings.request_path_replicas),))
@@ -89,7 +82,8 @@ class IstioBackend(pulumi.ComponentResource):
                 mesh=mesh, settings=settings, k8s_provider=provider, istiod=cp.istiod, images=images,
                 after_kind=after_kind, workload_roles=dict(args.workload_roles.get(mesh.namespace, {})),
                 otlp_endpoint=collector.otlp_endpoint if collector else None,
-                dynamodb_table=args.dynamodb_table, collector=collector_destination() if collector else None),
+                dynamodb_table=args.dynamodb_table,
+                collector=trace_collector.network_destination(proxies_export=True) if collector else None),
                 pulumi.ResourceOptions(parent=self))
         self.mesh_names = [m.name for m in args.topology.meshes]
         self.ingress_hostname = the_ingress([m.ingress_hostname for m in self.meshes.values()])
