@@ -38,13 +38,16 @@ preflight-up preflight-preview preflight-destroy:
 	@bash tools/preflight.sh $(@:preflight-%=%)
 
 # The program runs in the Python venv; images are built by Docker from apps/, so no npm here.
-preview: preflight-preview install-python ## pulumi preview --diff for STACK (needs the Pulumi CLI and AWS credentials)
-	pulumi stack select --create $(STACK) --secrets-provider passphrase
-	pulumi preview --stack $(STACK) --diff
+# Both run the policy pack (policy/, mandatory): a violation stops the preview, and `up` before it applies anything.
+POLICY_PACK := --policy-pack policy
 
-up: preflight-up install-python ## Deploy STACK (default dev): shows the preview and asks (YES=1 or CI=true: no question)
+preview: preflight-preview install-python policy-venv ## pulumi preview --diff for STACK, with the policy pack (needs the Pulumi CLI and AWS credentials)
 	pulumi stack select --create $(STACK) --secrets-provider passphrase
-	pulumi up --stack $(STACK) $(PULUMI_YES)
+	pulumi preview --stack $(STACK) --diff $(POLICY_PACK)
+
+up: preflight-up install-python policy-venv ## Deploy STACK (default dev): shows the preview (policy pack included) and asks (YES=1 or CI=true: no question)
+	pulumi stack select --create $(STACK) --secrets-provider passphrase
+	pulumi up --stack $(STACK) $(POLICY_PACK) $(PULUMI_YES)
 
 destroy: preflight-destroy ## Delete everything of STACK: shows what goes and asks (YES=1 or CI=true: no question)
 	pulumi stack select $(STACK)

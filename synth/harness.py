@@ -278,6 +278,13 @@ def synth_stack(stack: str = "dev", overrides: Mapping[str, Any] | None = None) 
         os.chdir(cwd)
 
 
+#: What selects each mesh backend on top of a stack file (App Mesh needs its acknowledgement).
+BACKEND_SELECTION: dict[str, dict[str, str]] = {
+    "istio": {"meshBackend": "istio"},
+    "appmesh": {"meshBackend": "appmesh", "appMeshEndOfSupportAcknowledged": "true"},
+}
+
+
 @contextlib.contextmanager
 def quiet():
     """Silence Pulumi's own logging of mock registrations."""

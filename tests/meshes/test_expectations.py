@@ -7,8 +7,6 @@ registered without a view fails here, so a new backend cannot skip the suite.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import pytest
 
 from celestials import pki
@@ -16,21 +14,14 @@ from celestials.local.stack import load_settings
 from celestials.topology import build_topology, colorapp, productcatalog
 from components import mesh_backends
 from components.trace_collector import OTLP_ENDPOINT, OTLP_GRPC_PORT, SERVICE_HOST
-from synth.harness import ROOT, SynthResult, quiet, synth_stack
+from synth.harness import BACKEND_SELECTION as SELECT
+from synth.harness import ROOT
+from tests.support.backend_synth import synth
 from tests.appmesh.mesh_checks import name, ns, of_kind
 from tests.meshes.views import VIEWS
 
-#: What selects each backend on top of a stack file (App Mesh needs its acknowledgement).
-SELECT = {"istio": {"meshBackend": "istio"},
-          "appmesh": {"meshBackend": "appmesh", "appMeshEndOfSupportAcknowledged": "true"}}
 BACKENDS = sorted(mesh_backends.BACKENDS)
 PC, MTLS = productcatalog.NAMESPACE, colorapp.NAMESPACE
-
-
-@lru_cache(maxsize=None)
-def synth(backend: str, stack: str = "dev", **overrides: str) -> SynthResult:
-    with quiet():
-        return synth_stack(stack, {**SELECT[backend], **overrides})
 
 
 def test_every_registered_backend_has_a_view_and_a_selection():

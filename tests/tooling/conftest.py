@@ -3,7 +3,7 @@
 Each fake appends its argv (and what Pulumi would see of the passphrase variables) to a log, so a
 test asserts exactly which commands `make` ran. The environment is built from scratch (no CI,
 no passphrase, HOME in a temp dir) so the caller's shell cannot change the outcome, and the venv
-is never reinstalled (`-o .venv/.installed`).
+is never reinstalled (`-o .venv/.installed`, `-o policy/venv/.installed`).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Tools:
         environment = {"PATH": f"{self.bin}:/usr/bin:/bin", "HOME": str(self.home),
                        "FAKE_LOG": str(self.log), "LANG": "C.UTF-8", **env}
         return subprocess.run(["make", "-s", "--no-print-directory", "-C", str(ROOT),
-                               "-o", ".venv/.installed", *args],
+                               "-o", ".venv/.installed", "-o", "policy/venv/.installed", *args],
                               env=environment, capture_output=True, text=True, timeout=120)
 
 

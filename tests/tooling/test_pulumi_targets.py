@@ -8,7 +8,7 @@ def test_up_shows_the_preview_and_asks(tools):
     result = tools.make("up")
     assert result.returncode == 0, result.stderr
     assert [c.split(" | ")[0] for c in tools.calls("pulumi")] == [
-        "pulumi stack select --create dev --secrets-provider passphrase", "pulumi up --stack dev"]
+        "pulumi stack select --create dev --secrets-provider passphrase", "pulumi up --stack dev --policy-pack policy"]
     # never an exported empty passphrase: Pulumi reads the stack's own passphrase file
     assert tools.calls("pulumi")[-1].endswith(f"| PASSPHRASE=<unset> FILE={passphrase}")
 
@@ -19,7 +19,7 @@ def test_up_skips_the_question_only_when_told(tools):
     assert tools.make("up", "STACK=prod", CI="true").returncode == 0
     assert tools.make("up", "STACK=prod", "YES=0").returncode == 0
     ups = [c.split(" | ")[0] for c in tools.calls("pulumi") if c.startswith("pulumi up")]
-    assert ups == ["pulumi up --stack prod --yes", "pulumi up --stack prod --yes", "pulumi up --stack prod"]
+    assert ups == ["pulumi up --stack prod --policy-pack policy --yes"] * 2 + ["pulumi up --stack prod --policy-pack policy"]
 
 
 def test_destroy_asks_and_needs_no_docker(tools):
@@ -36,7 +36,8 @@ def test_preview_needs_no_docker(tools):
     tools.remove("docker")
     result = tools.make("preview")
     assert result.returncode == 0, result.stderr
-    assert tools.calls("pulumi")[-1].startswith("pulumi preview --stack dev --diff |")
+    # the policy pack runs in every preview: a violation stops it, naming the resource and the rule
+    assert tools.calls("pulumi")[-1].startswith("pulumi preview --stack dev --diff --policy-pack policy |")
 
 
 def test_up_without_docker_stops_before_pulumi(tools):

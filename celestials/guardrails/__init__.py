@@ -1,0 +1,13 @@
+"""Guardrails: the rules an unsafe change must not get past, written once and run in two places.
+
+`pulumi preview --policy-pack policy` runs them through Pulumi's policy engine (policy/), and
+`make test` runs them offline over the synth of every stack and mesh backend (synth/guardrails.py),
+so a violation fails here without the Pulumi CLI. Each rule is a pure function of the resources'
+inputs: no Pulumi, no I/O, nothing but the standard library (the pack's own venv has no more).
+"""
+
+from celestials.guardrails.resource import SECRET, Resource, Violation
+from celestials.guardrails.rules import RESOURCE_RULES, STACK_RULES, ResourceRule, StackRule, check
+
+__all__ = ["RESOURCE_RULES", "SECRET", "STACK_RULES", "Resource", "ResourceRule", "StackRule",
+           "Violation", "check"]

@@ -1,0 +1,94 @@
+"""What a rule sees of a resource: its type, name, URN and inputs, the same whether the inputs come
+from Pulumi's policy engine or from the offline synth."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+
+#: How a secret input is represented where its secretness is known (the offline synth): the value
+#: never leaves Pulumi's secret wrapper, so a rule sees this marker instead.
+SECRET = "[secret]"
+#: Stacks held to the production rules (the same name the settings use for prod's refusals).
+PROD_STACK = "prod"
+
+
+@dataclass(frozen=True)
+class Resource:
+    urn: str
+    type: str
+    name: str
+    props: Mapping[str, Any]
+
+    @property
+    def stack(self) -> str:
+        """`urn:pulumi:<stack>::<project>::<type>::<name>` → the stack."""
+        return self.urn.split(":", 3)[2].split("::", 1)[0] if self.urn.startswith("urn:pulumi:") else ""
+
+    @property
+    def is_prod(self) -> bool:
+        return self.stack == PROD_STACK
+
+    @property
+    def label(self) -> str:
+        """How a message names the resource: its type and name, and the Kubernetes object it is."""
+        meta = self.props.get("metadata") if isinstance(self.props.get("metadata"), Mapping) else None
+        if meta and meta.get("name"):
+            where = f"{meta.get('namespace')}/{meta['name']}" if meta.get("namespace") else meta["name"]
+            return f"{self.type} {self.name} ({self.props.get('kind')} {where})"
+        return f"{self.type} {self.name}"
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    urn: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.rule}] {self.message}"
+
+
+def get(value: Any, *path: str | int, default: Any = None) -> Any:
+    """`value[path[0]][path[1]]...`, or `default` where any step is missing."""
+    for step in path:
+        if isinstance(step, int):
+            if not is_list(value) or step >= len(value):
+                return default
+        elif not isinstance(value, Mapping) or step not in value:
+            return default
+        value = value[step]
+    return value
+
+
+def is_list(value: Any) -> bool:
+    """A list, or the policy engine's read-only proxy of one (never a string)."""
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if is_list(value) else [value]
+
+
+def json_document(value: Any) -> Mapping[str, Any] | None:
+    """An IAM policy document given as a JSON string (how the AWS provider takes it) or a dict;
+    None when it is not known yet (preview) or not JSON."""
+    if isinstance(value, Mapping):
+        return value
+    if isinstance(value, str):
+        try:
+            doc = json.loads(value)
+        except ValueError:
+            return None
+        return doc if isinstance(doc, Mapping) else None
+    return None
+
+
+def statements(document: Mapping[str, Any] | None) -> Iterator[Mapping[str, Any]]:
+    for statement in as_list(get(document, "Statement")):
+        if isinstance(statement, Mapping):
+            yield statement

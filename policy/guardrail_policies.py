@@ -1,0 +1,49 @@
+"""The guardrails (celestials/guardrails) as Pulumi policies: one mandatory policy per rule, with
+the rule's own name and description, so a blocked preview names the rule and the resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationArgs,
+                           ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy)
+
+from celestials.guardrails import RESOURCE_RULES, STACK_RULES, Resource, ResourceRule, StackRule
+
+#: Why a rule that needs to know which inputs are secret cannot run in the pack.
+SECRETNESS_UNAVAILABLE = ("Pulumi's Python policy SDK unwraps secret inputs before a policy sees them, "
+                          "so whether a Secret's data was a Pulumi secret is not visible here; the offline "
+                          "run over the synth (make test) enforces this rule")
+
+
+def _resource(resource_type: str, props: Any, urn: str, name: str) -> Resource:
+    return Resource(urn=urn, type=resource_type, name=name, props=props)
+
+
+def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type not in rule.types:
+            return
+        if rule.needs_secretness:
+            args.not_applicable(SECRETNESS_UNAVAILABLE)
+        for message in rule.check(_resource(args.resource_type, args.props, args.urn, args.name)):
+            report_violation(message, args.urn)
+
+    return ResourceValidationPolicy(name=rule.name, description=rule.description, validate=validate,
+                                    enforcement_level=EnforcementLevel.MANDATORY)
+
+
+def stack_policy(rule: StackRule) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        resources = [_resource(r.resource_type, r.props, r.urn, r.name) for r in args.resources]
+        for resource, message in rule.check(resources):
+            report_violation(message, resource.urn)
+
+    return StackValidationPolicy(name=rule.name, description=rule.description, validate=validate,
+                                 enforcement_level=EnforcementLevel.MANDATORY)
+
+
+POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
+    *(resource_policy(rule) for rule in RESOURCE_RULES), *(stack_policy(rule) for rule in STACK_RULES)]
+
+__all__ = ["POLICIES", "PolicyResource"]

@@ -1,0 +1,40 @@
+"""Calling the policy pack's policies as Pulumi's policy engine would, without its server: inputs
+wrapped in the SDK's own proxy (the one that raises on values unknown during preview)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
+from pulumi_policy.proxy import unknown_checking_proxy
+
+from policy.guardrail_policies import POLICIES
+
+BY_NAME = {p.name: p for p in POLICIES}
+
+
+def urn(resource_type: str, name: str, stack: str = "dev") -> str:
+    return f"urn:pulumi:{stack}::celestials::{resource_type}::{name}"
+
+
+def validate(policy: str, resource_type: str, props: dict[str, Any], *, name: str = "res",
+             stack: str = "dev") -> list[tuple[str, str | None]]:
+    """(message, urn) of every violation the policy reports for one resource."""
+    found: list[tuple[str, str | None]] = []
+    args = ResourceValidationArgs(resource_type, unknown_checking_proxy(copy.deepcopy(props)),
+                                  urn(resource_type, name, stack), name, None, None)  # type: ignore[arg-type]
+    BY_NAME[policy].validate(args, lambda message, at=None: found.append((message, at)))
+    return found
+
+
+def validate_stack(policy: str, resources: list[tuple[str, str, dict[str, Any]]], *,
+                   stack: str = "prod") -> list[tuple[str, str | None]]:
+    """Same for a stack policy over (type, name, props) resources."""
+    found: list[tuple[str, str | None]] = []
+    policy_resources = [PolicyResource(t, unknown_checking_proxy(copy.deepcopy(p)), urn(t, n, stack), n,
+                                       None, None, None, [], {})  # type: ignore[arg-type]
+                        for t, n, p in resources]
+    BY_NAME[policy].validate(StackValidationArgs(policy_resources),
+                             lambda message, at=None: found.append((message, at)))
+    return found

@@ -1,0 +1,73 @@
+"""The pack as the Pulumi CLI starts it (`python -m pulumi.policy <engine> policy`, from any
+directory, without our PYTHONPATH): it serves the analyzer protocol, lists every rule as a
+mandatory policy, and blocks a violating resource with a message naming it and the rule."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import grpc
+import pytest
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from celestials.guardrails import RESOURCE_RULES, STACK_RULES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def analyzer(tmp_path_factory):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(ROOT / "policy")],
+                            cwd=tmp_path_factory.mktemp("elsewhere"), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = proc.stdout.readline().strip()  # type: ignore[union-attr]
+        assert port.isdigit(), proc.stderr.read() if proc.poll() is not None else port  # type: ignore[union-attr]
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield analyzer_pb2_grpc.AnalyzerStub(channel)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _struct(value: dict) -> struct_pb2.Struct:
+    s = struct_pb2.Struct()
+    s.update(value)
+    return s
+
+
+def test_the_pack_lists_every_rule_as_mandatory(analyzer):
+    info = analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
+    assert info.name == "celestials-guardrails"
+    assert {p.name for p in info.policies} == {r.name for r in (*RESOURCE_RULES, *STACK_RULES)}
+    assert {p.enforcementLevel for p in info.policies} == {analyzer_pb2.MANDATORY}
+
+
+def test_the_pack_blocks_a_violation_naming_the_resource_and_the_rule(analyzer):
+    urn = "urn:pulumi:prod::celestials::celestials:images:Images$aws:ecr/repository:Repository::images-web"
+    response = analyzer.Analyze(analyzer_pb2.AnalyzeRequest(
+        type="aws:ecr/repository:Repository", urn=urn, name="images-web",
+        properties=_struct({"imageScanningConfiguration": {"scanOnPush": True}, "imageTagMutability": "MUTABLE"})),
+        timeout=30)
+    assert [(d.policyName, d.urn, d.enforcementLevel) for d in response.diagnostics] == [
+        ("ecr-scan-on-push-immutable-tags", urn, analyzer_pb2.MANDATORY)]
+    assert "images-web" in response.diagnostics[0].message
+    fine = analyzer.Analyze(analyzer_pb2.AnalyzeRequest(
+        type="aws:ecr/repository:Repository", urn=urn, name="images-web",
+        properties=_struct({"imageScanningConfiguration": {"scanOnPush": True}, "imageTagMutability": "IMMUTABLE"})),
+        timeout=30)
+    assert list(fine.diagnostics) == []
+
+
+def test_the_pack_checks_the_stack_as_a_whole(analyzer):
+    deployment = {"kind": "Deployment", "metadata": {"name": "web", "namespace": "apps"},
+                  "spec": {"replicas": 1, "template": {"metadata": {"labels": {"app": "web"}}, "spec": {}}}}
+    urn = "urn:pulumi:prod::celestials::kubernetes:apps/v1:Deployment::web"
+    response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[analyzer_pb2.AnalyzerResource(
+        type="kubernetes:apps/v1:Deployment", urn=urn, name="web", properties=_struct(deployment))]), timeout=30)
+    assert [(d.policyName, d.urn) for d in response.diagnostics] == [("prod-survives-node-loss", urn)]
