@@ -25,7 +25,7 @@ from .kubernetes_workloads import (PART_OF, PRESTOP_SLEEP_SECONDS, TERMINATION_G
                                    WorkloadInputs, check_workload_roles, container_resources, disruption_budgets,
                                    namespace_key,
                                    render_deployment, render_service_account, render_services, spread_constraints)
-from .load_balancer import NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
+from .load_balancer import INGRESS_GATEWAY_LABELS, NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
 from .network_policies import (Destination, TrafficRulesInputs, cloud_api, cloud_storage_egress,
                                render_network_policies)
 
@@ -286,8 +286,8 @@ def render_gateway_workload(mesh: Mesh, gateway: Gateway) -> tuple[Manifest, Man
     }
     service = {
         "apiVersion": "v1", "kind": "Service",
-        "metadata": {"name": gateway.name, "namespace": mesh.namespace, "labels": dict(PART_OF),
-                     "annotations": dict(NLB_ANNOTATIONS)},
+        "metadata": {"name": gateway.name, "namespace": mesh.namespace,
+                     "labels": {**PART_OF, **INGRESS_GATEWAY_LABELS}, "annotations": dict(NLB_ANNOTATIONS)},
         "spec": {"type": "LoadBalancer", "selector": dict(labels),
                  "ports": [{"name": "http", "port": GATEWAY_SERVICE_PORT, "targetPort": gateway.port,
                             "protocol": "TCP"}]},

@@ -27,7 +27,7 @@ from ..topology.model import Gateway, Mesh
 from .kubernetes_workloads import (PART_OF, PRESTOP_SLEEP_SECONDS, TERMINATION_GRACE_SECONDS, Manifest, ObjectKey,
                                    container_resources, namespace_key, render_service_account,
                                    spread_constraints)
-from .load_balancer import NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
+from .load_balancer import INGRESS_GATEWAY_LABELS, NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
 
 GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
 INJECT_LABEL = "sidecar.istio.io/inject"
@@ -90,8 +90,8 @@ def render_gateway_workload(mesh: Mesh, gateway: Gateway) -> tuple[Manifest, Man
     }
     service = {
         "apiVersion": "v1", "kind": "Service",
-        "metadata": {"name": gateway.name, "namespace": mesh.namespace, "labels": dict(PART_OF),
-                     "annotations": dict(NLB_ANNOTATIONS)},
+        "metadata": {"name": gateway.name, "namespace": mesh.namespace,
+                     "labels": {**PART_OF, **INGRESS_GATEWAY_LABELS}, "annotations": dict(NLB_ANNOTATIONS)},
         "spec": {"type": "LoadBalancer", "selector": dict(selector),
                  "ports": [{"name": "http", "port": PUBLIC_HTTP_PORT, "targetPort": PUBLIC_HTTP_PORT,
                             "protocol": "TCP"}]},

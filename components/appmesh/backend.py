@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pulumi
 
-from celestials.capacity import MeshOverhead, PodDemand, Requests, Sidecars, requests_of
+from celestials.capacity import MeshOverhead, PodDemand, Sidecars, requests_of
 from celestials.render.appmesh import AppMeshInputs, render_app_mesh
 from celestials.render.kubernetes_workloads import needs_own_identity
 from celestials.settings import Settings
@@ -20,13 +20,14 @@ from components import trace_collector
 from components.mesh_backend import MeshBackendArgs, MeshIdentityArgs, ingress_url, the_ingress
 from components.trace_collector import OTLP_ENDPOINT, OTLP_HTTP_PORT
 
-from .controller import SIDECAR_REQUESTS, AppMeshController, AppMeshControllerArgs
+from .controller import CONTROLLER_RESOURCES, SIDECAR_REQUESTS, AppMeshController, AppMeshControllerArgs
 from .data_plane_iam import DataPlaneIam, DataPlaneIamArgs
 from .end_of_support import check_end_of_support
 from .mesh import AppMeshMesh, AppMeshMeshArgs
 
-#: appmesh-controller chart 1.13.3 `resources.requests` (1 replica).
-CONTROLLER_POD = PodDemand("appmesh-system/appmesh-controller", Requests(100, 200))
+def controller_pod(replicas: int) -> PodDemand:
+    """The controller's pods (as many as the request path has replicas) for the capacity check."""
+    return PodDemand.of("appmesh-system/appmesh-controller", CONTROLLER_RESOURCES["requests"], replicas=replicas)
 
 
 def sidecars(tracing: bool) -> Sidecars:
@@ -57,7 +58,7 @@ class AppMeshBackendPlugin:
                 collector=trace_collector.network_destination(proxies_export=False) if settings.tracing else None))
 
     def capacity_overhead(self, settings: Settings) -> MeshOverhead:
-        return MeshOverhead(sidecars=sidecars(settings.tracing), system=(CONTROLLER_POD,))
+        return MeshOverhead(sidecars=sidecars(settings.tracing), system=(controller_pod(settings.request_path_replicas),))
 
     def create_identity(self, name: str, args: MeshIdentityArgs,
                         opts: pulumi.ResourceOptions | None = None) -> DataPlaneIam:
@@ -81,7 +82,8 @@ class AppMeshBackend(pulumi.ComponentResource):
         settings, child = args.settings, pulumi.ResourceOptions(parent=self)
         self.controller = AppMeshController(f"{name}-controller", AppMeshControllerArgs(
             k8s_provider=args.k8s_provider, oidc_provider_arn=args.oidc_provider_arn,
-            oidc_provider_url=args.oidc_provider_url, region=settings.region, tracing=settings.tracing), child)
+            oidc_provider_url=args.oidc_provider_url, region=settings.region, tracing=settings.tracing,
+            replicas=settings.request_path_replicas), child)
         images = image_refs_by_key(args.image_refs, {w.image for m in args.topology.meshes for w in m.workloads})
         collector = args.collector
         self.meshes: dict[str, AppMeshMesh] = {}

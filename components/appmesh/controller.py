@@ -28,11 +28,33 @@ RELEASE_TIMEOUT_SECONDS = 900
 #: Envoy sidecar resources the injector gives every meshed pod (the capacity model counts them).
 SIDECAR_REQUESTS = {"cpu": "10m", "memory": "32Mi"}
 SIDECAR_LIMITS = {"cpu": "", "memory": "256Mi"}
+#: The controller's own container: the chart's default requests and memory limit, stated here so
+#: the capacity check and the guardrails read what is deployed.
+CONTROLLER_RESOURCES = {"requests": {"cpu": "100m", "memory": "200Mi"}, "limits": {"memory": "1Gi"}}
+#: The chart's selector labels of the controller's pods.
+CONTROLLER_POD_LABELS = {"app.kubernetes.io/name": CHART, "app.kubernetes.io/instance": RELEASE_NAME}
 
 
-def chart_values(region: str, tracing: bool) -> dict[str, Any]:
+def high_availability(replicas: int) -> dict[str, Any]:
+    """With several replicas (prod), the webhook that injects every meshed pod survives a node or a
+    zone: a disruption budget and one replica per zone (chart 1.13.3 takes `affinity`, not
+    topology spread constraints). The controller elects a leader; every replica serves the webhook."""
+    if replicas < 2:
+        return {}
+    return {
+        "podDisruptionBudget": {"maxUnavailable": 1},
+        "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"labelSelector": {"matchLabels": dict(CONTROLLER_POD_LABELS)},
+             "topologyKey": "topology.kubernetes.io/zone"}]}},
+    }
+
+
+def chart_values(region: str, tracing: bool, replicas: int = 1) -> dict[str, Any]:
     """Values for appmesh-controller 1.13.3 (keys as in the chart's values.yaml)."""
     return {
+        "replicaCount": replicas,
+        "resources": {k: dict(v) for k, v in CONTROLLER_RESOURCES.items()},
+        **high_availability(replicas),
         "region": region,
         # Created here, annotated with the IRSA role, so the role exists before the controller.
         "serviceAccount": {"create": False, "name": SERVICE_ACCOUNT},
@@ -51,6 +73,8 @@ class AppMeshControllerArgs:
     oidc_provider_url: pulumi.Input[str]
     region: str
     tracing: bool = True
+    #: the stack's requestPathReplicas: the webhook is on the path of every meshed pod's creation
+    replicas: int = 1
 
 
 class AppMeshController(pulumi.ComponentResource):
@@ -67,7 +91,7 @@ class AppMeshController(pulumi.ComponentResource):
             identity=Identity(args.oidc_provider_arn, args.oidc_provider_url, controller_policy(),
                               "App Mesh controller: manages the mesh objects in the App Mesh API"),
             chart=Chart(RELEASE_NAME, CHART, CHART_VERSION, CHART_REPOSITORY, RELEASE_TIMEOUT_SECONDS),
-            values=chart_values(args.region, args.tracing))
+            values=chart_values(args.region, args.tracing, args.replicas))
         self.namespace, self.irsa = parts.namespace, parts.irsa
         self.service_account, self.release = parts.service_account, parts.release
         self.role_arn = self.irsa.role_arn

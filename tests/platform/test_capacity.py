@@ -196,13 +196,19 @@ def test_surge_can_be_left_out():
 
 @pytest.mark.skipif(not CHART_VALUES.exists(), reason=f"reference data absent: {CHART_VALUES}")
 def test_app_mesh_sidecar_and_controller_requests_match_the_chart_defaults():
-    from components.appmesh.backend import CONTROLLER_POD, sidecars
+    from components.appmesh.backend import controller_pod, sidecars
+    from components.appmesh.controller import CONTROLLER_RESOURCES, chart_values
 
     values = yaml.safe_load(CHART_VALUES.read_text())
     req = cap.requests_of(values["sidecar"]["resources"]["requests"])
     assert sidecars(tracing=True) == cap.Sidecars(containers=(req, req), init=(req,), gateway=(req,))
-    assert CONTROLLER_POD.requests == cap.requests_of(values["resources"]["requests"])
-    assert CONTROLLER_POD.replicas == values["replicaCount"]
+    # the controller's resources are the chart's defaults, stated; its replicas those the release gets
+    assert CONTROLLER_RESOURCES["requests"] == values["resources"]["requests"]
+    assert CONTROLLER_RESOURCES["limits"]["memory"] == values["resources"]["limits"]["memory"]
+    for replicas in (1, 2):
+        pod = controller_pod(replicas)
+        assert pod.requests == cap.requests_of(values["resources"]["requests"])
+        assert pod.replicas == chart_values("us-west-2", True, replicas)["replicaCount"] == replicas
 
 
 def test_demand_from_requests_mappings():
