@@ -1,8 +1,11 @@
-"""The price data (prices.yaml) read once and checked: every figure has a price, a date and a source.
+"""The price data (prices.yaml) read once and checked: every figure has a price, a date, a source,
+the region its source states the figure for, and whether that confirms it for the region it prices.
 
 Why a data file: prices change and must be updated without touching the model, and a reviewer must
-see where each figure comes from and when it was looked at. A region without data is refused,
-never priced with another region's figures.
+see where each figure comes from, when it was looked at and for which region. A region without data
+is refused, never priced with another region's figures; a figure whose source only gives another
+region's rate stays in the file marked `confirmed: false` (an assumption, said so), never passes as
+confirmed.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ import yaml
 
 PRICES_FILE = Path(__file__).with_name("prices.yaml")
 
+#: The `region` of a figure whose source states one rate for every commercial region.
+ALL_REGIONS = "all"
+
 
 class CostError(ValueError):
     """Price data that is missing or malformed, or a region without prices."""
@@ -28,6 +34,10 @@ class Price:
     unit: str
     date: datetime.date
     source: str
+    #: the region the source states the figure for (`ALL_REGIONS` when it states one rate for all)
+    source_region: str
+    #: the source states it for the region it prices (or for all regions); else an assumption
+    confirmed: bool
 
 
 @dataclass(frozen=True)
@@ -71,8 +81,8 @@ class PriceBook:
         instances = data.pop("ec2_instance_hour", {}) or {}
         return RegionPrices(
             region=name, hours_per_month=self.hours_per_month,
-            prices={k: _price(f"{name}.{k}", v) for k, v in data.items()},
-            instance_hour={k: _price(f"{name}.ec2_instance_hour.{k}", {"unit": "per instance-hour", **v})
+            prices={k: _price(name, k, v) for k, v in data.items()},
+            instance_hour={k: _price(name, f"ec2_instance_hour.{k}", {"unit": "per instance-hour", **v})
                            for k, v in instances.items()},
             assumptions=self.assumptions)
 
@@ -86,20 +96,34 @@ class PriceBook:
         return out
 
 
-def _price(path: str, raw: Any) -> Price:
+_FIELDS = ("usd", "unit", "date", "source", "region", "confirmed")
+
+
+def _price(region: str, key: str, raw: Any) -> Price:
+    path = f"{region}.{key}"
     if not isinstance(raw, Mapping):
-        raise CostError(f"{PRICES_FILE.name}: {path} must be a mapping with usd, unit, date and source")
-    missing = [k for k in ("usd", "unit", "date", "source") if k not in raw]
+        raise CostError(f"{PRICES_FILE.name}: {path} must be a mapping with {', '.join(_FIELDS)}")
+    missing = [k for k in _FIELDS if k not in raw]
     if missing:
         raise CostError(f"{PRICES_FILE.name}: {path} has no {', '.join(missing)}")
     usd, date, source = raw["usd"], raw["date"], raw["source"]
+    source_region, confirmed = raw["region"], raw["confirmed"]
     if isinstance(usd, bool) or not isinstance(usd, (int, float)) or usd < 0:
         raise CostError(f"{PRICES_FILE.name}: {path}.usd = {usd!r} is not a non-negative number")
     if not isinstance(date, datetime.date):
         raise CostError(f"{PRICES_FILE.name}: {path}.date = {date!r} is not a date (YYYY-MM-DD)")
     if not isinstance(source, str) or not source.strip():
         raise CostError(f"{PRICES_FILE.name}: {path}.source is empty: say where the figure comes from")
-    return Price(float(usd), str(raw["unit"]), date, source)
+    if not isinstance(source_region, str) or not source_region.strip():
+        raise CostError(f"{PRICES_FILE.name}: {path}.region = {source_region!r}: name the region the source "
+                        f"states the figure for, or {ALL_REGIONS!r}")
+    if not isinstance(confirmed, bool):
+        raise CostError(f"{PRICES_FILE.name}: {path}.confirmed = {confirmed!r} is not true or false")
+    if confirmed and source_region not in (region, ALL_REGIONS):
+        raise CostError(f"{PRICES_FILE.name}: {path} is confirmed: true but its source states the figure for "
+                        f"{source_region}, not {region}; a figure is confirmed only for the region its source "
+                        f"names (or {ALL_REGIONS!r}), else it is confirmed: false")
+    return Price(float(usd), str(raw["unit"]), date, source, source_region, confirmed)
 
 
 def parse_price_book(data: Mapping[str, Any]) -> PriceBook:

@@ -28,7 +28,7 @@ BOOK = parse_price_book({
         "cloudwatch_log_storage_gb": {"value": 40, "unit": "GB", "why": "test"},
     },
     "regions": {"test-region-1": {
-        **{key: {"usd": usd, "unit": "u", "date": SEEN, "source": "test"}
+        **{key: {"usd": usd, "unit": "u", "date": SEEN, "source": "test", "region": "all", "confirmed": True}
            for key, usd in {
                "eks_cluster_hour": 0.1, "nat_gateway_hour": 0.05, "nat_gateway_gb": 0.01,
                "public_ipv4_hour": 0.005, "nlb_hour": 0.02, "nlb_nlcu_hour": 0.01, "kms_key_month": 1.0,
@@ -36,8 +36,8 @@ BOOK = parse_price_book({
                "dynamodb_storage_gb_month": 0.2, "dynamodb_pitr_gb_month": 0.1, "ecr_storage_gb_month": 0.1,
                "cloudwatch_logs_ingestion_gb": 0.5, "cloudwatch_logs_storage_gb_month": 0.03,
                "ebs_gp3_gb_month": 0.08}.items()},
-        "ec2_instance_hour": {"m6i.xlarge": {"usd": 0.2, "date": SEEN,
-                                             "source": "test"}},
+        "ec2_instance_hour": {"m6i.xlarge": {"usd": 0.2, "date": SEEN, "source": "test",
+                                             "region": "test-region-1", "confirmed": True}},
     }},
 })
 
