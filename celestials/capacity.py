@@ -5,7 +5,8 @@ times out, minutes into `pulumi up`. Here the same numbers the cluster will use 
 plain Python so that `pulumi preview` (and the offline synth) fail at once with the shortfall.
 
 What is counted (all figures are Kubernetes *requests*, the only thing the scheduler reads):
-- EKS system pods: aws-node and kube-proxy (DaemonSets, one per node), CoreDNS (2 replicas);
+- EKS system pods: aws-node and kube-proxy (DaemonSets, one per node), CoreDNS (2 replicas),
+  metrics-server (2 replicas, on stacks that autoscale: `system_pods`);
   the mesh backend's own pods (its controller: `MeshOverhead.system`); plus any extra pods the
   caller passes (e.g. the OpenTelemetry collector, from its chart values).
 - every workload of every mesh × replicas, each with the containers the backend's injector adds
@@ -248,6 +249,17 @@ EKS_SYSTEM_PODS: tuple[PodDemand, ...] = (
 )
 
 
+#: The metrics-server EKS add-on (installed when the stack autoscales): 2 replicas (the community
+#: add-on's default, for an API the HPAs cannot do without) at the upstream chart's default
+#: requests, 100m CPU / 200Mi.
+METRICS_SERVER_PODS: tuple[PodDemand, ...] = (PodDemand("kube-system/metrics-server", Requests(100, 200), replicas=2),)
+
+
+def system_pods(settings: Settings) -> tuple[PodDemand, ...]:
+    """EKS's own pods on this stack's nodes: the default add-ons, and metrics-server with autoscalers."""
+    return (*EKS_SYSTEM_PODS, *(METRICS_SERVER_PODS if settings.autoscale_max is not None else ()))
+
+
 def rolling_surge(replicas: int, max_surge_percent: int = 25) -> int:
     """Extra pods a RollingUpdate may start (Kubernetes rounds maxSurge percentages up)."""
     return math.ceil(replicas * max_surge_percent / 100)
@@ -419,11 +431,12 @@ def plan_capacity(instance: str, nodes: int, demands: Sequence[PodDemand],
 
 
 def stack_demands(topology: Topology, overhead: MeshOverhead, extra: Sequence[PodDemand] = (),
-                  surge: bool = True, scaled_out: bool = False, cap: int | None = None) -> list[PodDemand]:
-    """Everything the stack schedules: EKS's own pods, the mesh backend's, `extra` (pods outside
-    the meshes, e.g. the trace collector) and every meshed pod with its sidecars. `scaled_out`:
-    every autoscaled Deployment at its HPA's max (at most `cap`)."""
-    demands = [*EKS_SYSTEM_PODS, *overhead.system, *extra, *mesh_demands(topology, overhead.sidecars, surge=surge)]
+                  surge: bool = True, scaled_out: bool = False, cap: int | None = None,
+                  system: Sequence[PodDemand] = EKS_SYSTEM_PODS) -> list[PodDemand]:
+    """Everything the stack schedules: EKS's own pods (`system`: `system_pods(settings)`), the
+    mesh backend's, `extra` (pods outside the meshes, e.g. the trace collector) and every meshed
+    pod with its sidecars. `scaled_out`: every autoscaled Deployment at its HPA's max (at most `cap`)."""
+    demands = [*system, *overhead.system, *extra, *mesh_demands(topology, overhead.sidecars, surge=surge)]
     return [d.scaled_out(cap) for d in demands] if scaled_out else demands
 
 
@@ -442,7 +455,8 @@ def check_node_loss(settings: Settings, topology: Topology, overhead: MeshOverhe
         raise CapacityError(f"stack {settings.stack} must survive losing a node, which needs celestials:nodeCount "
                             f">= 2, not {settings.node_count}")
     report = plan_capacity(settings.instance_type, settings.node_count - 1,
-                           stack_demands(topology, overhead, extra, surge=False), settings.node_architecture)
+                           stack_demands(topology, overhead, extra, surge=False, system=system_pods(settings)),
+                           settings.node_architecture)
     if not report.fits:
         raise CapacityError(
             f"stack {settings.stack} would not survive losing one of its {settings.node_count} nodes — with "
@@ -455,7 +469,7 @@ def _largest_fitting_max(settings: Settings, topology: Topology, overhead: MeshO
                          extra: Sequence[PodDemand], surge: bool) -> int | None:
     """The largest autoscaler max (below the configured one) with which everything still fits."""
     for cap in range((settings.autoscale_max or 1) - 1, 0, -1):
-        demands = stack_demands(topology, overhead, extra, surge, scaled_out=True, cap=cap)
+        demands = stack_demands(topology, overhead, extra, surge, scaled_out=True, cap=cap, system=system_pods(settings))
         if plan_capacity(settings.instance_type, settings.node_count, demands, settings.node_architecture).fits:
             return cap
     return None
@@ -466,11 +480,11 @@ def check_autoscaling_room(settings: Settings, topology: Topology, overhead: Mes
     """Every HorizontalPodAutoscaler at its max still fits on the full node group, or
     `CapacityError` names celestials:autoscaleMaxReplicas, its value and the largest that fits.
     None when nothing autoscales."""
-    demands = stack_demands(topology, overhead, extra, surge)
+    demands = stack_demands(topology, overhead, extra, surge, system=system_pods(settings))
     if not any(d.max_replicas for d in demands):
         return None
     report = plan_capacity(settings.instance_type, settings.node_count,
-                           stack_demands(topology, overhead, extra, surge, scaled_out=True), settings.node_architecture)
+                           [d.scaled_out() for d in demands], settings.node_architecture)
     if report.fits:
         return report
     fitting = _largest_fitting_max(settings, topology, overhead, extra, surge)
@@ -492,7 +506,8 @@ def check_capacity(settings: Settings, topology: Topology, overhead: MeshOverhea
     at their fixed or minimum replicas, then (naming autoscaleMaxReplicas) with every autoscaler
     at its max, then (prod) with one node gone."""
     report = plan_capacity(settings.instance_type, settings.node_count,
-                           stack_demands(topology, overhead, extra, surge), settings.node_architecture)
+                           stack_demands(topology, overhead, extra, surge, system=system_pods(settings)),
+                           settings.node_architecture)
     if report.fits:
         report = check_autoscaling_room(settings, topology, overhead, extra, surge) or report
         check_node_loss(settings, topology, overhead, extra)
