@@ -503,15 +503,15 @@ def check_autoscaling_room(settings: Settings, topology: Topology, overhead: Mes
 def check_capacity(settings: Settings, topology: Topology, overhead: MeshOverhead,
                    extra: Sequence[PodDemand] = (), surge: bool = True) -> CapacityReport:
     """Raise `CapacityError` naming the shortfall when the stack's pods cannot all be scheduled:
-    at their fixed or minimum replicas, then (naming autoscaleMaxReplicas) with every autoscaler
-    at its max, then (prod) with one node gone."""
+    at their fixed or minimum replicas, then (prod) with one node gone, then (naming
+    autoscaleMaxReplicas) with every autoscaler at its max. The report returned is the largest
+    of these plans: every autoscaler at its max when there are any."""
     report = plan_capacity(settings.instance_type, settings.node_count,
                            stack_demands(topology, overhead, extra, surge, system=system_pods(settings)),
                            settings.node_architecture)
     if report.fits:
-        report = check_autoscaling_room(settings, topology, overhead, extra, surge) or report
         check_node_loss(settings, topology, overhead, extra)
-        return report
+        return check_autoscaling_room(settings, topology, overhead, extra, surge) or report
     a, r = report.total_allocatable, report.requested
     pods_cap = report.allocatable.pods * report.nodes
     short = []

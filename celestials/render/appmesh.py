@@ -397,6 +397,7 @@ def canary_keys(mesh: Mesh, plan: CanaryPlan) -> frozenset[ObjectKey]:
     keys = {ObjectKey("VirtualRouter", ns, plan.router)}
     for name in plan.workloads:
         w = mesh.workload(name)
-        keys |= {virtual_node_key(mesh, name), ObjectKey("Deployment", ns, name),
-                 ObjectKey("HorizontalPodAutoscaler", ns, name), ObjectKey("Service", ns, w.host)}
+        keys |= {virtual_node_key(mesh, name), ObjectKey("Deployment", ns, name), ObjectKey("Service", ns, w.host)}
+        if w.autoscaling:
+            keys.add(ObjectKey("HorizontalPodAutoscaler", ns, name))
     return frozenset(keys)

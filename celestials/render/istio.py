@@ -160,7 +160,8 @@ def istio_canary_keys(mesh: Mesh, plan: CanaryPlan) -> frozenset[ObjectKey]:
     keys = {route_key(mesh, plan.router)}
     for name in plan.workloads:
         w = mesh.workload(name)
-        keys |= {ObjectKey("Deployment", ns, name), ObjectKey("HorizontalPodAutoscaler", ns, name),
-                 ObjectKey("Service", ns, w.host),
+        if w.autoscaling:
+            keys.add(ObjectKey("HorizontalPodAutoscaler", ns, name))
+        keys |= {ObjectKey("Deployment", ns, name), ObjectKey("Service", ns, w.host),
                  ObjectKey("ServiceAccount", ns, name)}
     return frozenset(keys)
