@@ -49,7 +49,8 @@ cluster = Cluster("cluster", ClusterArgs(
     admin_principal_arns=(*settings.cluster_admins, *settings.ci_deploy_roles),
     viewer_principal_arns=settings.cluster_viewers, ssh_key_name=settings.ssh_key_name,
     deletion_protection=prod, log_retention_days=90 if prod else 30,
-    log_types=settings.log_types, architecture=settings.node_architecture, tags=tags))
+    log_types=settings.log_types, architecture=settings.node_architecture,
+    metrics_server=settings.autoscale_max is not None, tags=tags))
 
 images = Images("images", ImagesArgs(
     keys=images_for(topology), repository_prefix=f"celestials/{settings.stack}",

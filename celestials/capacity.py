@@ -5,11 +5,14 @@ times out, minutes into `pulumi up`. Here the same numbers the cluster will use 
 plain Python so that `pulumi preview` (and the offline synth) fail at once with the shortfall.
 
 What is counted (all figures are Kubernetes *requests*, the only thing the scheduler reads):
-- EKS system pods: aws-node and kube-proxy (DaemonSets, one per node), CoreDNS (2 replicas);
+- EKS system pods: aws-node and kube-proxy (DaemonSets, one per node), CoreDNS (2 replicas),
+  metrics-server (2 replicas, on stacks that autoscale: `system_pods`);
   the mesh backend's own pods (its controller: `MeshOverhead.system`); plus any extra pods the
   caller passes (e.g. the OpenTelemetry collector, from its chart values).
 - every workload of every mesh × replicas, each with the containers the backend's injector adds
-  (`MeshOverhead.sidecars`: the proxy, and e.g. an X-Ray daemon, plus init containers);
+  (`MeshOverhead.sidecars`: the proxy, and e.g. an X-Ray daemon, plus init containers); a
+  Deployment under a HorizontalPodAutoscaler at its *max* (`PodDemand.max_replicas`) on the full
+  node group, since the HPA may scale it there at any time, and at its min for the N-1 check;
 - every mesh gateway at the model's gateway resources, plus what the injector adds to it;
 - optionally one rolling-update surge pod per Deployment (25 % maxSurge, rounded up), because
   Pulumi updates Deployments concurrently and a surge pod that does not fit blocks the rollout.
@@ -22,7 +25,7 @@ Pods are placed with first-fit-decreasing across the node count, after the Daemo
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from .settings import Settings
@@ -192,13 +195,24 @@ class PodDemand:
     replicas: int = 1
     per_node: bool = False
     surge: int = 0
+    #: an HPA's maxReplicas (0: no autoscaler, `replicas` is all there ever is)
+    max_replicas: int = 0
+
+    def scaled_out(self, cap: int | None = None) -> "PodDemand":
+        """This demand at its autoscaler's max (at most `cap`, at least `replicas`), with the
+        rollout surge of that many pods."""
+        if not self.max_replicas:
+            return self
+        replicas = max(self.replicas, min(self.max_replicas, cap) if cap is not None else self.max_replicas)
+        return replace(self, replicas=replicas, surge=rolling_surge(replicas) if self.surge else 0)
 
     @classmethod
-    def of(cls, name: str, requests: Mapping[str, Any], replicas: int = 1, surge: bool = True) -> "PodDemand":
+    def of(cls, name: str, requests: Mapping[str, Any], replicas: int = 1, surge: bool = True,
+           max_replicas: int = 0) -> "PodDemand":
         """From a Kubernetes `resources.requests` mapping (e.g. a Helm chart's values) of a
-        one-container Deployment."""
+        one-container Deployment (`max_replicas`: its HPA's max, if it has one)."""
         return cls(name, Requests(parse_cpu(requests.get("cpu", 0)), parse_memory(requests.get("memory", 0))),
-                   replicas=replicas, surge=rolling_surge(replicas) if surge else 0)
+                   replicas=replicas, surge=rolling_surge(replicas) if surge else 0, max_replicas=max_replicas)
 
 
 @dataclass(frozen=True)
@@ -235,6 +249,17 @@ EKS_SYSTEM_PODS: tuple[PodDemand, ...] = (
 )
 
 
+#: The metrics-server EKS add-on (installed when the stack autoscales): 2 replicas (the community
+#: add-on's default, for an API the HPAs cannot do without) at the upstream chart's default
+#: requests, 100m CPU / 200Mi.
+METRICS_SERVER_PODS: tuple[PodDemand, ...] = (PodDemand("kube-system/metrics-server", Requests(100, 200), replicas=2),)
+
+
+def system_pods(settings: Settings) -> tuple[PodDemand, ...]:
+    """EKS's own pods on this stack's nodes: the default add-ons, and metrics-server with autoscalers."""
+    return (*EKS_SYSTEM_PODS, *(METRICS_SERVER_PODS if settings.autoscale_max is not None else ()))
+
+
 def rolling_surge(replicas: int, max_surge_percent: int = 25) -> int:
     """Extra pods a RollingUpdate may start (Kubernetes rounds maxSurge percentages up)."""
     return math.ceil(replicas * max_surge_percent / 100)
@@ -247,12 +272,14 @@ def mesh_demands(topology: Topology, sidecars: Sidecars, surge: bool = True) -> 
         for w in mesh.workloads:
             containers = [Requests.of(w.resources), *sidecars.containers]
             demands.append(PodDemand(f"{mesh.namespace}/{w.name}", pod_requests(containers, sidecars.init),
-                                     replicas=w.replicas, surge=rolling_surge(w.replicas) if surge else 0))
+                                     replicas=w.replicas, surge=rolling_surge(w.replicas) if surge else 0,
+                                     max_replicas=w.autoscaling.max_replicas if w.autoscaling else 0))
         if mesh.gateway:
             g = mesh.gateway
             containers = [Requests.of(g.resources), *sidecars.gateway]
             demands.append(PodDemand(f"{mesh.namespace}/{g.name}", pod_requests(containers),
-                                     replicas=g.replicas, surge=rolling_surge(g.replicas) if surge else 0))
+                                     replicas=g.replicas, surge=rolling_surge(g.replicas) if surge else 0,
+                                     max_replicas=g.autoscaling.max_replicas if g.autoscaling else 0))
     return demands
 
 
@@ -404,10 +431,13 @@ def plan_capacity(instance: str, nodes: int, demands: Sequence[PodDemand],
 
 
 def stack_demands(topology: Topology, overhead: MeshOverhead, extra: Sequence[PodDemand] = (),
-                  surge: bool = True) -> list[PodDemand]:
-    """Everything the stack schedules: EKS's own pods, the mesh backend's, `extra` (pods outside
-    the meshes, e.g. the trace collector) and every meshed pod with its sidecars."""
-    return [*EKS_SYSTEM_PODS, *overhead.system, *extra, *mesh_demands(topology, overhead.sidecars, surge=surge)]
+                  surge: bool = True, scaled_out: bool = False, cap: int | None = None,
+                  system: Sequence[PodDemand] = EKS_SYSTEM_PODS) -> list[PodDemand]:
+    """Everything the stack schedules: EKS's own pods (`system`: `system_pods(settings)`), the
+    mesh backend's, `extra` (pods outside the meshes, e.g. the trace collector) and every meshed
+    pod with its sidecars. `scaled_out`: every autoscaled Deployment at its HPA's max (at most `cap`)."""
+    demands = [*system, *overhead.system, *extra, *mesh_demands(topology, overhead.sidecars, surge=surge)]
+    return [d.scaled_out(cap) for d in demands] if scaled_out else demands
 
 
 #: Stacks that must keep running with one node gone (a drain, an upgrade, a failed instance).
@@ -416,15 +446,17 @@ N_MINUS_ONE_STACKS = ("prod",)
 
 def check_node_loss(settings: Settings, topology: Topology, overhead: MeshOverhead,
                     extra: Sequence[PodDemand] = ()) -> CapacityReport | None:
-    """For the stacks in N_MINUS_ONE_STACKS: every running pod (no rollout in progress) still
-    fits on one node fewer, or `CapacityError` names what would stay Pending."""
+    """For the stacks in N_MINUS_ONE_STACKS: every running pod (no rollout in progress, every
+    autoscaled Deployment at its HPA's min: the floor the PodDisruptionBudgets protect) still fits
+    on one node fewer, or `CapacityError` names what would stay Pending."""
     if settings.stack not in N_MINUS_ONE_STACKS:
         return None
     if settings.node_count < 2:
         raise CapacityError(f"stack {settings.stack} must survive losing a node, which needs celestials:nodeCount "
                             f">= 2, not {settings.node_count}")
     report = plan_capacity(settings.instance_type, settings.node_count - 1,
-                           stack_demands(topology, overhead, extra, surge=False), settings.node_architecture)
+                           stack_demands(topology, overhead, extra, surge=False, system=system_pods(settings)),
+                           settings.node_architecture)
     if not report.fits:
         raise CapacityError(
             f"stack {settings.stack} would not survive losing one of its {settings.node_count} nodes — with "
@@ -433,14 +465,53 @@ def check_node_loss(settings: Settings, topology: Topology, overhead: MeshOverhe
     return report
 
 
+def _largest_fitting_max(settings: Settings, topology: Topology, overhead: MeshOverhead,
+                         extra: Sequence[PodDemand], surge: bool) -> int | None:
+    """The largest autoscaler max (below the configured one) with which everything still fits."""
+    for cap in range((settings.autoscale_max or 1) - 1, 0, -1):
+        demands = stack_demands(topology, overhead, extra, surge, scaled_out=True, cap=cap, system=system_pods(settings))
+        if plan_capacity(settings.instance_type, settings.node_count, demands, settings.node_architecture).fits:
+            return cap
+    return None
+
+
+def check_autoscaling_room(settings: Settings, topology: Topology, overhead: MeshOverhead,
+                           extra: Sequence[PodDemand] = (), surge: bool = True) -> CapacityReport | None:
+    """Every HorizontalPodAutoscaler at its max still fits on the full node group, or
+    `CapacityError` names celestials:autoscaleMaxReplicas, its value and the largest that fits.
+    None when nothing autoscales."""
+    demands = stack_demands(topology, overhead, extra, surge, system=system_pods(settings))
+    if not any(d.max_replicas for d in demands):
+        return None
+    report = plan_capacity(settings.instance_type, settings.node_count,
+                           [d.scaled_out() for d in demands], settings.node_architecture)
+    if report.fits:
+        return report
+    fitting = _largest_fitting_max(settings, topology, overhead, extra, surge)
+    given = (f"celestials:autoscaleMaxReplicas = {settings.autoscale_max_replicas}"
+             if settings.autoscale_max_replicas is not None else
+             f"celestials:autoscaleMaxReplicas (unset: stack {settings.stack}'s default, {settings.autoscale_max})")
+    floor = max(d.replicas for d in demands if d.max_replicas)
+    hint = (f"set celestials:autoscaleMaxReplicas to at most {fitting}" if fitting is not None and fitting >= floor
+            else "no autoscaler max above the minimum replicas fits")
+    raise CapacityError(
+        f"{given}: with every autoscaler at that max, the pods do not fit on stack {settings.stack}'s node group — "
+        f"{report.summary()}; these would stay Pending: {', '.join(report.unplaced)}. {hint[0].upper() + hint[1:]}, "
+        "or raise celestials:nodeCount or choose a larger celestials:instanceType.")
+
+
 def check_capacity(settings: Settings, topology: Topology, overhead: MeshOverhead,
                    extra: Sequence[PodDemand] = (), surge: bool = True) -> CapacityReport:
-    """Raise `CapacityError` naming the shortfall when the stack's pods cannot all be scheduled."""
+    """Raise `CapacityError` naming the shortfall when the stack's pods cannot all be scheduled:
+    at their fixed or minimum replicas, then (prod) with one node gone, then (naming
+    autoscaleMaxReplicas) with every autoscaler at its max. The report returned is the largest
+    of these plans: every autoscaler at its max when there are any."""
     report = plan_capacity(settings.instance_type, settings.node_count,
-                           stack_demands(topology, overhead, extra, surge), settings.node_architecture)
+                           stack_demands(topology, overhead, extra, surge, system=system_pods(settings)),
+                           settings.node_architecture)
     if report.fits:
         check_node_loss(settings, topology, overhead, extra)
-        return report
+        return check_autoscaling_room(settings, topology, overhead, extra, surge) or report
     a, r = report.total_allocatable, report.requested
     pods_cap = report.allocatable.pods * report.nodes
     short = []

@@ -24,6 +24,13 @@ Sources (read 2026-11-30):
   `aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>
   --query 'addons[].addonVersions[].addonVersion'` (the CreateAddon call refuses a version that
   does not exist, so a wrong row fails loudly at `up`, never silently).
+- metrics-server (the EKS *community* add-on, offered since 2025-03-31: AWS supports its install
+  and upgrade through the EKS API, the software itself is upstream kubernetes-sigs/metrics-server
+  v0.8.0): v0.8.0-eksbuild.6 is the build public EKS configurations pin for Kubernetes 1.35; no
+  User Guide page listing builds per Kubernetes version was found, so the 1.34 and 1.36 rows
+  assume the same build covers them (community add-on builds span several versions). NOT
+  confirmed: check with the describe-addon-versions command above (`--addon-name metrics-server`)
+  before a first deploy; a wrong row fails CreateAddon loudly.
 Pure data: no Pulumi, no I/O.
 """
 
@@ -35,7 +42,7 @@ from typing import Mapping
 
 #: a version whose standard support ends sooner than this is not offered to a stack
 MIN_SUPPORT_DAYS = 90
-ADDONS = ("vpc-cni", "kube-proxy", "coredns")
+ADDONS = ("vpc-cni", "kube-proxy", "coredns", "metrics-server")
 
 
 @dataclass(frozen=True)
@@ -48,11 +55,14 @@ class EksRelease:
 
 RELEASES: tuple[EksRelease, ...] = (
     EksRelease("1.34", date(2026, 12, 2), {
-        "vpc-cni": "v1.21.1-eksbuild.8", "kube-proxy": "v1.34.6-eksbuild.13", "coredns": "v1.13.2-eksbuild.7"}),
+        "vpc-cni": "v1.21.1-eksbuild.8", "kube-proxy": "v1.34.6-eksbuild.13", "coredns": "v1.13.2-eksbuild.7",
+        "metrics-server": "v0.8.0-eksbuild.6"}),
     EksRelease("1.35", date(2027, 3, 27), {
-        "vpc-cni": "v1.21.1-eksbuild.8", "kube-proxy": "v1.35.3-eksbuild.13", "coredns": "v1.14.2-eksbuild.4"}),
+        "vpc-cni": "v1.21.1-eksbuild.8", "kube-proxy": "v1.35.3-eksbuild.13", "coredns": "v1.14.2-eksbuild.4",
+        "metrics-server": "v0.8.0-eksbuild.6"}),
     EksRelease("1.36", date(2027, 7, 1), {
-        "vpc-cni": "v1.22.3-eksbuild.1", "kube-proxy": "v1.36.0-eksbuild.14", "coredns": "v1.14.3-eksbuild.3"}),
+        "vpc-cni": "v1.22.3-eksbuild.1", "kube-proxy": "v1.36.0-eksbuild.14", "coredns": "v1.14.3-eksbuild.3",
+        "metrics-server": "v0.8.0-eksbuild.6"}),
 )
 
 

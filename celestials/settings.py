@@ -131,6 +131,8 @@ class Settings:
     #: replicas of every other workload on the request path (ingress gateway, frontend-node,
     #: proddetail v1 and v2) and of the mesh control plane; prod needs at least 2
     request_path_replicas: int = 1
+    #: HorizontalPodAutoscalers' max for the request path; None: the stack's default (`autoscale_max`)
+    autoscale_max_replicas: int | None = None
     tracing: bool = True
     #: None: by stack (all five in prod, DEV_CONTROL_PLANE_LOG_TYPES elsewhere); see `log_types`
     control_plane_log_types: tuple[str, ...] | None = None
@@ -142,6 +144,19 @@ class Settings:
     def proddetail_weights(self) -> dict[str, int]:
         """Canary split: the share of proddetail traffic that v2 gets, the rest to v1."""
         return {"v1": 100 - self.canary_weight, "v2": self.canary_weight}
+
+    @property
+    def autoscale_max(self) -> int | None:
+        """The max of every request-path HPA (each one's min is its workload's replicas), or None
+        for no autoscalers. Set: `autoscaleMaxReplicas`. Unset: in prod, twice the largest minimum
+        (each workload may at least double under load; the capacity check refuses the stack if
+        that many pods would not fit on the node group); elsewhere none, since a dev node group is
+        sized for one replica of most things."""
+        if self.autoscale_max_replicas is not None:
+            return self.autoscale_max_replicas
+        if self.stack == "prod":
+            return 2 * max(self.request_path_replicas, self.prodcatalog_replicas)
+        return None
 
     @property
     def log_types(self) -> tuple[str, ...]:
@@ -332,6 +347,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "prodcatalogStorage": ("prodcatalog_storage", lambda k, v: _as_choice(k, v, PRODCATALOG_STORAGES)),
     "prodcatalogReplicas": ("prodcatalog_replicas", lambda k, v: _as_int(k, v, 1, 20)),
     "requestPathReplicas": ("request_path_replicas", lambda k, v: _as_int(k, v, 1, 10)),
+    "autoscaleMaxReplicas": ("autoscale_max_replicas", lambda k, v: _as_int(k, v, 1, 40)),
     "tracing": ("tracing", _as_bool),
     "controlPlaneLogTypes": ("control_plane_log_types", lambda k, v: _as_subset(k, v, CONTROL_PLANE_LOG_TYPES)),
     "ecrEndpoints": ("ecr_endpoints", _as_bool),
@@ -375,6 +391,12 @@ def _check_combinations(s: Settings, raw: Mapping[str, Any]) -> None:
     if s.tls_rotation_window_days >= s.tls_validity_days:
         raise SettingsError("tlsRotationWindowDays", given("tlsRotationWindowDays", s.tls_rotation_window_days),
                             f"fewer days than tlsValidityDays ({s.tls_validity_days})")
+    if s.autoscale_max_replicas is not None:
+        floor = max(s.request_path_replicas, s.prodcatalog_replicas)
+        if s.autoscale_max_replicas < floor:
+            raise SettingsError("autoscaleMaxReplicas", given("autoscaleMaxReplicas", s.autoscale_max_replicas),
+                                f"at least the autoscalers' minimum, max(requestPathReplicas, prodcatalogReplicas) "
+                                f"= {floor}")
     seen: dict[str, str] = {}
     for key, principals in (("clusterAdmins", s.cluster_admins), ("ciDeployRoles", s.ci_deploy_roles),
                             ("clusterViewers", s.cluster_viewers)):

@@ -17,6 +17,11 @@ Why these choices:
   managed add-on created here after the nodes (pulumi-eks only makes CoreDNS a managed add-on for
   its default node group or Fargate, so with our own node group the EKS bootstrap Deployment would
   stay self-managed and never upgraded). OVERWRITE on create adopts the bootstrap objects.
+- metrics-server, with `metrics_server` (stacks whose request path autoscales): the resource
+  metrics API every HorizontalPodAutoscaler reads, which EKS does not install by itself; as the
+  EKS community add-on, pinned per EKS version like the others, after the nodes like CoreDNS.
+  It runs in kube-system, outside the meshes' namespaces: the kubelet scrape it makes and the
+  HPA controller's API calls cross none of the meshes' NetworkPolicies.
 - Nodes: one managed node group in the private subnets, from our launch template so that IMDSv2 is
   required with a hop limit of 1: a pod in its own network namespace is one hop further and cannot
   reach IMDS, so it cannot take the node role's credentials (EKS best practices, "Restrict access
@@ -153,6 +158,8 @@ class ClusterArgs:
     #: Let `pulumi destroy`/refresh drop Kubernetes objects from state when the cluster is already
     #: gone. Off by default: a transient network error must not make Pulumi forget resources.
     delete_unreachable: bool = False
+    #: install the metrics-server add-on (the resource metrics API HorizontalPodAutoscalers read)
+    metrics_server: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -302,6 +309,12 @@ class Cluster(pulumi.ComponentResource):
             addon_version=addon_version(args.version, "coredns"),
             resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE",
             tags=tags, opts=pulumi.ResourceOptions(parent=self, depends_on=[self.eks, self.node_group]))
+        self.metrics_server = aws.eks.Addon(
+            f"{name}-metrics-server", cluster_name=args.cluster_name, addon_name="metrics-server",
+            addon_version=addon_version(args.version, "metrics-server"),
+            resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE",
+            tags=tags, opts=pulumi.ResourceOptions(parent=self, depends_on=[self.eks, self.node_group])
+        ) if args.metrics_server else None
 
         # --- the Kubernetes provider -------------------------------------------------------------
         self.cluster_name = pulumi.Output.from_input(args.cluster_name)

@@ -46,6 +46,8 @@ _BUILT_IN = {
         name, metadata=obj["metadata"], spec=obj["spec"], opts=opts),
     ("policy/v1", "PodDisruptionBudget"): lambda name, obj, opts: k8s.policy.v1.PodDisruptionBudget(
         name, metadata=obj["metadata"], spec=obj["spec"], opts=opts),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): lambda name, obj, opts: k8s.autoscaling.v2.HorizontalPodAutoscaler(
+        name, metadata=obj["metadata"], spec=obj["spec"], opts=opts),
     ("networking.k8s.io/v1", "NetworkPolicy"): lambda name, obj, opts: k8s.networking.v1.NetworkPolicy(
         name, metadata=obj["metadata"], spec=obj["spec"], opts=opts),
 }

@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 
 from celestials.capacity import PodDemand
 from celestials.render.iam import collector_policy
+from celestials.render.kubernetes_workloads import SINGLE_REPLICA_ANNOTATION
 from celestials.render.network_policies import Destination, namespace_pods
 from celestials.settings import Settings
 
@@ -40,6 +41,11 @@ OTLP_ENDPOINT = f"http://{SERVICE_HOST}:{OTLP_HTTP_PORT}"
 RELEASE_TIMEOUT_SECONDS = 600
 
 
+#: Spans are batched and sent on; while the one collector pod restarts, the apps' and proxies'
+#: exporters retry and then drop spans, and no request fails: tracing is off the request path.
+SINGLE_REPLICA_REASON = "trace collector, not on the request path (a restart loses spans, not requests)"
+
+
 def chart_values(region: str) -> dict[str, Any]:
     """Values for opentelemetry-collector 0.158.3: one Deployment, traces only, OTLP in, X-Ray out.
     `None` removes a chart default (the release allows null values)."""
@@ -49,6 +55,8 @@ def chart_values(region: str) -> dict[str, Any]:
         "image": {"repository": IMAGE_REPOSITORY, "tag": IMAGE_TAG},
         "command": {"name": "otelcol-contrib"},
         "replicaCount": 1,
+        # on the Deployment (the chart's `annotations`): one replica is deliberate, see below
+        "annotations": {SINGLE_REPLICA_ANNOTATION: SINGLE_REPLICA_REASON},
         "serviceAccount": {"create": False, "name": SERVICE_ACCOUNT},
         "ports": {name: {"enabled": False} for name in ("jaeger-compact", "jaeger-thrift", "jaeger-grpc", "zipkin")},
         "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},

@@ -126,6 +126,7 @@ FREE_TYPES: dict[str, str] = {
     "kubernetes:security.istio.io/v1:AuthorizationPolicy": _ON_NODES,
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": _ON_NODES + " (enforced by the VPC CNI's agent)",
     "kubernetes:policy/v1:PodDisruptionBudget": _ON_NODES,
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": _ON_NODES + " (the pods it adds fit on the nodes: capacity check)",
     "kubernetes:telemetry.istio.io/v1:Telemetry": _ON_NODES,
     "kubernetes:helm.sh/v3:Release": _ON_NODES + " (the charts' values here create no LoadBalancer Service)",
     "kubernetes:yaml/v2:ConfigFile": _ON_NODES + " (CRDs)",

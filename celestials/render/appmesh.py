@@ -22,9 +22,9 @@ from ..topology import colorapp
 from ..topology.canary import CanaryPlan
 from ..topology.model import Gateway, Mesh, Route, Router, Service, Workload
 from .kubernetes_workloads import (PART_OF, PRESTOP_SLEEP_SECONDS, TERMINATION_GRACE_SECONDS, Manifest, ObjectKey,
-                                   WorkloadInputs, check_workload_roles, container_resources, disruption_budgets,
-                                   namespace_key,
-                                   render_deployment, render_service_account, render_services, spread_constraints)
+                                   WorkloadInputs, autoscalers, check_workload_roles, container_resources,
+                                   disruption_budgets, namespace_key, render_deployment, render_service_account,
+                                   render_services, replicas_field, spread_constraints)
 from .load_balancer import INGRESS_GATEWAY_LABELS, NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
 from .network_policies import (Destination, TrafficRulesInputs, cloud_api, cloud_storage_egress,
                                render_network_policies)
@@ -270,7 +270,7 @@ def render_gateway_workload(mesh: Mesh, gateway: Gateway) -> tuple[Manifest, Man
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": gateway.name, "namespace": mesh.namespace, "labels": {**labels, **PART_OF}},
         "spec": {
-            "replicas": gateway.replicas, "revisionHistoryLimit": 5,
+            **replicas_field(gateway.replicas, gateway.autoscaling), "revisionHistoryLimit": 5,
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "selector": {"matchLabels": dict(labels)},
             "template": {"metadata": {"labels": dict(labels)}, "spec": {
@@ -364,6 +364,7 @@ def render_app_mesh(mesh: Mesh, settings: Settings, inputs: AppMeshInputs) -> tu
     if mesh.gateway:
         deployment, service = render_gateway_workload(mesh, mesh.gateway)
         out += [deployment.after(*after_rules), service]
+    out += autoscalers(mesh, out)
     out += disruption_budgets(out)
     return tuple(out)
 
@@ -390,11 +391,13 @@ def traffic_rules_inputs(mesh: Mesh, settings: Settings, inputs: AppMeshInputs) 
 
 # --- canary ------------------------------------------------------------------------------------
 def canary_keys(mesh: Mesh, plan: CanaryPlan) -> frozenset[ObjectKey]:
-    """The objects a canary owns: its router, and its workloads' virtual nodes, Deployments and
-    host Services."""
+    """The objects a canary owns: its router, and its workloads' virtual nodes, Deployments (with
+    their autoscalers) and host Services."""
     ns = mesh.namespace
     keys = {ObjectKey("VirtualRouter", ns, plan.router)}
     for name in plan.workloads:
         w = mesh.workload(name)
         keys |= {virtual_node_key(mesh, name), ObjectKey("Deployment", ns, name), ObjectKey("Service", ns, w.host)}
+        if w.autoscaling:
+            keys.add(ObjectKey("HorizontalPodAutoscaler", ns, name))
     return frozenset(keys)

@@ -37,7 +37,7 @@ from .istio_tracing import ISTIO_NAMESPACE, render_mesh_wide, tracing_extension_
 from .load_balancer import PUBLIC_HTTP_PORT
 from .network_policies import (Destination, TrafficRulesInputs, cloud_storage_egress, namespace_pods,
                                render_network_policies)
-from .kubernetes_workloads import (PART_OF, Manifest, ObjectKey, WorkloadInputs, check_workload_roles,
+from .kubernetes_workloads import (PART_OF, Manifest, ObjectKey, WorkloadInputs, autoscalers, check_workload_roles,
                                    disruption_budgets, render_deployment, render_service_account, render_services)
 
 __all__ = ["GATEWAY_CLASS", "INJECTION_ENABLED", "INJECTION_LABEL", "ISTIOD_LABELS", "ISTIOD_XDS_PORT",
@@ -148,17 +148,20 @@ def render_istio_mesh(mesh: Mesh, settings: Settings, inputs: IstioInputs) -> tu
         out.append(deployment)
     # The gateway's Deployment, like every other, starts under its traffic rules.
     out += [m.after(*(r.key for r in rules)) if m.key.kind == "Deployment" else m for m in render_routes(mesh)]
+    out += autoscalers(mesh, out)
     out += disruption_budgets(out)
     return tuple(out)
 
 
 def istio_canary_keys(mesh: Mesh, plan: CanaryPlan) -> frozenset[ObjectKey]:
     """The objects a weighted canary owns on Istio: its router's HTTPRoute, and its workloads'
-    Deployments, host Services and ServiceAccounts."""
+    Deployments (with their autoscalers), host Services and ServiceAccounts."""
     ns = mesh.namespace
     keys = {route_key(mesh, plan.router)}
     for name in plan.workloads:
         w = mesh.workload(name)
+        if w.autoscaling:
+            keys.add(ObjectKey("HorizontalPodAutoscaler", ns, name))
         keys |= {ObjectKey("Deployment", ns, name), ObjectKey("Service", ns, w.host),
                  ObjectKey("ServiceAccount", ns, name)}
     return frozenset(keys)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from ..topology.model import Gateway, Mesh
 from .kubernetes_workloads import (PART_OF, PRESTOP_SLEEP_SECONDS, TERMINATION_GRACE_SECONDS, Manifest, ObjectKey,
                                    container_resources, namespace_key, render_service_account,
-                                   spread_constraints)
+                                   replicas_field, spread_constraints)
 from .load_balancer import INGRESS_GATEWAY_LABELS, NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
 
 GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
@@ -84,7 +84,7 @@ def render_gateway_workload(mesh: Mesh, gateway: Gateway) -> tuple[Manifest, Man
     deployment = {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": gateway.name, "namespace": mesh.namespace, "labels": {**selector, **PART_OF}},
-        "spec": {"replicas": gateway.replicas, "revisionHistoryLimit": 5,
+        "spec": {**replicas_field(gateway.replicas, gateway.autoscaling), "revisionHistoryLimit": 5,
                  "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
                  "selector": {"matchLabels": dict(selector)}, "template": template},
     }

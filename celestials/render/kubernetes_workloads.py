@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping
 
 from ..settings import Settings
-from ..topology.model import Mesh, Resources, Workload
+from ..topology.model import Autoscaling, Mesh, Resources, Workload
 
 #: The file name of a workload's sqlite database, inside its model storage directory.
 SQLITE_FILE = "products.db"
@@ -32,6 +32,9 @@ PRESTOP_SLEEP_SECONDS = 5
 TERMINATION_GRACE_SECONDS = 45
 IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 PART_OF = {"app.kubernetes.io/part-of": "celestials"}
+#: On a Deployment that deliberately runs one replica in prod: why (a policy for prod stacks
+#: accepts a single replica only with this annotation; every other Deployment autoscales from 2).
+SINGLE_REPLICA_ANNOTATION = "celestials.io/single-replica-reason"
 
 
 class RenderError(ValueError):
@@ -290,6 +293,9 @@ def render_deployment(mesh: Mesh, workload: Workload, settings: Settings, inputs
         "volumeMounts": mounts,
     }
     template_meta: dict[str, Any] = {"labels": labels}
+    meta: dict[str, Any] = {"name": workload.name, "namespace": mesh.namespace, "labels": {**labels, **PART_OF}}
+    if workload.single_replica_reason and replicas == 1 and workload.autoscaling is None:
+        meta["annotations"] = {SINGLE_REPLICA_ANNOTATION: workload.single_replica_reason}
     annotations = dict(inputs.pod_annotations.get(workload.name, {}))
     if annotations:
         template_meta["annotations"] = annotations
@@ -310,8 +316,8 @@ def render_deployment(mesh: Mesh, workload: Workload, settings: Settings, inputs
                 {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}})
     obj = {
         "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": workload.name, "namespace": mesh.namespace, "labels": {**labels, **PART_OF}},
-        "spec": {"replicas": replicas, "revisionHistoryLimit": 5, "strategy": strategy,
+        "metadata": meta,
+        "spec": {**replicas_field(replicas, workload.autoscaling), "revisionHistoryLimit": 5, "strategy": strategy,
                  "selector": {"matchLabels": dict(labels)},
                  "template": {"metadata": template_meta, "spec": pod_spec}},
     }
@@ -358,6 +364,58 @@ def render_services(mesh: Mesh) -> tuple[Manifest, ...]:
     return tuple(out)
 
 
+def replicas_field(replicas: int, autoscaling: Autoscaling | None) -> dict[str, int]:
+    """A Deployment's `spec.replicas`: set when fixed, left out when an HPA owns the count.
+
+    Why left out: the provider applies with server-side apply, so Pulumi owns every field it
+    sends. A `replicas` it sends would be written back to the model's number on every `up` that
+    touches the Deployment (undoing the HPA's scale-out) or refused as a field conflict once the
+    HPA has scaled it ("conflict with kube-controller-manager with subresource scale: .spec.replicas",
+    pulumi/pulumi-kubernetes#2491). Kubernetes' HPA guide says the same: remove `spec.replicas`
+    from a Deployment an HPA manages (kubernetes/website#29739); the istiod chart does it too.
+
+    The cost, stated plainly: a new Deployment without `replicas` starts with 1 pod (the API
+    default). Its HPA (created right after it) raises it to `minReplicas` at its first sync, which
+    needs no metrics (the controller's "below minReplicas" rule; sync every 15 s), so for about
+    15 s plus a pod's start-up the new Deployment runs one pod, before any traffic reaches a new
+    stack. On an existing stack that had a Pulumi-owned `replicas`, the `up` that introduces
+    the HPA drops Pulumi's ownership and the count falls back to 1 until that same sync: hand the
+    field over first (docs/platform.md, "Autoscaling") to avoid that one-off dip."""
+    return {} if autoscaling is not None else {"replicas": replicas}
+
+
+def render_autoscaler(deployment: Manifest, replicas: int, autoscaling: Autoscaling) -> Manifest:
+    """The HorizontalPodAutoscaler (autoscaling/v2) of a Deployment: from `replicas` to
+    `autoscaling.max_replicas`, on the average CPU use of its pods relative to their requests
+    (every container here, sidecars included, requests CPU, so utilization is defined)."""
+    meta = deployment.obj["metadata"]
+    hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+           "metadata": {"name": meta["name"], "namespace": meta["namespace"], "labels": dict(PART_OF)},
+           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": meta["name"]},
+                    "minReplicas": replicas, "maxReplicas": autoscaling.max_replicas,
+                    "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
+                        "type": "Utilization", "averageUtilization": autoscaling.cpu_utilization_percent}}}]}}
+    return Manifest(hpa, (namespace_key(meta["namespace"]), deployment.key))
+
+
+def autoscalers(mesh: Mesh, manifests: Iterable[Manifest]) -> tuple[Manifest, ...]:
+    """An HPA for every Deployment of `manifests` whose model workload (or gateway) autoscales;
+    every backend names those Deployments after the model's workload or gateway."""
+    scaling = {w.name: (w.replicas, w.autoscaling) for w in mesh.workloads}
+    if mesh.gateway:
+        scaling[mesh.gateway.name] = (mesh.gateway.replicas, mesh.gateway.autoscaling)
+    out = []
+    for m in manifests:
+        if m.key.kind != "Deployment" or m.key.namespace != mesh.namespace or m.key.name not in scaling:
+            continue
+        replicas, autoscaling = scaling[m.key.name]
+        if autoscaling is not None:
+            if "replicas" in m.obj["spec"]:
+                raise RenderError(f"Deployment {m.key.name}: sets spec.replicas although an HPA manages it")
+            out.append(render_autoscaler(m, replicas, autoscaling))
+    return tuple(out)
+
+
 def spread_constraints(labels: Mapping[str, str]) -> list[dict[str, Any]]:
     """Replicas across zones (required: a lost zone must leave a replica) and across nodes
     (preferred: a zone may have fewer nodes than replicas)."""
@@ -367,13 +425,17 @@ def spread_constraints(labels: Mapping[str, str]) -> list[dict[str, Any]]:
 
 
 def disruption_budgets(manifests: Iterable[Manifest]) -> tuple[Manifest, ...]:
-    """A PodDisruptionBudget for every Deployment of more than one replica: a node drain (an
-    upgrade, a scale-in) takes at most one of its pods at a time. One replica gets none, since a
-    budget that allows no eviction would block every drain."""
+    """A PodDisruptionBudget for every Deployment of more than one replica (its own `replicas`,
+    or the `minReplicas` of the HPA in `manifests` that manages it): a node drain (an upgrade, a
+    scale-in) takes at most one of its pods at a time. One replica gets none, since a budget that
+    allows no eviction would block every drain."""
+    manifests = tuple(manifests)
+    hpa_min = {ObjectKey("Deployment", m.key.namespace, m.obj["spec"]["scaleTargetRef"]["name"]): m.obj["spec"]["minReplicas"]
+               for m in manifests if m.key.kind == "HorizontalPodAutoscaler"}
     out = []
     for m in manifests:
         obj = m.obj
-        if obj["kind"] != "Deployment" or obj["spec"].get("replicas", 1) < 2:
+        if obj["kind"] != "Deployment" or obj["spec"].get("replicas", hpa_min.get(m.key, 1)) < 2:
             continue
         meta = obj["metadata"]
         pdb = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",

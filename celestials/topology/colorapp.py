@@ -45,6 +45,11 @@ def teller_host(color: str) -> str:
     return f"color-{color}"
 
 
+#: The demo runs one replica of each pod on purpose: it shows certificate trust, and nothing a user
+#: of the product calls depends on it.
+SINGLE_REPLICA_REASON = "mTLS demo, not on the product request path"
+
+
 def _teller(color: str, front_san: str) -> Workload:
     leaf = _TELLER_LEAVES.get(color)
     server_tls = None
@@ -56,6 +61,7 @@ def _teller(color: str, front_san: str) -> Workload:
         health=HealthCheck(path="/ping", port=PORT, probe_port=probe_port),
         tracing_name=f"Color-Teller-{color.capitalize()}",
         env=(("COLOR", color),), resources=_RESOURCES, server_tls=server_tls,
+        single_replica_reason=SINGLE_REPLICA_REASON,
     )
 
 
@@ -67,7 +73,7 @@ def colorapp_mesh(settings: Settings) -> Mesh:
         name=FRONT, app=FRONT, image="colorfront", port=PORT, host=FRONT,
         health=HealthCheck(path="/ping", port=PORT), tracing_name="Color-Front",
         backends=(COLOR_SERVICE,), backend_env=(BackendEnv("COLOR_HOST", COLOR_SERVICE, "/"),),
-        resources=_RESOURCES, internal=True,
+        resources=_RESOURCES, internal=True, single_replica_reason=SINGLE_REPLICA_REASON,
         client_tls=ClientTls(certificate="front", trust=TRUSTS[settings.mtls_trust], sans=teller_sans,
                              enforce=True),
     )

@@ -50,6 +50,17 @@ class Resources:
 
 
 @dataclass(frozen=True)
+class Autoscaling:
+    """A HorizontalPodAutoscaler for a Deployment: from its `replicas` (the minimum, so the
+    PodDisruptionBudget and the N-1 check hold at the floor) up to `max_replicas` when the pods'
+    average CPU use exceeds `cpu_utilization_percent` of their CPU requests. The capacity check
+    counts the Deployment at `max_replicas` on the full node group."""
+
+    max_replicas: int
+    cpu_utilization_percent: int = 70
+
+
+@dataclass(frozen=True)
 class BackendEnv:
     """An environment variable that carries the URL of a declared backend to the app."""
 
@@ -119,6 +130,16 @@ class Workload:
     client_tls: ClientTls | None = None
     internal: bool = False
     storage: Storage | None = None
+    #: None: `replicas` is fixed; else an HPA scales from `replicas` up to its max
+    autoscaling: Autoscaling | None = None
+    #: why a single-replica Deployment is acceptable (not on the request path); rendered as an
+    #: annotation so a policy can tell a deliberate single replica from a forgotten one
+    single_replica_reason: str | None = None
+
+    @property
+    def max_replicas(self) -> int:
+        """The most pods the Deployment may run (its autoscaler's max, else `replicas`)."""
+        return self.autoscaling.max_replicas if self.autoscaling else self.replicas
 
     @property
     def labels(self) -> dict[str, str]:
@@ -191,6 +212,11 @@ class Gateway:
     routes: tuple[GatewayRoute, ...]
     replicas: int = 1
     resources: Resources = Resources(cpu_request_m=100, memory_request_mi=64, memory_limit_mi=256)
+    autoscaling: Autoscaling | None = None
+
+    @property
+    def max_replicas(self) -> int:
+        return self.autoscaling.max_replicas if self.autoscaling else self.replicas
 
 
 @dataclass(frozen=True)
@@ -277,6 +303,10 @@ class Mesh:
                     "present; give its health check a probe_port of its own")
             if w.replicas < 1:
                 raise TopologyError(f"workload {w.name}: replicas must be at least 1")
+            _check_autoscaling(f"workload {w.name}", w.replicas, w.autoscaling)
+            if w.autoscaling and w.storage is not None and w.storage.single_writer:
+                raise TopologyError(f"workload {w.name}: {w.storage.kind} storage has a single writer, so it "
+                                    "cannot autoscale")
             if w.storage is not None:
                 if w.storage.kind not in Storage.KINDS:
                     raise TopologyError(f"workload {w.name}: storage {w.storage.kind!r} is not one of {Storage.KINDS}")
@@ -284,6 +314,7 @@ class Mesh:
                     raise TopologyError(f"workload {w.name}: sqlite storage needs an absolute directory")
             self._check_sans(w)
         if self.gateway:
+            _check_autoscaling(f"gateway {self.gateway.name}", self.gateway.replicas, self.gateway.autoscaling)
             for gr in self.gateway.routes:
                 if gr.service not in services:
                     raise TopologyError(f"gateway route {gr.name}: service {gr.service!r} does not exist")
@@ -388,3 +419,12 @@ def _check_unique(items: Iterable, kind: str, where: str) -> None:
         if item.name in seen:
             raise TopologyError(f"{where}: two {kind}s named {item.name!r}")
         seen.add(item.name)
+
+
+def _check_autoscaling(what: str, replicas: int, autoscaling: Autoscaling | None) -> None:
+    if autoscaling is None:
+        return
+    if autoscaling.max_replicas < replicas:
+        raise TopologyError(f"{what}: autoscaling max {autoscaling.max_replicas} is below its {replicas} replicas")
+    if not 1 <= autoscaling.cpu_utilization_percent <= 100:
+        raise TopologyError(f"{what}: CPU utilization target {autoscaling.cpu_utilization_percent} is not 1-100 %")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..settings import Settings
-from .model import (BackendEnv, Gateway, GatewayRoute, HealthCheck, Mesh, Resources, RetryPolicy,
+from .model import (Autoscaling, BackendEnv, Gateway, GatewayRoute, HealthCheck, Mesh, Resources, RetryPolicy,
                     Route, Router, Service, Storage, WeightedTarget, Workload)
 
 NAMESPACE = "prodcatalog-ns"
@@ -17,12 +17,18 @@ _NODE_RESOURCES = Resources(cpu_request_m=50, memory_request_mi=96, memory_limit
 _PY_RESOURCES = Resources(cpu_request_m=100, memory_request_mi=128, memory_limit_mi=384)
 
 
-def _proddetail(version: int, replicas: int) -> Workload:
+def _autoscaling(settings: Settings) -> Autoscaling | None:
+    """Every request-path Deployment scales out under load when the stack has autoscalers."""
+    maximum = settings.autoscale_max
+    return Autoscaling(max_replicas=maximum) if maximum is not None else None
+
+
+def _proddetail(version: int, replicas: int, autoscaling: Autoscaling | None) -> Workload:
     return Workload(
         name=f"proddetail-v{version}", app="proddetail", version=f"v{version}",
         image=f"proddetail-v{version}", port=3000, host=f"proddetail-v{version}",
         health=HealthCheck(path="/ping", port=3000), tracing_name=f"Product-Detail-V{version}",
-        resources=_NODE_RESOURCES, replicas=replicas,
+        resources=_NODE_RESOURCES, replicas=replicas, autoscaling=autoscaling,
     )
 
 
@@ -34,24 +40,27 @@ def _storage(settings: Settings) -> Storage:
 
 def product_catalog_mesh(settings: Settings) -> Mesh:
     weights = settings.proddetail_weights
+    autoscaling = _autoscaling(settings)
+    storage = _storage(settings)
     workloads = (
         Workload(
             name="frontend-node", app="frontend-node", image="frontend-node", port=9000,
             host="frontend-node", health=HealthCheck(path="/ping", port=9000),
             tracing_name="Frontend-Node", backends=("prodcatalog",),
             backend_env=(BackendEnv("BASE_URL", "prodcatalog", "/products/"),),
-            resources=_NODE_RESOURCES, replicas=settings.request_path_replicas,
+            resources=_NODE_RESOURCES, replicas=settings.request_path_replicas, autoscaling=autoscaling,
         ),
         Workload(
             name="prodcatalog", app="prodcatalog", image="prodcatalog", port=5000,
             host="prodcatalog", health=HealthCheck(path="/products/ping", port=5000),
             tracing_name="Product-Catalog", backends=("proddetail",),
             backend_env=(BackendEnv("AGG_APP_URL", "proddetail", "/catalogDetail"),),
-            replicas=settings.prodcatalog_replicas, resources=_PY_RESOURCES,
-            storage=_storage(settings),
+            replicas=settings.prodcatalog_replicas, resources=_PY_RESOURCES, storage=storage,
+            # one sqlite file has one writer: that prodcatalog stays at its one replica
+            autoscaling=None if storage.single_writer else autoscaling,
         ),
-        _proddetail(1, settings.request_path_replicas),
-        _proddetail(2, settings.request_path_replicas),
+        _proddetail(1, settings.request_path_replicas, autoscaling),
+        _proddetail(2, settings.request_path_replicas, autoscaling),
     )
     routers = (
         Router(name="prodcatalog-router", port=5000, routes=(
@@ -72,6 +81,6 @@ def product_catalog_mesh(settings: Settings) -> Mesh:
     )
     gateway = Gateway(name=GATEWAY_NAME, port=GATEWAY_PORT, routes=(
         GatewayRoute(name="gateway-route-frontend", prefix="/", service="frontend-node"),
-    ), replicas=settings.request_path_replicas)
+    ), replicas=settings.request_path_replicas, autoscaling=autoscaling)
     return Mesh(name=MESH_NAME, namespace=NAMESPACE, workloads=workloads, services=services,
                 routers=routers, gateway=gateway).validate()

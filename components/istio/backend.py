@@ -46,7 +46,8 @@ class IstioBackendPlugin:
                 collector=trace_collector.network_destination(proxies_export=True) if settings.tracing else None))
 
     def capacity_overhead(self, settings: Settings) -> MeshOverhead:
-        return MeshOverhead(sidecars=sidecars(), system=(istiod_pod(settings.request_path_replicas),))
+        return MeshOverhead(sidecars=sidecars(), system=(istiod_pod(settings.request_path_replicas,
+                                                                              settings.autoscale_max),))
 
     def create_identity(self, name: str, args: MeshIdentityArgs,
                         opts: pulumi.ResourceOptions | None = None) -> IstioIdentity:
@@ -67,6 +68,7 @@ class IstioBackend(pulumi.ComponentResource):
         tracing = tracing_extension_provider(collector.service_host, collector.otlp_grpc_port) if collector else None
         self.control_plane = IstioControlPlane(f"{name}-control-plane", IstioControlPlaneArgs(
             k8s_provider=provider, tracing_provider=tracing, replicas=settings.request_path_replicas,
+            autoscale_max=settings.autoscale_max,
             depends_on=(collector.release,) if collector else ()), pulumi.ResourceOptions(parent=self))
         cp = self.control_plane
         after_kind = {**{kind: [cp.base, cp.istiod] for kind in ISTIO_KINDS},

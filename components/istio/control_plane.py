@@ -10,8 +10,14 @@ Why these settings, and only these (istiod's defaults hold otherwise):
   sending every proxy's spans to the program's trace collector (OTLP/gRPC).
 - `meshConfig.accessLogFile`: proxies log each request to stdout, as the App Mesh backend's do.
 - the proxies' and istiod's resource requests are set here, explicitly, because the capacity
-  check counts exactly these numbers (`sidecars()`, `istiod_pod()`); istiod's autoscaler is off
-  for the same reason (the check cannot count pods an HPA may add).
+  check counts exactly these numbers (`sidecars()`, `istiod_pod()`).
+- istiod's replicas follow the request path's: with autoscalers (prod), the chart's own HPA runs
+  from `autoscaleMin` = requestPathReplicas to `autoscaleMax` = the stack's autoscaler max (the
+  capacity check counts istiod at that max), and its Deployment then carries no `replicas` (the
+  chart leaves it out itself when `autoscaleEnabled`); without autoscalers, `replicaCount`. The
+  chart (1.30) renders its PodDisruptionBudget (`minAvailable: 1`) only when that minimum is above
+  1, so prod gets one and a single dev istiod is never made undrainable; with 2+ replicas the
+  pods are also spread across zones like the apps' (`topologySpreadConstraints`).
 - images pinned to the chart's release (`global.hub`/`global.tag`), so a chart re-render never
   changes what runs.
 
@@ -31,7 +37,8 @@ import pulumi_kubernetes as k8s
 
 from celestials.capacity import PodDemand, Sidecars, requests_of
 from celestials.render.istio_tracing import ISTIO_NAMESPACE
-from celestials.render.kubernetes_workloads import PART_OF
+from celestials.render.istio import ISTIOD_LABELS
+from celestials.render.kubernetes_workloads import PART_OF, spread_constraints
 
 ISTIO_VERSION = "1.30.5"
 CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
@@ -58,27 +65,33 @@ def sidecars() -> Sidecars:
     return Sidecars(containers=(proxy,), init=(proxy,), gateway=())
 
 
-def istiod_pod(replicas: int) -> PodDemand:
+def istiod_pod(replicas: int, autoscale_max: int | None = None) -> PodDemand:
     """istiod's pods for the capacity check: as many as the request path has replicas (prod: 2,
-    so losing a node or a zone leaves the proxies a control plane; the chart adds its PDB)."""
-    return PodDemand.of(f"{NAMESPACE}/istiod", ISTIOD_RESOURCES["requests"], replicas=replicas)
+    so losing a node or a zone leaves the proxies a control plane; the chart adds its PDB), and
+    with autoscalers up to `autoscale_max`."""
+    return PodDemand.of(f"{NAMESPACE}/istiod", ISTIOD_RESOURCES["requests"], replicas=replicas,
+                        max_replicas=autoscale_max or 0)
 
 
 def base_values() -> dict[str, Any]:
     return {"global": {"istioNamespace": NAMESPACE}}
 
 
-def istiod_values(tracing_provider: dict[str, Any] | None, replicas: int = 1) -> dict[str, Any]:
+def istiod_values(tracing_provider: dict[str, Any] | None, replicas: int = 1,
+                  autoscale_max: int | None = None) -> dict[str, Any]:
     """Values for the `istiod` chart at ISTIO_VERSION (keys as in its values.yaml, set at the top
-    level). `tracing_provider`: the meshConfig extension provider for the collector, or None."""
+    level). `tracing_provider`: the meshConfig extension provider for the collector, or None;
+    `autoscale_max`: the max of istiod's HPA (None: no HPA, `replicas` fixed)."""
     mesh_config: dict[str, Any] = {"accessLogFile": "/dev/stdout"}
     if tracing_provider is not None:
         mesh_config["extensionProviders"] = [tracing_provider]
     return {
         "global": {"hub": IMAGE_HUB, "tag": ISTIO_VERSION, "istioNamespace": NAMESPACE,
                    "proxy": {"resources": PROXY_RESOURCES}},
-        "autoscaleEnabled": False,
+        "autoscaleEnabled": autoscale_max is not None,
+        **({"autoscaleMin": replicas, "autoscaleMax": autoscale_max} if autoscale_max is not None else {}),
         "replicaCount": replicas,
+        **({"topologySpreadConstraints": spread_constraints(ISTIOD_LABELS)} if replicas > 1 else {}),
         "resources": ISTIOD_RESOURCES,
         "env": {"ENABLE_TLS_ON_SIDECAR_INGRESS": "true"},
         "meshConfig": mesh_config,
@@ -92,8 +105,10 @@ class IstioControlPlaneArgs:
     tracing_provider: dict[str, Any] | None = None
     #: what istiod must come after besides its CRDs (e.g. the collector it sends spans to)
     depends_on: tuple[pulumi.Resource, ...] = ()
-    #: istiod replicas (the stack's requestPathReplicas)
+    #: istiod replicas (the stack's requestPathReplicas), the minimum with an autoscaler
     replicas: int = 1
+    #: istiod's autoscaler max (the stack's `autoscale_max`); None: no autoscaler
+    autoscale_max: int | None = None
 
 
 class IstioControlPlane(pulumi.ComponentResource):
@@ -107,7 +122,7 @@ class IstioControlPlane(pulumi.ComponentResource):
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace", metadata={"name": NAMESPACE, "labels": dict(PART_OF)}, opts=k8s_opts)
         self.base = self._release(name, "base", base_values(), args, [self.namespace, self.gateway_api_crds])
-        self.istiod = self._release(name, "istiod", istiod_values(args.tracing_provider, args.replicas), args,
+        self.istiod = self._release(name, "istiod", istiod_values(args.tracing_provider, args.replicas, args.autoscale_max), args,
                                     [self.base, *args.depends_on])
         self.register_outputs({"base": self.base.status, "istiod": self.istiod.status})
 

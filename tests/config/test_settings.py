@@ -122,3 +122,20 @@ def test_prod_runs_the_request_path_on_two_replicas_at_least(key):
         parse_settings({**base, key: 1}, "prod")
     assert err.value.key == key
     assert parse_settings({**base, key: 1}, "dev").request_path_replicas >= 1
+
+
+def test_autoscaler_max_defaults_to_twice_the_largest_minimum_in_prod_and_to_none_elsewhere():
+    base = {"endpointPublicAccess": "false", "nodeCount": 3, "nodeMaxCount": 3, "requestPathReplicas": 2, "prodcatalogReplicas": 3}
+    assert parse_settings(base, "prod").autoscale_max == 6
+    assert parse_settings({**base, "autoscaleMaxReplicas": "4"}, "prod").autoscale_max == 4
+    assert parse_settings({}, "dev").autoscale_max is None
+    assert parse_settings({"autoscaleMaxReplicas": 3}, "dev").autoscale_max == 3
+
+
+def test_an_autoscaler_max_below_a_minimum_is_refused_naming_both():
+    with pytest.raises(SettingsError, match=r"max\(requestPathReplicas, prodcatalogReplicas\) = 3") as err:
+        parse_settings({"endpointPublicAccess": "false", "nodeCount": 3, "nodeMaxCount": 3, "requestPathReplicas": 2,
+                        "prodcatalogReplicas": 3, "autoscaleMaxReplicas": "2"}, "prod")
+    assert err.value.key == "autoscaleMaxReplicas"
+    with pytest.raises(SettingsError, match="autoscaleMaxReplicas"):
+        parse_settings({"autoscaleMaxReplicas": 0}, "dev")

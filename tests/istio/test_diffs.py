@@ -48,3 +48,11 @@ def test_a_weight_change_stays_inside_the_canary():
     mesh = build_topology(settings).mesh_in(productcatalog.NAMESPACE)
     owned = {str(k) for k in istio_canary_keys(mesh, canary_plans(mesh)[0])}
     assert set(_changed({"canaryWeight": 10}, {"canaryWeight": 90})) <= owned
+
+
+def test_in_prod_the_canary_also_owns_its_new_versions_autoscaler():
+    """The HPA names its Deployment, so it is applied with it, in the Canary component."""
+    settings = settings_for(autoscaleMaxReplicas=4)
+    mesh = build_topology(settings).mesh_in(productcatalog.NAMESPACE)
+    [plan] = canary_plans(mesh)
+    assert ObjectKey("HorizontalPodAutoscaler", productcatalog.NAMESPACE, "proddetail-v2") in istio_canary_keys(mesh, plan)

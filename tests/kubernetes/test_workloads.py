@@ -208,3 +208,42 @@ def test_replicated_workloads_spread_over_zones(mesh, settings):
     single = render_deployment(mesh, mesh.workload("proddetail-v1"), settings, _inputs()).obj["spec"]["template"]["spec"]
     assert "topologySpreadConstraints" not in single
 
+
+
+# --- issue 10.4: autoscaled Deployments ----------------------------------------------------------
+def test_an_autoscaled_deployment_leaves_its_replica_count_to_its_hpa():
+    from celestials.render.kubernetes_workloads import autoscalers, disruption_budgets
+
+    settings = _settings(autoscaleMaxReplicas=5, requestPathReplicas=2)
+    mesh = _mesh(settings)
+    deployments = [render_deployment(mesh, w, settings, _inputs()) for w in mesh.workloads]
+    assert all("replicas" not in d.obj["spec"] for d in deployments)
+    hpas = {h.key.name: h for h in autoscalers(mesh, deployments)}
+    assert set(hpas) == {w.name for w in mesh.workloads}  # the gateway's Deployment is the backend's
+    front = hpas["frontend-node"]
+    assert front.obj["spec"]["minReplicas"] == 2 and front.obj["spec"]["maxReplicas"] == 5
+    assert ObjectKey("Deployment", mesh.namespace, "frontend-node") in front.depends_on
+    budgets = {p.key.name for p in disruption_budgets([*deployments, *hpas.values()])}
+    assert budgets == {w.name for w in mesh.workloads}  # min ≥ 2 everywhere (prodcatalog: 2)
+    # without the HPAs the same Deployments would count as one replica each: no budget
+    assert not disruption_budgets(deployments)
+
+
+def test_a_fixed_deployment_keeps_its_count_and_an_hpa_never_targets_one_that_sets_it():
+    from celestials.render.kubernetes_workloads import autoscalers
+
+    settings = _settings()
+    mesh = _mesh(settings)
+    fixed = render_deployment(mesh, mesh.workload("prodcatalog"), settings, _inputs())
+    assert fixed.obj["spec"]["replicas"] == 2 and not autoscalers(mesh, [fixed])
+    scaled = _settings(autoscaleMaxReplicas=4)
+    with pytest.raises(RenderError, match="sets spec.replicas although an HPA manages it"):
+        autoscalers(_mesh(scaled), [fixed])
+
+
+def test_sqlite_prodcatalog_never_autoscales():
+    settings = _settings(autoscaleMaxReplicas=4, prodcatalogStorage="sqlite", prodcatalogReplicas=1)
+    mesh = _mesh(settings)
+    assert mesh.workload("prodcatalog").autoscaling is None
+    assert render_deployment(mesh, mesh.workload("prodcatalog"), settings, _inputs()).obj["spec"]["replicas"] == 1
+    assert mesh.workload("frontend-node").autoscaling.max_replicas == 4

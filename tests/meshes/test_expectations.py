@@ -138,19 +138,106 @@ def test_prod_request_path_survives_losing_a_node_or_a_zone(backend):
     objects = result.manifests
     request_path = {"ingress-gw", "frontend-node", "prodcatalog", "proddetail-v1", "proddetail-v2"}
     budgets = {name(p): p for p in of_kind(objects, "PodDisruptionBudget", PC)}
+    hpa_min = {name(h): h["spec"]["minReplicas"] for h in of_kind(objects, "HorizontalPodAutoscaler", PC)}
     for d in of_kind(objects, "Deployment", PC):
         if name(d) not in request_path:
             continue
-        assert d["spec"]["replicas"] >= 2, name(d)
+        assert d["spec"].get("replicas", hpa_min.get(name(d), 1)) >= 2, name(d)
         spread = {c["topologyKey"]: c["whenUnsatisfiable"] for c in d["spec"]["template"]["spec"]["topologySpreadConstraints"]}
         assert spread["topology.kubernetes.io/zone"] == "DoNotSchedule", name(d)
         assert budgets[name(d)]["spec"]["maxUnavailable"] == 1
         assert budgets[name(d)]["spec"]["selector"] == d["spec"]["selector"]
     assert request_path <= {name(d) for d in of_kind(objects, "Deployment", PC)}
-    # the split is per version (Service or virtual node), not per pod: exact with two pods each
+    # The split is a route weight per version (an HTTPRoute backend, an App Mesh weighted target),
+    # not a count of pods: it stays exact whatever each version's HPA scales it to (their
+    # Deployments carry no replica count at all; the HPAs own it, from 2 up to the max).
+    assert {"proddetail-v1", "proddetail-v2"} <= set(hpa_min)
+    assert all("replicas" not in d["spec"] for d in of_kind(objects, "Deployment", PC)
+               if name(d) in ("proddetail-v1", "proddetail-v2"))
     assert VIEWS[backend].splits(objects)[(PC, "proddetail")] == {"proddetail-v1": 90, "proddetail-v2": 10}
     if backend == "istio":
         [istiod] = [r for r in result.by_type("kubernetes:helm.sh/v3:Release") if r["inputs"]["chart"] == "istiod"]
         assert istiod["inputs"]["values"]["replicaCount"] >= 2
     dev = synth(backend)
     assert not of_kind(dev.manifests, "PodDisruptionBudget", MTLS)  # single replicas: no budget to block drains
+
+
+REQUEST_PATH = {"ingress-gw", "frontend-node", "prodcatalog", "proddetail-v1", "proddetail-v2"}
+
+
+def _autoscalers(objects) -> dict[tuple[str, str], dict]:
+    return {(ns(h), name(h)): h for h in of_kind(objects, "HorizontalPodAutoscaler")}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_prod_request_path_autoscales_from_its_replicas_and_leaves_the_count_to_the_hpa(backend):
+    """Issue 10.4: in prod an HPA (autoscaling/v2, CPU) for exactly the request-path Deployments,
+    targeting each by name, min = the model's replicas (≥ 2), max = the stack's autoscaler max;
+    such a Deployment carries no spec.replicas (server-side apply would reset the HPA's count)."""
+    objects = synth(backend, "prod").manifests
+    settings = load_settings(ROOT, "prod", SELECT[backend])
+    mesh = build_topology(settings).mesh_in(PC)
+    replicas = {w.name: w.replicas for w in mesh.workloads} | {mesh.gateway.name: mesh.gateway.replicas}
+    hpas = _autoscalers(objects)
+    assert set(hpas) == {(PC, n) for n in REQUEST_PATH}
+    deployments = {(ns(d), name(d)): d for d in of_kind(objects, "Deployment")}
+    for (namespace, hpa_name), hpa in hpas.items():
+        spec = hpa["spec"]
+        assert hpa["apiVersion"] == "autoscaling/v2"
+        assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": hpa_name}
+        assert (namespace, hpa_name) in deployments
+        assert "replicas" not in deployments[(namespace, hpa_name)]["spec"], hpa_name
+        assert spec["minReplicas"] == replicas[hpa_name] >= 2
+        assert spec["maxReplicas"] == settings.autoscale_max > spec["minReplicas"]
+        [metric] = spec["metrics"]
+        assert metric["resource"]["name"] == "cpu" and metric["resource"]["target"]["type"] == "Utilization"
+    assert not _autoscalers(synth(backend).manifests)  # dev: single replicas, no autoscalers
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_prod_deployment_autoscales_from_two_or_says_why_it_runs_one(backend):
+    """The rule the prod policy enforces: each Deployment the program renders has an HPA with
+    minReplicas ≥ 2, a PodDisruptionBudget and a required zone spread, or the
+    single-replica-reason annotation (and then really one replica)."""
+    from celestials.render.kubernetes_workloads import SINGLE_REPLICA_ANNOTATION
+
+    objects = synth(backend, "prod").manifests
+    hpas = _autoscalers(objects)
+    budgets = {(ns(p), name(p)) for p in of_kind(objects, "PodDisruptionBudget")}
+    annotated = set()
+    for d in of_kind(objects, "Deployment"):
+        key = (ns(d), name(d))
+        reason = (d["metadata"].get("annotations") or {}).get(SINGLE_REPLICA_ANNOTATION)
+        if reason:
+            assert d["spec"]["replicas"] == 1 and key not in hpas, key
+            annotated.add(key)
+            continue
+        assert key in hpas and hpas[key]["spec"]["minReplicas"] >= 2, key
+        assert key in budgets, key
+        spread = {c["topologyKey"]: c["whenUnsatisfiable"] for c in d["spec"]["template"]["spec"]["topologySpreadConstraints"]}
+        assert spread["topology.kubernetes.io/zone"] == "DoNotSchedule", key
+    assert annotated == {(MTLS, w.name) for w in _model("prod").mesh_in(MTLS).workloads}
+
+
+def test_the_collector_release_says_why_it_runs_one_replica():
+    from celestials.render.kubernetes_workloads import SINGLE_REPLICA_ANNOTATION
+
+    [release] = [r for r in synth("istio", "prod").by_type("kubernetes:helm.sh/v3:Release")
+                 if r["inputs"]["chart"] == "opentelemetry-collector"]
+    values = release["inputs"]["values"]
+    assert values["replicaCount"] == 1 and values["annotations"][SINGLE_REPLICA_ANNOTATION]
+
+
+def test_prod_istiod_autoscales_with_the_request_path_and_keeps_its_budget():
+    """istiod's chart: autoscaleEnabled with autoscaleMin ≥ 2 renders its HPA and its PDB and
+    leaves replicas out of its Deployment (chart 1.30 templates)."""
+    result = synth("istio", "prod")
+    settings = load_settings(ROOT, "prod", SELECT["istio"])
+    [istiod] = [r for r in result.by_type("kubernetes:helm.sh/v3:Release") if r["inputs"]["chart"] == "istiod"]
+    values = istiod["inputs"]["values"]
+    assert values["autoscaleEnabled"] is True
+    assert values["autoscaleMin"] == settings.request_path_replicas >= 2
+    assert values["autoscaleMax"] == settings.autoscale_max
+    assert values["topologySpreadConstraints"][0]["whenUnsatisfiable"] == "DoNotSchedule"
+    [dev_istiod] = [r for r in synth("istio").by_type("kubernetes:helm.sh/v3:Release") if r["inputs"]["chart"] == "istiod"]
+    assert dev_istiod["inputs"]["values"]["autoscaleEnabled"] is False

@@ -255,3 +255,44 @@ def test_prod_must_still_fit_with_one_node_gone():
 def test_only_prod_is_held_to_node_loss():
     s = _settings(instanceType="c6i.large", nodeCount=2)
     assert cap.check_node_loss(s, build_topology(s), OVERHEAD) is None
+
+
+# --- issue 10.4: autoscalers within the node group's room --------------------------------------
+def test_each_autoscaler_is_counted_at_its_max_on_the_full_node_group_and_at_its_min_for_n_minus_1():
+    s = _prod(nodeCount=3, autoscaleMaxReplicas=5)
+    topology = build_topology(s)
+    demands = {d.name: d for d in cap.stack_demands(topology, OVERHEAD, system=cap.system_pods(s))}
+    assert demands["prodcatalog-ns/frontend-node"].replicas == 2
+    assert demands["prodcatalog-ns/frontend-node"].max_replicas == 5
+    assert "kube-system/metrics-server" in demands
+    at_max = {d.name: d for d in cap.stack_demands(topology, OVERHEAD, scaled_out=True)}
+    assert at_max["prodcatalog-ns/frontend-node"].replicas == 5
+    assert at_max["prodcatalog-ns/frontend-node"].surge == cap.rolling_surge(5)
+    assert at_max["mesh-system/controller"].replicas == 1  # not autoscaled: unchanged
+    report = cap.check_capacity(s, topology, OVERHEAD)
+    fixed = cap.plan_capacity(s.instance_type, 3, cap.stack_demands(topology, OVERHEAD, system=cap.system_pods(s)))
+    # the report is the plan at the max: 5 request-path Deployments × 3 more pods (plus surge)
+    assert report.pods > fixed.pods + 5 * 3
+
+
+def test_a_max_that_does_not_fit_is_refused_naming_the_key_its_value_and_what_fits():
+    s = _prod(nodeCount=2, instanceType="c6i.xlarge", autoscaleMaxReplicas=40)
+    with pytest.raises(cap.CapacityError) as err:
+        cap.check_capacity(s, build_topology(s), OVERHEAD)
+    message = str(err.value)
+    assert message.startswith("celestials:autoscaleMaxReplicas = 40: with every autoscaler at that max")
+    fitting = int(message.split("to at most ")[1].split(",")[0])
+    assert 3 <= fitting < 40  # 3: prodcatalog's replicas, the autoscalers' floor
+    ok = _prod(nodeCount=2, instanceType="c6i.xlarge", autoscaleMaxReplicas=fitting)
+    assert cap.check_capacity(ok, build_topology(ok), OVERHEAD).fits
+    over = _prod(nodeCount=2, instanceType="c6i.xlarge", autoscaleMaxReplicas=fitting + 1)
+    with pytest.raises(cap.CapacityError, match=f"autoscaleMaxReplicas = {fitting + 1}"):
+        cap.check_capacity(over, build_topology(over), OVERHEAD)
+
+
+def test_the_default_max_is_named_as_the_stack_default_when_refused():
+    s = _prod(nodeCount=3, instanceType="c6i.large", requestPathReplicas=4, prodcatalogReplicas=4)
+    assert s.autoscale_max == 8
+    assert cap.check_node_loss(s, build_topology(s), OVERHEAD).fits  # at the minimum all is well
+    with pytest.raises(cap.CapacityError, match=r"autoscaleMaxReplicas \(unset: stack prod's default, 8\)"):
+        cap.check_capacity(s, build_topology(s), OVERHEAD)

@@ -122,3 +122,18 @@ def test_a_runner_network_reaches_the_private_endpoint():
     (rule,) = r.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     assert rule["inputs"]["cidrIpv4"] == "172.31.0.0/16" and rule["inputs"]["fromPort"] == 443
     assert rule["inputs"]["securityGroupId"].startswith("sg-")
+
+
+# --- issue 10.4: the resource metrics API the autoscalers read ------------------------------------
+def test_prod_gets_the_metrics_server_add_on_pinned_after_the_nodes_and_dev_none(dev, prod):
+    from celestials.eks_versions import addon_version
+    addons = {a["inputs"]["addonName"]: a for a in prod.by_type("aws:eks/addon:Addon")}
+    metrics = addons["metrics-server"]
+    assert metrics["inputs"]["addonVersion"] == addon_version("1.35", "metrics-server")
+    assert metrics["inputs"]["resolveConflictsOnCreate"] == "OVERWRITE"
+    assert prod.depends_on(metrics["urn"], prod.get("eks:index:ManagedNodeGroup", "cluster-nodes")["urn"])
+    # dev has no autoscalers, so no metrics-server (and the capacity check does not count one)
+    assert {a["inputs"]["addonName"] for a in dev.by_type("aws:eks/addon:Addon")} == {"coredns"}
+    r = _synth("dev", {"autoscaleMaxReplicas": "2", "eksVersion": "1.36", "instanceType": "t4g.xlarge"})
+    assert {a["inputs"]["addonName"]: a["inputs"]["addonVersion"] for a in r.by_type("aws:eks/addon:Addon")} == {
+        "coredns": addon_version("1.36", "coredns"), "metrics-server": addon_version("1.36", "metrics-server")}

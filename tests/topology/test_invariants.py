@@ -180,3 +180,19 @@ def test_a_port_that_requires_client_certificates_never_carries_the_kubelets_pro
         bad.validate()
     red = mesh.workload("red")
     assert red.server_tls is None and red.health.kubelet_port == red.port  # plain: probed where it serves
+
+
+def test_an_autoscaler_below_its_replicas_or_on_a_single_writer_is_refused():
+    from celestials.topology.model import Autoscaling, Storage, TopologyError
+
+    mesh = build_topology(parse_settings({"autoscaleMaxReplicas": 3}, "dev")).meshes[0]
+    front = mesh.workloads[0]
+    too_low = replace(mesh, workloads=(replace(front, replicas=2, autoscaling=Autoscaling(1)), *mesh.workloads[1:]))
+    with pytest.raises(TopologyError, match=f"workload {front.name}: autoscaling max 1 is below its 2 replicas"):
+        too_low.validate()
+    sqlite = replace(front, storage=Storage("sqlite", directory="/data"), autoscaling=Autoscaling(3))
+    with pytest.raises(TopologyError, match="sqlite storage has a single writer, so it cannot autoscale"):
+        replace(mesh, workloads=(sqlite, *mesh.workloads[1:])).validate()
+    gateway = replace(mesh.gateway, replicas=4, autoscaling=Autoscaling(3))
+    with pytest.raises(TopologyError, match="gateway ingress-gw: autoscaling max 3 is below its 4 replicas"):
+        replace(mesh, gateway=gateway).validate()
