@@ -54,7 +54,9 @@ RELEASE_TIMEOUT_SECONDS = 600
 #: for 10m/40Mi), while the limits let a busy one burst without starving its node. istiod's
 #: defaults (500m/2Gi) are sized for large meshes; this one has a dozen pods.
 PROXY_RESOURCES = {"requests": {"cpu": "20m", "memory": "64Mi"}, "limits": {"cpu": "1000m", "memory": "512Mi"}}
-ISTIOD_RESOURCES = {"requests": {"cpu": "100m", "memory": "384Mi"}}
+#: istiod's memory limit bounds a leak to its own pod (its working set here is far below it); like
+#: every container of ours, no CPU limit (guardrails: containers-hardened).
+ISTIOD_RESOURCES = {"requests": {"cpu": "100m", "memory": "384Mi"}, "limits": {"memory": "1Gi"}}
 
 
 def sidecars() -> Sidecars:
