@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
 from celestials.guardrails.resource import SECRET, Resource, as_list, get
+from celestials.render import injected_containers as injected
 from celestials.render.load_balancer import INGRESS_GATEWAY_LABELS
 
 SECRET_TYPE = "kubernetes:core/v1:Secret"
@@ -24,17 +25,14 @@ POD_SPECS: dict[str, tuple[str, ...]] = {
     "kubernetes:core/v1:Pod": ("spec",),
 }
 
-#: Containers a mesh injects next to ours, by name, and why they are not held to these rules: the
-#: mesh renders them at admission, from its own settings, so they are not in what we send (and
-#: the init containers must run as root with NET_ADMIN to install the traffic redirection).
+#: Containers a mesh injects next to ours, by name (celestials/render/injected_containers.py), and
+#: why they are not held to these rules: the mesh renders them at admission from its own settings
+#: (Istio: istiod's injection template and the mesh's proxy resources; App Mesh: the controller's
+#: sidecar settings), so they are not in what we send; and the init containers must run as root
+#: with NET_ADMIN to install the traffic redirection.
 INJECTED_CONTAINERS: dict[str, str] = {
-    "istio-proxy": "Istio's sidecar/gateway proxy: istiod's injection template sets its security "
-                   "context; its resources come from the mesh's proxy settings (global.proxy)",
-    "istio-init": "Istio's init container: runs as root with NET_ADMIN/NET_RAW to install iptables",
-    "istio-validation": "Istio CNI's validation init container, from the injection template",
-    "envoy": "App Mesh's injected Envoy: the controller's sidecar settings (sidecar.resources)",
-    "proxyinit": "App Mesh's init container: runs as root with NET_ADMIN to install iptables",
-    "xray-daemon": "App Mesh's injected X-Ray daemon: the controller's tracing settings",
+    **{name: "injected by Istio from istiod's template and global.proxy settings" for name in injected.ISTIO},
+    **{name: "injected by the App Mesh controller from its sidecar settings" for name in injected.APP_MESH},
 }
 #: Not required: CPU limits. Requests reserve CPU; a limit only adds CFS throttling to
 #: latency-sensitive proxies and servers on shared nodes. Memory limits are required.

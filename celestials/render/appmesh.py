@@ -25,6 +25,7 @@ from .kubernetes_workloads import (PART_OF, PRESTOP_SLEEP_SECONDS, TERMINATION_G
                                    WorkloadInputs, autoscalers, check_workload_roles, container_resources,
                                    disruption_budgets, namespace_key, render_deployment, render_service_account,
                                    render_services, replicas_field, spread_constraints)
+from . import injected_containers
 from .load_balancer import INGRESS_GATEWAY_LABELS, NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
 from .network_policies import (Destination, TrafficRulesInputs, cloud_api, cloud_storage_egress,
                                render_network_policies)
@@ -37,8 +38,8 @@ SECRET_MOUNTS_ANNOTATION = "appmesh.k8s.aws/secretMounts"
 SDS_ANNOTATION = "appmesh.k8s.aws/sds"
 #: Where the App Mesh sidecar sees a Secret mounted by `appmesh.k8s.aws/secretMounts`.
 CERT_DIR = "/certs"
-#: Container names the App Mesh injector adds to a pod (the proxy, the X-Ray daemon, the init).
-INJECTED_CONTAINER_NAMES = ("envoy", "xray-daemon", "proxyinit")
+#: Container names the App Mesh injector adds to a pod.
+INJECTED_CONTAINER_NAMES = injected_containers.APP_MESH
 EGRESS_IGNORED_PORTS_ANNOTATION = "appmesh.k8s.aws/egressIgnoredPorts"
 #: The controller never intercepts these (its default, kept when we add ports).
 DEFAULT_EGRESS_IGNORED_PORTS = (22,)

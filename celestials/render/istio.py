@@ -28,6 +28,7 @@ from typing import Any, Mapping
 from ..settings import Settings
 from ..topology.model import Mesh
 from ..topology.canary import CanaryPlan
+from . import injected_containers
 from .istio_authz import render_authorization_policies
 from .istio_gateway import gateway_selector
 from .istio_routes import GATEWAY_CLASS, render_routes, route_key
@@ -48,9 +49,8 @@ __all__ = ["GATEWAY_CLASS", "INJECTION_ENABLED", "INJECTION_LABEL", "ISTIOD_LABE
 #: Namespace label that makes Istio's injector add a sidecar to every new pod in the namespace.
 INJECTION_LABEL = "istio-injection"
 INJECTION_ENABLED = "enabled"
-#: Containers Istio's injector adds (sidecar, traffic-redirection init, CNI validation): an app
-#: container must not be named like one of them.
-PROXY_CONTAINER_NAMES = ("istio-proxy", "istio-init", "istio-validation")
+#: Containers Istio's injector adds: an app container must not be named like one of them.
+PROXY_CONTAINER_NAMES = injected_containers.ISTIO
 #: What every sidecar and gateway proxy calls in the control plane: istiod's xDS and certificate
 #: port (TLS). istiod's webhook port (15017) is called by the API server, not by pods.
 ISTIOD_LABELS = {"app": "istiod"}

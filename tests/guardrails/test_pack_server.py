@@ -71,3 +71,12 @@ def test_the_pack_checks_the_stack_as_a_whole(analyzer):
     response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[analyzer_pb2.AnalyzerResource(
         type="kubernetes:apps/v1:Deployment", urn=urn, name="web", properties=_struct(deployment))]), timeout=30)
     assert [(d.policyName, d.urn) for d in response.diagnostics] == [("prod-survives-node-loss", urn)]
+
+
+def test_the_rules_need_nothing_beyond_the_standard_library():
+    """The pack's venv (policy/requirements.txt) has the Pulumi SDKs only: the rules must import
+    nothing else (a fresh interpreter, so nothing imported by other tests counts)."""
+    probe = ("import sys; before = set(sys.modules); import celestials.guardrails; "
+             "print(sorted({m.split('.')[0] for m in set(sys.modules) - before} - set(sys.stdlib_module_names)))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['celestials']"
