@@ -122,3 +122,16 @@ def test_the_command_exits_non_zero_and_prints_the_finding(tmp_path):
 def test_the_project_suppressions_file_is_well_formed():
     entries = parse_suppressions(yaml.safe_load((ROOT / "security" / "checkov-suppressions.yaml").read_text()))
     assert entries and all(len(e.reason) > 40 for e in entries)
+
+
+def test_make_test_runs_both_scanners_offline_and_gates_checkov():
+    plan = subprocess.run(["make", "-n", "--no-print-directory", "-C", str(ROOT), "-o", ".venv/.installed",
+                           "-o", ".venv-security/.installed", "test"],
+                          capture_output=True, text=True, timeout=60, check=True).stdout
+    checkov_runs = [line for line in plan.splitlines() if "/bin/checkov " in line]
+    assert {f for line in checkov_runs for f in ("kubernetes", "dockerfile", "github_actions")
+            if f"--framework {f}" in line} == {"kubernetes", "dockerfile", "github_actions"}
+    assert all("--skip-download" in line and "-u BC_API_KEY" in line for line in checkov_runs)
+    assert "-m tools.scan_manifests" in plan
+    assert "tools/checkov_gate.py --suppressions security/checkov-suppressions.yaml" in plan
+    assert any("/bin/zizmor --offline" in line and ".github/workflows" in line for line in plan.splitlines())
