@@ -12,9 +12,7 @@ from typing import Any, Mapping
 from celestials.guardrails import Resource, Violation, check
 from celestials.local.stack import parse_overrides
 
-from .harness import BACKEND_SELECTION, ROOT, SynthResult, quiet, synth_stack
-
-STACKS = tuple(sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in ROOT.glob("Pulumi.*.yaml")))
+from .harness import BACKEND_SELECTION, STACKS, SynthResult, quiet, synth_stack
 
 
 def resources_of(result: SynthResult) -> list[Resource]:

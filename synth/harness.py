@@ -278,6 +278,8 @@ def synth_stack(stack: str = "dev", overrides: Mapping[str, Any] | None = None) 
         os.chdir(cwd)
 
 
+#: Every stack of the project (a Pulumi.<stack>.yaml beside __main__.py).
+STACKS = tuple(sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in ROOT.glob("Pulumi.*.yaml")))
 #: What selects each mesh backend on top of a stack file (App Mesh needs its acknowledgement).
 BACKEND_SELECTION: dict[str, dict[str, str]] = {
     "istio": {"meshBackend": "istio"},

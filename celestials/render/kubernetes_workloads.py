@@ -30,6 +30,10 @@ PRESTOP_SLEEP_SECONDS = 5
 #: Covers the preStop sleep, the apps' own drain (gunicorn's graceful_timeout is 20 s) and the
 #: mesh sidecar, which stays up a little longer than the app so in-flight calls still go out.
 TERMINATION_GRACE_SECONDS = 45
+#: The user and group every app image runs as (each Dockerfile's `USER`, a test holds them equal):
+#: above 10000 so it is no user of the node's, and not the mesh proxies' 1337, whose traffic the
+#: meshes exempt from redirection.
+APP_UID = 10001
 IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 PART_OF = {"app.kubernetes.io/part-of": "celestials"}
 #: On a Deployment that deliberately runs one replica in prod: why (a policy for prod stacks
@@ -285,6 +289,8 @@ def render_deployment(mesh: Mesh, workload: Workload, settings: Settings, inputs
         "resources": container_resources(workload.resources),
         "securityContext": {
             "runAsNonRoot": True,
+            "runAsUser": APP_UID,
+            "runAsGroup": APP_UID,
             "allowPrivilegeEscalation": False,
             "readOnlyRootFilesystem": True,
             "capabilities": {"drop": ["ALL"]},

@@ -3,12 +3,14 @@ backend URLs), run locked down, shut down gracefully, and Services that give eve
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from celestials.render.kubernetes_workloads import (IRSA_ROLE_ANNOTATION, OTEL_PROPAGATORS, PRESTOP_SLEEP_SECONDS,
-                                                    TERMINATION_GRACE_SECONDS, ObjectKey, RenderError,
-                                                    WorkloadInputs, render_deployment, render_service_account,
-                                                    render_services)
+from celestials.render.kubernetes_workloads import (APP_UID, IRSA_ROLE_ANNOTATION, OTEL_PROPAGATORS,
+                                                    PRESTOP_SLEEP_SECONDS, TERMINATION_GRACE_SECONDS, ObjectKey,
+                                                    RenderError, WorkloadInputs, render_deployment,
+                                                    render_service_account, render_services)
 from celestials.settings import parse_settings
 from celestials.topology import build_topology, productcatalog
 
@@ -82,6 +84,17 @@ def test_probes_follow_the_models_health_check(mesh, settings):
     assert c["ports"] == [{"name": "http", "containerPort": 5000, "protocol": "TCP"}]
 
 
+def test_every_app_image_runs_as_the_uid_the_deployments_set():
+    """The Deployments set runAsUser (checkov CKV_K8S_40: a UID above 10000); an image whose USER
+    differs would run its files as a user they were not built for."""
+    root = Path(__file__).resolve().parents[2]
+    dockerfiles = sorted(root.glob("apps/*/Dockerfile"))
+    assert len(dockerfiles) >= 4
+    for dockerfile in dockerfiles:
+        users = [line.split()[1] for line in dockerfile.read_text().splitlines() if line.startswith("USER ")]
+        assert users and users[-1] == f"{APP_UID}:{APP_UID}", f"{dockerfile}: USER {users}"
+
+
 def test_resources_follow_the_model(mesh, settings):
     c = _container(render_deployment(mesh, mesh.workload("proddetail-v1"), settings, _inputs()))
     r = mesh.workload("proddetail-v1").resources
@@ -94,7 +107,8 @@ def test_pods_run_locked_down_and_drain_before_stopping(mesh, settings):
         d = render_deployment(mesh, w, settings, _inputs())
         pod = d.obj["spec"]["template"]["spec"]
         c = _container(d)
-        assert c["securityContext"] == {"runAsNonRoot": True, "allowPrivilegeEscalation": False,
+        assert c["securityContext"] == {"runAsNonRoot": True, "runAsUser": APP_UID, "runAsGroup": APP_UID,
+                                        "allowPrivilegeEscalation": False,
                                         "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}
         assert pod["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
         assert {"name": "tmp", "mountPath": "/tmp"} in c["volumeMounts"]
