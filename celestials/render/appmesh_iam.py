@@ -66,7 +66,7 @@ def mesh_node_arns(partition: str, region: str, account: str, mesh: str, namespa
 
 
 def envoy_policy(partition: str, region: str, account: str, mesh: str, namespace: str,
-                 tracing: bool, extra_statements: list[dict[str, Any]] | tuple = ()) -> dict[str, Any]:
+                 tracing: bool, extra_statements: list[dict[str, Any]] | tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
     statements = [{"Sid": "StreamOwnMeshConfiguration", "Effect": "Allow",
                    "Action": ["appmesh:StreamAggregatedResources"],
                    "Resource": mesh_node_arns(partition, region, account, mesh, namespace)}]
