@@ -45,7 +45,8 @@ class MtlsCertificatesArgs:
                    namespace=namespace, k8s_provider=k8s_provider)
 
 
-def _secret_files(secret: colorapp.TlsSecret, certificates: Mapping[str, str], private_keys: Mapping[str, str]) -> dict[str, str]:
+def _secret_files(secret: colorapp.TlsSecret, certificates: Mapping[str, str],
+                  private_keys: Mapping[str, str]) -> dict[str, str]:
     key, chain, trust = secret.files
     missing = [f for f, src in ((key, private_keys), (chain, certificates), (trust, certificates)) if f not in src]
     if missing:
@@ -84,7 +85,8 @@ class MtlsCertificates(pulumi.ComponentResource):
         self.secrets: dict[str, k8s.core.v1.Secret] = {}
         digests: dict[str, pulumi.Output[str]] = {}
         for secret in args.secrets:
-            data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(pulumi.Output.all(self.material.certificates, self.material.private_keys)
+            data: pulumi.Output[dict[str, str]]
+            data = pulumi.Output.secret(pulumi.Output.all(self.material.certificates, self.material.private_keys)
                                         .apply(lambda pair, s=secret: _b64(_secret_files(s, *pair))))  # type: ignore[misc]  # python/mypy#15459: a lambda with a default argument
             self.secrets[secret.name] = k8s.core.v1.Secret(
                 f"{name}-{secret.name}",

@@ -207,7 +207,8 @@ class Rehearsal:
     def restart(self, names: list[str], timeout: float = HEALTH_TIMEOUT_S) -> list[str]:
         return self._apply(lambda rendered, running: [rendered.spec(n) for n in names], timeout)
 
-    def _apply(self, choose: Callable[[Rendered, dict[str, supervisor.Running]], list[ProcessSpec]], timeout: float, overrides: Mapping[str, object] | None = None) -> list[str]:
+    def _apply(self, choose: Callable[[Rendered, dict[str, supervisor.Running]], list[ProcessSpec]],
+               timeout: float, overrides: Mapping[str, object] | None = None) -> list[str]:
         """Render (with `overrides` on top), then (re)start the processes `choose` picks from the
         rendering and the live processes; the state file records every start before the wait."""
         with self._lock():

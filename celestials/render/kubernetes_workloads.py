@@ -272,7 +272,7 @@ def render_deployment(mesh: Mesh, workload: Workload, settings: Settings, inputs
     mounts = [{"name": "tmp", "mountPath": "/tmp"}]
     volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
     if sqlite:
-        assert workload.storage is not None and workload.storage.directory is not None  # validate(): sqlite storage has a directory
+        assert workload.storage is not None and workload.storage.directory is not None  # validate() checked it
         mounts.append({"name": "data", "mountPath": workload.storage.directory})
         volumes.append({"name": "data", "emptyDir": {"sizeLimit": "256Mi"}})
     container = {

@@ -137,7 +137,8 @@ class _Ctx:
                                  "timeout": "1s"}}}}}
         return {"name": "envoy.filters.network.http_connection_manager", "typed_config": config}
 
-    def bootstrap(self, cluster: str, admin: Endpoint, listeners: list[dict[str, Any]], clusters: list[dict[str, Any]]) -> dict[str, Any]:
+    def bootstrap(self, cluster: str, admin: Endpoint, listeners: list[dict[str, Any]],
+                  clusters: list[dict[str, Any]]) -> dict[str, Any]:
         config: dict[str, Any] = {
             "node": {"id": self.name, "cluster": cluster},
             "admin": {"address": _address(admin)},

@@ -145,8 +145,8 @@ def policy_name(caller_or_callee: str) -> str:
     return f"allow-{caller_or_callee}"
 
 
-def _policy(mesh: Mesh, name: str, selector: Mapping[str, str], ingress: list[dict[str, Any]] | None, egress: list[dict[str, Any]] | None,
-            why: str) -> dict[str, Any]:
+def _policy(mesh: Mesh, name: str, selector: Mapping[str, str], ingress: list[dict[str, Any]] | None,
+            egress: list[dict[str, Any]] | None, why: str) -> dict[str, Any]:
     spec: dict[str, Any] = {"podSelector": {"matchLabels": dict(selector)} if selector else {}}
     types = []
     if ingress is not None:

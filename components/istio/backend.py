@@ -69,8 +69,9 @@ class IstioBackend(pulumi.ComponentResource):
             k8s_provider=provider, tracing_provider=tracing, replicas=settings.request_path_replicas,
             depends_on=(collector.release,) if collector else ()), pulumi.ResourceOptions(parent=self))
         cp = self.control_plane
-        after_kind: dict[str, list[pulumi.Resource]] = {**{kind: [cp.base, cp.istiod] for kind in ISTIO_KINDS},
-                                                        **{kind: [cp.gateway_api_crds, cp.istiod] for kind in GATEWAY_API_KINDS}}
+        after_kind: dict[str, list[pulumi.Resource]]
+        after_kind = {**{kind: [cp.base, cp.istiod] for kind in ISTIO_KINDS},
+                      **{kind: [cp.gateway_api_crds, cp.istiod] for kind in GATEWAY_API_KINDS}}
         self.objects: Registry = {}
         apply_manifests(f"{name}-mesh-wide", render_mesh_wide(collector is not None), self.objects,
                         parent=self, provider=provider, depends_on_by_kind=after_kind)
