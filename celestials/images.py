@@ -229,7 +229,8 @@ def context_digest(context: Path, dockerfile: str = "Dockerfile") -> str:
     return h.hexdigest()
 
 
-def push_decision(tag: str, in_registry: Mapping[str, str], previous: Mapping[str, Any] | None) -> tuple[bool, str | None]:
+def push_decision(tag: str, in_registry: Mapping[str, str | None],
+                  previous: Mapping[str, Any] | None) -> tuple[bool, str | None]:
     """Whether `pulumi up` may push `tag`, and the registry's digest for it when it is already there.
 
     Immutable tags forbid a second push of a tag, and docker-build pushes on every rebuild. A tag

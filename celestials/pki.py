@@ -351,7 +351,7 @@ def plan_rotation(plan: PkiPlan, params: PkiParams, previous: Material | None, n
 
 
 # --- issuing ----------------------------------------------------------------------------------
-def _new_key(algorithm: str):
+def _new_key(algorithm: str) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
     if algorithm.startswith("rsa-"):
         return rsa.generate_private_key(public_exponent=65537, key_size=int(algorithm.split("-")[1]))
     if algorithm == "ecdsa-p256":
@@ -359,7 +359,7 @@ def _new_key(algorithm: str):
     raise PkiError(f"key algorithm {algorithm!r}: one of {', '.join(KEY_ALGORITHMS)}")
 
 
-def _key_pem(key) -> str:
+def _key_pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption()).decode()
 
@@ -393,6 +393,8 @@ def _issue_leaf(spec: LeafSpec, ca: Issued, params: PkiParams, now: datetime) ->
     key = _new_key(params.key_algorithm)
     ca_cert = ca.cert
     ca_key = serialization.load_pem_private_key(ca.key_pem.encode(), password=None)
+    if not isinstance(ca_key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+        raise PkiError(f"CA {ca.name}: its key is neither RSA nor ECDSA")
     not_after = min(now + timedelta(days=params.validity_days), ca_cert.not_valid_after_utc)
     not_before = max(now - BACKDATE, ca_cert.not_valid_before_utc)
     is_rsa = params.key_algorithm.startswith("rsa-")
@@ -468,7 +470,7 @@ def verify_leaf(cert_pem: str, trust_pem: str, *, purpose: str, dns_name: str | 
 
 
 # --- files for the local rehearsal ------------------------------------------------------------
-def write_material(material: Material, directory: str | os.PathLike) -> dict[str, Path]:
+def write_material(material: Material, directory: str | os.PathLike[str]) -> dict[str, Path]:
     """Write every file (keys 0600) plus the record; return file name → path. Replaces atomically
     per file so a running proxy never reads a half-written key."""
     directory = Path(directory)
@@ -489,7 +491,7 @@ def write_material(material: Material, directory: str | os.PathLike) -> dict[str
     return written
 
 
-def read_material(directory: str | os.PathLike) -> Material | None:
+def read_material(directory: str | os.PathLike[str]) -> Material | None:
     """The material a previous `write_material` left in `directory`, or None if there is none."""
     directory = Path(directory)
     record_path = directory / RECORD_FILE
@@ -508,7 +510,7 @@ def read_material(directory: str | os.PathLike) -> Material | None:
                                read(key_file(l.name) for l in plan.leaves), read(key_file(c) for c in plan.cas))
 
 
-def ensure_material(plan: PkiPlan, params: PkiParams, directory: str | os.PathLike,
+def ensure_material(plan: PkiPlan, params: PkiParams, directory: str | os.PathLike[str],
                     now: datetime | None = None) -> tuple[Material, dict[str, Path]]:
     """The rehearsal's counterpart of the Pulumi resource: keep what `directory` holds unless the
     rotation rules say otherwise, then write the result."""

@@ -256,7 +256,7 @@ def _as_principal_list(key: str, raw: Any, roles_only: bool = False) -> tuple[st
     return tuple(raw)
 
 
-def _json_list(key: str, raw: Any, allowed: str) -> list:
+def _json_list(key: str, raw: Any, allowed: str) -> list[Any]:
     """A list given natively (stack file) or JSON-encoded (CLI); anything else is refused."""
     value = raw
     if isinstance(value, str):

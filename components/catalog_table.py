@@ -11,6 +11,7 @@ credentials, so the mesh's Envoy policy is attached too (`extra_policy_arns`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -24,7 +25,7 @@ TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan")
 SERVICE_ACCOUNT = "prodcatalog"
 
 
-def table_policy(table_arn: str) -> dict:
+def table_policy(table_arn: str) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": [{
         "Sid": "ProductCatalogTable", "Effect": "Allow",
         "Action": list(TABLE_ACTIONS), "Resource": table_arn,

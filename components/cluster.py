@@ -45,6 +45,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -118,7 +119,7 @@ def exec_kubeconfig(cluster_name: str, region: str, endpoint: str, ca_data: str)
     }, sort_keys=True)
 
 
-def endpoint_and_ca(kubeconfig: str | dict) -> tuple[str, str]:
+def endpoint_and_ca(kubeconfig: str | dict[str, Any]) -> tuple[str, str]:
     """Server URL and CA data of the (single) cluster in a kubeconfig (JSON text or dict)."""
     doc = json.loads(kubeconfig) if isinstance(kubeconfig, str) else kubeconfig
     try:
@@ -135,8 +136,8 @@ class ClusterArgs:
     region: str
     version: str
     vpc_id: pulumi.Input[str]
-    private_subnet_ids: pulumi.Input[list]
-    public_subnet_ids: pulumi.Input[list]
+    private_subnet_ids: pulumi.Input[list[str]]
+    public_subnet_ids: pulumi.Input[list[str]]
     instance_type: str
     node_count: int
     node_max_count: int

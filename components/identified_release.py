@@ -40,7 +40,7 @@ class Identity:
 
     oidc_provider_arn: pulumi.Input[str]
     oidc_provider_url: pulumi.Input[str]
-    policy: pulumi.Input[dict]
+    policy: pulumi.Input[dict[str, Any]]
     description: str
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -51,9 +52,10 @@ def lifecycle_policy(keep: int = KEEP_IMAGES) -> str:
     }]}, sort_keys=True)
 
 
-def _tags_in_registry(image_ids) -> dict[str, str]:
+def _tags_in_registry(image_ids: Sequence[aws.ecr.outputs.GetImagesImageIdResult | Mapping[str, Any]] | None,
+                      ) -> dict[str, str | None]:
     """tag → digest from `get_images` (typed results, or plain dicts as the invoke can also hand)."""
-    out = {}
+    out: dict[str, str | None] = {}
     for item in image_ids or []:
         get = item.get if isinstance(item, dict) else lambda k, i=item: getattr(i, k, None)
         tag = get("image_tag") or get("imageTag")
@@ -90,8 +92,8 @@ class Images(pulumi.ComponentResource):
     `repository_urls`, `tags` (key → content tag, plain strings)."""
 
     image_refs: dict[str, pulumi.Output[str]]
-    refs: pulumi.Output[dict]
-    repository_urls: pulumi.Output[dict]
+    refs: pulumi.Output[dict[str, str]]
+    repository_urls: pulumi.Output[dict[str, str]]
 
     def __init__(self, name: str, args: ImagesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("celestials:images:Images", name, None, opts)
@@ -124,7 +126,7 @@ class Images(pulumi.ComponentResource):
             listed = aws.ecr.get_images_output(repository_name=repo.name, registry_id=repo.registry_id,
                                                opts=pulumi.InvokeOutputOptions(parent=self))
             decision = pulumi.Output.all(listed.image_ids, previous).apply(
-                lambda v, t=tag, k=key: registry.push_decision(
+                lambda v, t=tag, k=key: registry.push_decision(  # type: ignore[misc]  # python/mypy#15459: a lambda with a default argument
                     t, _tags_in_registry(v[0]), (v[1] or {}).get(k)))
             image = docker_build.Image(
                 f"{name}-{key}",
@@ -132,7 +134,7 @@ class Images(pulumi.ComponentResource):
                 dockerfile=docker_build.DockerfileArgs(location=f"{spec.context}/{spec.dockerfile}"),
                 build_args=dict(spec.build_args) or None,
                 platforms=[PLATFORMS[args.architecture]],
-                tags=[repo.repository_url.apply(lambda url, t=tag: f"{url}:{t}")],
+                tags=[repo.repository_url.apply(lambda url, t=tag: f"{url}:{t}")],  # type: ignore[misc]  # python/mypy#15459: a lambda with a default argument
                 push=decision.apply(lambda d: d[0]),
                 build_on_preview=False,
                 registries=[docker_build.RegistryArgs(
@@ -144,7 +146,7 @@ class Images(pulumi.ComponentResource):
             refs[key] = pulumi.Output.all(repo.repository_url, image.digest, decision).apply(
                 lambda v: f"{v[0]}@{v[1] if v[2][0] else v[2][1]}")
             tags[key] = tag
-            builds[key] = decision.apply(lambda d, t=tag: {"tag": t, "push": d[0]})
+            builds[key] = decision.apply(lambda d, t=tag: {"tag": t, "push": d[0]})  # type: ignore[misc]  # python/mypy#15459: a lambda with a default argument
         self.tags = tags
         self.image_refs = refs
         self.refs = pulumi.Output.all(**refs)

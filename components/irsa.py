@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -48,7 +49,7 @@ class IrsaRoleArgs:
     oidc_provider_url: pulumi.Input[str]
     namespace: str
     service_account: str
-    policy: pulumi.Input[dict] | None = None
+    policy: pulumi.Input[dict[str, Any]] | None = None
     managed_policy_arns: tuple[pulumi.Input[str], ...] = ()
     description: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
@@ -78,7 +79,7 @@ class IrsaRole(pulumi.ComponentResource):
             description=args.description or f"IRSA: {args.namespace}/{args.service_account}",
             tags={"celestials/service-account": f"{args.namespace}.{args.service_account}", **args.tags},
             opts=child)
-        grants: list[pulumi.Output] = []
+        grants: list[pulumi.Output[str]] = []
         if args.policy is not None:
             grants.append(aws.iam.RolePolicy(
                 f"{name}-policy", role=self.role.id,

@@ -10,7 +10,7 @@ kind is a `CustomResource`, whose CRD the caller makes a dependency of (`depends
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Mapping, MutableMapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, MutableMapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -35,7 +35,7 @@ def resource_name(prefix: str, key: ObjectKey) -> str:
     return "-".join(parts)
 
 
-_BUILT_IN = {
+_BUILT_IN: dict[tuple[str, str], Callable[[str, dict[str, Any], pulumi.ResourceOptions], pulumi.CustomResource]] = {
     ("v1", "Namespace"): lambda name, obj, opts: k8s.core.v1.Namespace(name, metadata=obj["metadata"], opts=opts),
     ("v1", "ServiceAccount"): lambda name, obj, opts: k8s.core.v1.ServiceAccount(
         name, metadata=obj["metadata"], automount_service_account_token=obj.get("automountServiceAccountToken"),
@@ -59,7 +59,7 @@ _BUILT_IN_GROUPS = frozenset({"", "apps", "batch", "policy", "autoscaling", "net
                               "admissionregistration.k8s.io", "coordination.k8s.io", "discovery.k8s.io"})
 
 
-def _create(name: str, obj: dict, opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+def _create(name: str, obj: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
     api_version, kind = obj["apiVersion"], obj["kind"]
     make = _BUILT_IN.get((api_version, kind))
     if make is not None:

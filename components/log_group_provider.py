@@ -19,16 +19,19 @@ keeps no state and its client factory is a module-level function.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
+
+if TYPE_CHECKING:
+    from types_boto3_logs import CloudWatchLogsClient
 
 #: The type token under the Pulumi engine and its mocks.
 RESOURCE_TYPE = "pulumi-python:dynamic/celestials:ControlPlaneLogGroup"
 
 
-def _logs_client(region: str):
+def _logs_client(region: str) -> CloudWatchLogsClient:
     import boto3  # imported in the provider process only
 
     return boto3.client("logs", region_name=region)
@@ -42,7 +45,7 @@ def _error_code(err: Exception) -> str | None:
 class LogGroupProvider(ResourceProvider):
     """Create-or-adopt, set retention and tags; delete tolerates a group that is already gone."""
 
-    def __init__(self, client: Callable[[str], Any] = _logs_client):
+    def __init__(self, client: Callable[[str], CloudWatchLogsClient] = _logs_client):
         self._client = client
 
     def _ensure(self, props: Mapping[str, Any]) -> dict[str, Any]:
@@ -50,7 +53,7 @@ class LogGroupProvider(ResourceProvider):
         name, tags = props["name"], dict(props.get("tags") or {})
         adopted = False
         try:
-            logs.create_log_group(logGroupName=name, **({"tags": tags} if tags else {}))
+            logs.create_log_group(logGroupName=name, **({"tags": tags} if tags else {}))  # type: ignore[arg-type]  # types-boto3 types each keyword; an optional **{"tags": ...} cannot match them
         except Exception as err:  # botocore's modeled exceptions all carry response["Error"]["Code"]
             if _error_code(err) != "ResourceAlreadyExistsException":
                 raise
@@ -62,7 +65,7 @@ class LogGroupProvider(ResourceProvider):
         return {**props, "arn": arn, "adopted": adopted}
 
     @staticmethod
-    def _arn(logs, name: str) -> str:
+    def _arn(logs: CloudWatchLogsClient, name: str) -> str:
         for group in logs.describe_log_groups(logGroupNamePrefix=name).get("logGroups", []):
             if group["logGroupName"] == name:
                 return group["arn"].removesuffix(":*")

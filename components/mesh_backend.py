@@ -12,7 +12,7 @@ created between the two steps. Which backends exist is `components.mesh_backends
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Mapping, Protocol, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -52,7 +52,7 @@ class MeshBackendArgs:
     k8s_provider: k8s.Provider
     oidc_provider_arn: pulumi.Input[str]
     oidc_provider_url: pulumi.Input[str]
-    image_refs: Mapping[str, pulumi.Input[str]] | pulumi.Output
+    image_refs: Mapping[str, pulumi.Input[str]] | pulumi.Output[Mapping[str, str]]
     identity: MeshIdentity
     workload_roles: Mapping[str, Mapping[str, pulumi.Input[str]]] = field(default_factory=dict)
     dynamodb_table: pulumi.Input[str] | None = None
@@ -65,11 +65,17 @@ class MeshBackendArgs:
 
 
 class MeshBackend(Protocol):
-    """What the program exports from a backend: the meshes' names and the ingress address."""
+    """What the program exports from a backend: the meshes' names and the ingress address
+    (read-only here, so a backend may hold them in any attribute type that fits)."""
 
-    mesh_names: Sequence[str]
-    ingress_hostname: pulumi.Output[str]
-    ingress_url: pulumi.Output[str]
+    @property
+    def mesh_names(self) -> Sequence[str]: ...
+
+    @property
+    def ingress_hostname(self) -> pulumi.Output[str]: ...
+
+    @property
+    def ingress_url(self) -> pulumi.Output[str]: ...
 
 
 class MeshBackendPlugin(Protocol):
@@ -86,12 +92,13 @@ class MeshBackendPlugin(Protocol):
     def create(self, name: str, args: MeshBackendArgs, opts: pulumi.ResourceOptions | None = None) -> MeshBackend: ...
 
 
-def load_balancer_hostname(status: Any) -> str:
+def load_balancer_hostname(status: k8s.core.v1.outputs.ServiceStatus | None) -> str:
     """The DNS name (or address) AWS gave a LoadBalancer Service, from its status."""
     ingress = status.load_balancer.ingress if status and status.load_balancer else None
-    if not ingress or not (ingress[0].hostname or ingress[0].ip):
+    address = (ingress[0].hostname or ingress[0].ip) if ingress else None
+    if not address:
         raise ValueError("the ingress Service has no load balancer address yet")
-    return ingress[0].hostname or ingress[0].ip
+    return address
 
 
 def gateway_hostname(objects: Mapping[ObjectKey, pulumi.Resource], mesh: Mesh) -> pulumi.Output[str] | None:
@@ -100,6 +107,7 @@ def gateway_hostname(objects: Mapping[ObjectKey, pulumi.Resource], mesh: Mesh) -
     if not mesh.gateway:
         return None
     service = objects[ObjectKey("Service", mesh.namespace, mesh.gateway.name)]
+    assert isinstance(service, k8s.core.v1.Service)  # kubernetes_apply creates v1 Services as typed resources
     return service.status.apply(load_balancer_hostname)
 
 

@@ -50,5 +50,5 @@ def issue_mesh_tls(name: str, mesh: Mesh, settings: Settings, namespace: k8s.cor
         secret = tls_secret_for(w)
         if secret:
             annotations[w.name] = {TLS_DIGEST_ANNOTATION: certificates.secret_digests.apply(
-                lambda digests, s=secret.name: digests[s])}
+                lambda digests, s=secret.name: digests[s])}  # type: ignore[misc]  # python/mypy#15459: a lambda with a default argument
     return MeshTls(certificates, annotations)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
+from typing import Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -44,7 +45,8 @@ class MtlsCertificatesArgs:
                    namespace=namespace, k8s_provider=k8s_provider)
 
 
-def _secret_files(secret: colorapp.TlsSecret, certificates: dict, private_keys: dict) -> dict[str, str]:
+def _secret_files(secret: colorapp.TlsSecret, certificates: Mapping[str, str],
+                  private_keys: Mapping[str, str]) -> dict[str, str]:
     key, chain, trust = secret.files
     missing = [f for f, src in ((key, private_keys), (chain, certificates), (trust, certificates)) if f not in src]
     if missing:
@@ -56,7 +58,7 @@ def _b64(files: dict[str, str]) -> dict[str, str]:
     return {name: base64.b64encode(text.encode()).decode() for name, text in sorted(files.items())}
 
 
-def _public_digest(secret: colorapp.TlsSecret, certificates: dict) -> str:
+def _public_digest(secret: colorapp.TlsSecret, certificates: Mapping[str, str]) -> str:
     """Changes exactly when the Secret's chain or trust changes (a new chain means a new key):
     a pod-template annotation with it rolls the pods that mount the Secret."""
     _, chain, trust = secret.files
@@ -83,8 +85,9 @@ class MtlsCertificates(pulumi.ComponentResource):
         self.secrets: dict[str, k8s.core.v1.Secret] = {}
         digests: dict[str, pulumi.Output[str]] = {}
         for secret in args.secrets:
+            data: pulumi.Output[dict[str, str]]
             data = pulumi.Output.secret(pulumi.Output.all(self.material.certificates, self.material.private_keys)
-                                        .apply(lambda pair, s=secret: _b64(_secret_files(s, *pair))))
+                                        .apply(lambda pair, s=secret: _b64(_secret_files(s, *pair))))  # type: ignore[misc]  # python/mypy#15459: a lambda with a default argument
             self.secrets[secret.name] = k8s.core.v1.Secret(
                 f"{name}-{secret.name}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -92,7 +95,7 @@ class MtlsCertificates(pulumi.ComponentResource):
                     labels={"app.kubernetes.io/part-of": "celestials", "app.kubernetes.io/component": "mtls",
                             "celestials.io/leaf": secret.leaf, "celestials.io/trust": "-".join(secret.trust)}),
                 type="Opaque", data=data, opts=k8s_opts)
-            digests[secret.name] = self.material.certificates.apply(lambda c, s=secret: _public_digest(s, c))
+            digests[secret.name] = self.material.certificates.apply(lambda c, s=secret: _public_digest(s, c))  # type: ignore[misc]  # python/mypy#15459: a lambda with a default argument
 
         self.secret_names = pulumi.Output.from_input([s.name for s in args.secrets])
         #: Secret name → digest of its public material, for a pod annotation that restarts on rotation.
@@ -101,7 +104,7 @@ class MtlsCertificates(pulumi.ComponentResource):
         self.rotation_reasons = self.material.rotation_reasons
         #: The CA certificates (public): what an operator needs to check a chain by hand.
         self.ca_certificates = self.material.certificates.apply(
-            lambda c, cas=args.plan.cas: {pki.cert_file(ca): c[pki.cert_file(ca)] for ca in cas})
+            lambda c, cas=args.plan.cas: {pki.cert_file(ca): c[pki.cert_file(ca)] for ca in cas})  # type: ignore[misc]  # python/mypy#15459: a lambda with a default argument
         self.register_outputs({
             "secretNames": self.secret_names, "secretDigests": self.secret_digests,
             "notAfter": self.not_after, "rotationReasons": self.rotation_reasons,

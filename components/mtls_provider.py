@@ -17,7 +17,7 @@ consumer; the inputs contain no key material at all.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ResourceProvider, UpdateResult
@@ -63,7 +63,7 @@ class MtlsMaterialProvider(ResourceProvider):
     """CRUD for the issued material; `now` is injectable so tests can move the clock."""
 
 
-    def __init__(self, now=_utcnow):
+    def __init__(self, now: Callable[[], datetime] = _utcnow) -> None:
         super().__init__()
         self._now = now
 
@@ -112,14 +112,14 @@ def _echo(props: Mapping[str, Any]) -> dict[str, Any]:
 class MtlsMaterial(pulumi.dynamic.Resource, module="celestials", name="MtlsMaterial"):
     """The issued CAs, leaves, chains and bundles for a PKI plan (see `celestials.pki`)."""
 
-    certificates: pulumi.Output[dict]
-    private_keys: pulumi.Output[dict]
-    ca_private_keys: pulumi.Output[dict]
-    issued: pulumi.Output[dict]
-    not_after: pulumi.Output[dict]
-    fingerprints: pulumi.Output[dict]
+    certificates: pulumi.Output[dict[str, str]]
+    private_keys: pulumi.Output[dict[str, str]]
+    ca_private_keys: pulumi.Output[dict[str, str]]
+    issued: pulumi.Output[dict[str, Any]]
+    not_after: pulumi.Output[dict[str, str]]
+    fingerprints: pulumi.Output[dict[str, str]]
     digest: pulumi.Output[str]
-    rotation_reasons: pulumi.Output[list]
+    rotation_reasons: pulumi.Output[list[str]]
 
     def __init__(self, name: str, plan: pki.PkiPlan, params: pki.PkiParams,
                  opts: pulumi.ResourceOptions | None = None):

@@ -78,8 +78,8 @@ class NetworkArgs:
 
 class Network(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
-    private_subnet_ids: pulumi.Output[list]
-    public_subnet_ids: pulumi.Output[list]
+    private_subnet_ids: pulumi.Output[list[str]]
+    public_subnet_ids: pulumi.Output[list[str]]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("celestials:network:Network", name, None, opts)

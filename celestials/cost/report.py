@@ -77,6 +77,7 @@ def cost_deltas(base: CostReport, head: CostReport, ops: Mapping[str, str]) -> l
         b, a = _monthly(old), _monthly(new)
         if round(a - b, 6) != 0 or (unpriced and urn in ops):
             ref = new or old
+            assert ref is not None  # the URN comes from one side or the other
             out.append(CostDelta(urn, ref.type, ref.name, ops.get(urn, ""), b, a, unpriced))
     return out
 

@@ -10,6 +10,8 @@ import json
 import signal
 import sys
 from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn
 
 from ..settings import SettingsError
 from ..topology.model import TopologyError
@@ -24,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         overrides = parse_overrides(args.set)
         rehearsal = Rehearsal(stack=args.stack, overrides=overrides, root=args.root, net=args.net)
-        return args.func(rehearsal, args)
+        code: int = args.func(rehearsal, args)
+        return code
     except AlreadyRunning as err:
         print(f"[local] {err}", file=sys.stderr)
         return 3
@@ -38,19 +41,19 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _up(rehearsal: Rehearsal, args) -> int:
+def _up(rehearsal: Rehearsal, args: argparse.Namespace) -> int:
     endpoints = rehearsal.up(timeout=args.timeout)
     _print_endpoints(rehearsal, endpoints)
     print("[local] running in the background; stop with `make local-down`")
     return 0
 
 
-def _run(rehearsal: Rehearsal, args) -> int:
+def _run(rehearsal: Rehearsal, args: argparse.Namespace) -> int:
     endpoints = rehearsal.up(timeout=args.timeout, mode="foreground")
     _print_endpoints(rehearsal, endpoints)
     print("[local] running in the foreground; Ctrl-C stops everything", flush=True)
 
-    def terminate(signum, frame):
+    def terminate(signum: int, frame: FrameType | None) -> NoReturn:
         raise KeyboardInterrupt
 
     # Installed explicitly: a shell that starts us in the background leaves SIGINT ignored.
@@ -67,7 +70,7 @@ def _run(rehearsal: Rehearsal, args) -> int:
     return 0
 
 
-def _down(rehearsal: Rehearsal, args) -> int:
+def _down(rehearsal: Rehearsal, args: argparse.Namespace) -> int:
     names = rehearsal.down()
     print(f"[local] stopped {len(names)} processes" if names else "[local] nothing was running")
     if rehearsal.killed:
@@ -75,7 +78,7 @@ def _down(rehearsal: Rehearsal, args) -> int:
     return 0
 
 
-def _status(rehearsal: Rehearsal, args) -> int:
+def _status(rehearsal: Rehearsal, args: argparse.Namespace) -> int:
     state = rehearsal.read_state()
     if state is None:
         print("[local] not running")
@@ -92,7 +95,7 @@ def _status(rehearsal: Rehearsal, args) -> int:
     return 0
 
 
-def _resume(rehearsal: Rehearsal) -> dict:
+def _resume(rehearsal: Rehearsal) -> dict[str, Any]:
     """Act on the running rehearsal as it was started (stack, overrides, addresses), not on this
     command's defaults."""
     previous = rehearsal.read_state()
@@ -104,7 +107,7 @@ def _resume(rehearsal: Rehearsal) -> dict:
     return previous
 
 
-def _restart(rehearsal: Rehearsal, args) -> int:
+def _restart(rehearsal: Rehearsal, args: argparse.Namespace) -> int:
     previous = _resume(rehearsal)
     unknown = [n for n in args.names if n not in previous["processes"]]
     if unknown:
@@ -115,7 +118,7 @@ def _restart(rehearsal: Rehearsal, args) -> int:
     return 0
 
 
-def _reconfigure(rehearsal: Rehearsal, args) -> int:
+def _reconfigure(rehearsal: Rehearsal, args: argparse.Namespace) -> int:
     if not args.set:
         raise RehearsalError("reconfigure needs at least one --set key=value (e.g. CANARY_WEIGHT=100)")
     _resume(rehearsal)
@@ -125,7 +128,7 @@ def _reconfigure(rehearsal: Rehearsal, args) -> int:
     return 0
 
 
-def _traces(rehearsal: Rehearsal, args) -> int:
+def _traces(rehearsal: Rehearsal, args: argparse.Namespace) -> int:
     spans_file = rehearsal.root / "traces" / "spans.jsonl"
     svg = Path(args.svg) if args.svg else rehearsal.root / "service-map.svg"
     graph = servicemap.build(servicemap.read_spans(spans_file))
@@ -135,7 +138,7 @@ def _traces(rehearsal: Rehearsal, args) -> int:
     return 0
 
 
-def _print_endpoints(rehearsal: Rehearsal, endpoints: dict) -> None:
+def _print_endpoints(rehearsal: Rehearsal, endpoints: dict[str, Any]) -> None:
     settings = ", ".join(f"{k}={v}" for k, v in endpoints["settings"].items())
     print(f"[local] stack {endpoints['stack']} is up ({settings})")
     rows = [("gateway", endpoints.get("gateway"), "product catalog through ingress-gw"),

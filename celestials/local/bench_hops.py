@@ -35,7 +35,7 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from ..render.local_envoy import HCM, ROUTER
 from ..render.local_plan import ADMIN_PORT, Endpoint
@@ -119,16 +119,16 @@ class Run:
     busy: float
 
 
-def urls(endpoints: dict, bare: str) -> dict[str, str]:
+def urls(endpoints: dict[str, Any], bare: str) -> dict[str, str]:
     workloads = endpoints["workloads"]
     return {"direct": workloads["proddetail-v1"]["app"], "bare": bare,
             "1 hop": workloads["proddetail-v1"]["sidecar"],
             "2 hops": workloads["prodcatalog"]["outbound"]["proddetail"]}
 
 
-def bare_proxy_bootstrap(listen: Endpoint, admin: Endpoint, app: Endpoint) -> dict:
+def bare_proxy_bootstrap(listen: Endpoint, admin: Endpoint, app: Endpoint) -> dict[str, Any]:
     """The least an Envoy can be in front of the app: one listener, one route, one cluster."""
-    def address(e: Endpoint) -> dict:
+    def address(e: Endpoint) -> dict[str, Any]:
         return {"socket_address": {"address": e.host, "port_value": e.port}}
     hcm = {"@type": HCM, "stat_prefix": "bare", "http_filters": [
                {"name": "envoy.filters.http.router", "typed_config": {"@type": ROUTER}}],
@@ -244,7 +244,9 @@ def main(argv: list[str] | None = None) -> int:
         rehearsal.up()
     try:
         endpoints = json.loads(Path(rehearsal.root, "endpoints.json").read_text())
-        pids = {name: raw["pid"] for name, raw in rehearsal.read_state()["processes"].items() if name in ACCOUNTED}
+        state = rehearsal.read_state()
+        assert state is not None  # up() wrote it, or it was running already
+        pids = {name: raw["pid"] for name, raw in state["processes"].items() if name in ACCOUNTED}
         with bare_proxy(rehearsal) as (bare_url, bare_pid):
             runs = measure(urls(endpoints, bare_url), args.rounds, args.seconds, {**pids, BARE: bare_pid})
         results = {path: [r.result for r in rs] for path, rs in runs.items()}

@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from .. import pki
 from ..render.local_envoy import render_envoy_configs
@@ -30,7 +30,7 @@ from ..render.local_processes import ProcessSpec, Tools, render_processes
 from ..render.local_xds import EnvoyFiles, envoy_files
 from ..settings import Settings
 from ..topology import build_topology
-from ..topology.model import Topology
+from ..topology.model import Mesh, Topology, Workload
 from . import supervisor, xds_files
 from .stack import load_settings, qualify
 
@@ -49,7 +49,7 @@ class Rendered:
     topology: Topology
     plan: LocalPlan
     #: each Envoy's whole configuration (what it runs), by process name
-    configs: dict[str, dict]
+    configs: dict[str, dict[str, Any]]
     processes: tuple[ProcessSpec, ...]
     #: the same, as the files it runs from: a bootstrap and watched xDS files
     files: dict[str, EnvoyFiles]
@@ -81,21 +81,21 @@ def find_tools() -> Tools:
 
 class Rehearsal:
     def __init__(self, stack: str = "dev", overrides: Mapping[str, str] | None = None,
-                 root: str | os.PathLike | None = None, net: int = 0,
-                 project_root: str | os.PathLike = PROJECT_ROOT):
+                 root: str | os.PathLike[str] | None = None, net: int = 0,
+                 project_root: str | os.PathLike[str] = PROJECT_ROOT):
         self.stack = stack
         self.overrides = qualify(overrides)
         self.project_root = Path(project_root).resolve()
         self.root = Path(root).resolve() if root else DEFAULT_ROOT
         self.net = net
-        self._popens: dict[str, subprocess.Popen] = {}
+        self._popens: dict[str, subprocess.Popen[bytes]] = {}
         #: processes the last `down` had to SIGKILL because SIGTERM did not stop them in time
         self.killed: list[str] = []
         #: Envoys the last reconfigure changed in place (new routes or clusters, no restart)
         self.reloaded: list[str] = []
 
     # --- rendering ---------------------------------------------------------------------
-    def render(self, overrides: Mapping[str, str] | None = None) -> Rendered:
+    def render(self, overrides: Mapping[str, object] | None = None) -> Rendered:
         settings = load_settings(self.project_root, self.stack, {**self.overrides, **qualify(overrides)})
         topology = build_topology(settings)
         plan = plan_local(topology, str(self.root), self.net)
@@ -128,7 +128,7 @@ class Rehearsal:
                             f"{spec.name}: {package_dir}/node_modules is missing: run `make install`")
 
     # --- lifecycle ----------------------------------------------------------------------
-    def up(self, timeout: float = HEALTH_TIMEOUT_S, mode: str = "detached") -> dict:
+    def up(self, timeout: float = HEALTH_TIMEOUT_S, mode: str = "detached") -> dict[str, Any]:
         """Start everything and return the endpoints once every process is healthy."""
         with self._lock():
             state = self.read_state()
@@ -207,7 +207,8 @@ class Rehearsal:
     def restart(self, names: list[str], timeout: float = HEALTH_TIMEOUT_S) -> list[str]:
         return self._apply(lambda rendered, running: [rendered.spec(n) for n in names], timeout)
 
-    def _apply(self, choose, timeout: float, overrides: Mapping[str, object] | None = None) -> list[str]:
+    def _apply(self, choose: Callable[[Rendered, dict[str, supervisor.Running]], list[ProcessSpec]],
+               timeout: float, overrides: Mapping[str, object] | None = None) -> list[str]:
         """Render (with `overrides` on top), then (re)start the processes `choose` picks from the
         rendering and the live processes; the state file records every start before the wait."""
         with self._lock():
@@ -225,13 +226,14 @@ class Rehearsal:
             self.reloaded = [name for name in changed if name in running and name not in restarted]
             for name in self.reloaded:
                 spec = rendered.spec(name)
+                assert spec.admin_url is not None  # an Envoy: only Envoys have xDS files to reload
                 try:
                     xds_files.wait_applied(name, spec.admin_url, changed[name], rendered.plan.log(name), timeout)
                 except xds_files.ReloadError as err:
                     raise RehearsalError(str(err)) from None
             return restarted
 
-    def _start(self, rendered: Rendered, running: dict[str, supervisor.Running], specs, mode: str,
+    def _start(self, rendered: Rendered, running: dict[str, supervisor.Running], specs: Sequence[ProcessSpec], mode: str,
                timeout: float) -> None:
         """Start `specs`, record them in the state file (so `down` finds them even if the wait
         fails), then wait until each answers its health probe."""
@@ -261,9 +263,10 @@ class Rehearsal:
     def state_path(self) -> Path:
         return self.root / "state.json"
 
-    def read_state(self) -> dict | None:
+    def read_state(self) -> dict[str, Any] | None:
         try:
-            return json.loads(self.state_path.read_text())
+            state: dict[str, Any] = json.loads(self.state_path.read_text())
+            return state
         except FileNotFoundError:
             return None
         except json.JSONDecodeError as err:
@@ -274,10 +277,10 @@ class Rehearsal:
         state = self.read_state()
         return state is not None and self._any_alive(state)
 
-    def endpoints(self, rendered: Rendered) -> dict:
+    def endpoints(self, rendered: Rendered) -> dict[str, Any]:
         """URLs a person or a test needs; written to endpoints.json."""
         plan, topo = rendered.plan, rendered.topology
-        out: dict = {"stack": self.stack, "settings": _effective(rendered.settings)}
+        out: dict[str, Any] = {"stack": self.stack, "settings": _effective(rendered.settings)}
         for mesh in topo.meshes:
             if mesh.gateway and "gateway" not in out:
                 out["gateway"] = plan.gateway(mesh, mesh.gateway).url + "/"
@@ -310,7 +313,7 @@ class Rehearsal:
             "processes": {n: r.to_dict() for n, r in running.items()},
         })
 
-    def _save(self, state: dict) -> None:
+    def _save(self, state: dict[str, Any]) -> None:
         _write_atomic(str(self.state_path), json.dumps(state, indent=2, sort_keys=True) + "\n")
 
     def _forget_state(self) -> None:
@@ -318,14 +321,14 @@ class Rehearsal:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
-    def _require_state(self) -> dict:
+    def _require_state(self) -> dict[str, Any]:
         state = self.read_state()
         if state is None:
             raise RehearsalError("no local rehearsal is running (start one with `make local-up`)")
         return state
 
     @staticmethod
-    def _any_alive(state: dict) -> bool:
+    def _any_alive(state: dict[str, Any]) -> bool:
         return any(r.alive() for r in _running_from(state))
 
     def _reap(self) -> None:
@@ -350,7 +353,7 @@ class Rehearsal:
 
 
 class AlreadyRunning(RehearsalError):
-    def __init__(self, rehearsal: Rehearsal, state: dict):
+    def __init__(self, rehearsal: Rehearsal, state: dict[str, Any]):
         self.state = state
         endpoints = rehearsal.root / "endpoints.json"
         super().__init__(
@@ -359,11 +362,11 @@ class AlreadyRunning(RehearsalError):
             "Stop it first with `make local-down`.")
 
 
-def _running_from(state: Mapping) -> list[supervisor.Running]:
+def _running_from(state: Mapping[str, Any]) -> list[supervisor.Running]:
     return [supervisor.Running.from_dict(n, raw) for n, raw in (state.get("processes") or {}).items()]
 
 
-def _effective(settings: Settings) -> dict:
+def _effective(settings: Settings) -> dict[str, Any]:
     """The settings that shape the rehearsal, as shown to people."""
     return {"canaryWeight": settings.canary_weight, "mtlsTrust": settings.mtls_trust, "tracing": settings.tracing}
 
@@ -377,7 +380,7 @@ def _pki_plan(topology: Topology) -> pki.PkiPlan | None:
     return None
 
 
-def _colorapp_front(topology: Topology):
+def _colorapp_front(topology: Topology) -> tuple[Mesh, Workload] | None:
     from ..topology import colorapp
     for mesh in topology.meshes:
         if mesh.namespace == colorapp.NAMESPACE:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 CLIENT = "client"
 
@@ -55,7 +55,7 @@ class Graph:
     traces: int
 
 
-def span_from_record(record: Mapping) -> Span:
+def span_from_record(record: Mapping[str, Any]) -> Span:
     """One span as `celestials.tracing.sink.load_spans` returns it."""
     return Span(trace_id=record["trace_id"], span_id=record["span_id"],
                 parent_span_id=record.get("parent_span_id") or "",

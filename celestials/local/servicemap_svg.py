@@ -70,7 +70,7 @@ def render_svg(graph: Graph, proxies: Iterable[str] = ()) -> str:
     labels = {(e.source, e.target): edge_label(e) for e in graph.edges}
 
     # Column gaps: as wide as the widest label whose edge starts its run in that gap.
-    gaps = [_GAP_MIN] * max(len(columns) - 1, 0)
+    gaps: list[float] = [_GAP_MIN] * max(len(columns) - 1, 0)
     for e in graph.edges:
         first = min(layer[e.source], layer[e.target])
         if first < len(gaps):

@@ -9,7 +9,7 @@ silently keep the last one; the Pulumi CLI refuses it too).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Hashable, Mapping
 
 import yaml
 
@@ -28,8 +28,8 @@ class _DuplicateKey(yaml.YAMLError):
 class _UniqueKeyLoader(yaml.SafeLoader):
     """PyYAML's safe loader, refusing a mapping that repeats a key."""
 
-    def construct_mapping(self, node, deep=False):
-        seen: dict = {}
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: dict[Hashable, int] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
@@ -43,7 +43,7 @@ def stack_file(project_root: str | Path, stack: str) -> Path:
     return Path(project_root) / f"Pulumi.{stack}.yaml"
 
 
-def read_stack_config(project_root: str | Path, stack: str) -> dict:
+def read_stack_config(project_root: str | Path, stack: str) -> dict[str, Any]:
     """The stack file's whole `config:` mapping (keys as written; checked by the caller)."""
     path = stack_file(project_root, stack)
     if not path.is_file():

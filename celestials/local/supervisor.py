@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping, TypedDict
 
 import psutil
 
@@ -30,6 +30,15 @@ _SCRUBBED_PREFIXES = ("OTEL_",)
 
 class SupervisorError(RuntimeError):
     """A process that could not start, became unhealthy, or a port that is taken."""
+
+
+class RunningRecord(TypedDict):
+    """A started process as the rehearsal's state file keeps it (`Running.to_dict`)."""
+
+    pid: int
+    create_time: float
+    fingerprint: str
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -49,12 +58,12 @@ class Running:
         except psutil.NoSuchProcess:
             return False
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> RunningRecord:
         return {"pid": self.pid, "create_time": self.create_time, "fingerprint": self.fingerprint,
                 "kind": self.kind}
 
     @classmethod
-    def from_dict(cls, name: str, raw: Mapping) -> "Running":
+    def from_dict(cls, name: str, raw: Mapping[str, Any]) -> "Running":
         return cls(name, int(raw["pid"]), float(raw["create_time"]), str(raw["fingerprint"]),
                    str(raw.get("kind", "app")))
 
@@ -97,7 +106,7 @@ def child_environment(spec: ProcessSpec) -> dict[str, str]:
     return env
 
 
-def start(spec: ProcessSpec, log_path: str, fingerprint: str) -> tuple[Running, subprocess.Popen]:
+def start(spec: ProcessSpec, log_path: str, fingerprint: str) -> tuple[Running, subprocess.Popen[bytes]]:
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
     with open(log_path, "ab") as log:
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -115,7 +124,8 @@ def start(spec: ProcessSpec, log_path: str, fingerprint: str) -> tuple[Running, 
 def probe(url: str, timeout: float = 1.0) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return 200 <= response.status < 300
+            status: int = response.status
+            return 200 <= status < 300
     except (urllib.error.URLError, OSError, ValueError):
         return False
 

@@ -22,10 +22,13 @@ import urllib.parse
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 from ..render.local_plan import SINK_PORT
 from .rehearsal import PROJECT_ROOT, Rehearsal
+
+if TYPE_CHECKING:
+    import pytest
 
 #: Loopback blocks 127.<net>.0.0/16 for test rehearsals; each pytest process claims free ones with a
 #: lock, so test sessions running side by side (several developers on one machine) never collide.
@@ -38,7 +41,7 @@ LOCK_DIR = Path(tempfile.gettempdir()) / "celestials-test-nets"
 BASELINE = {"canaryWeight": "50", "mtlsTrust": "ca1", "tracing": "true"}
 
 _shared: list[Rehearsal] = []
-_claims: dict[int, IO] = {}
+_claims: dict[int, IO[str]] = {}
 
 
 def claim_block() -> tuple[int, Path]:
@@ -82,7 +85,7 @@ def release_block(net: int) -> None:
         handle.close()
 
 
-def shared_rehearsal(request) -> Rehearsal:
+def shared_rehearsal(request: pytest.FixtureRequest) -> Rehearsal:
     """Start this process's test rehearsal once; the first fixture that asks stops it at the end of
     its scope (a later fixture then starts a fresh one)."""
     if not _shared:
@@ -106,11 +109,12 @@ def _stop() -> None:
         release_block(rehearsal.net)
 
 
-def endpoints(rehearsal: Rehearsal) -> dict:
-    return json.loads(Path(rehearsal.root, "endpoints.json").read_text())
+def endpoints(rehearsal: Rehearsal) -> dict[str, Any]:
+    written: dict[str, Any] = json.loads(Path(rehearsal.root, "endpoints.json").read_text())
+    return written
 
 
-def get(url: str, headers: dict | None = None, timeout: float = 10.0) -> tuple[int, str]:
+def get(url: str, headers: dict[str, str] | None = None, timeout: float = 10.0) -> tuple[int, str]:
     """GET returning (status, body) for any status, so tests can assert on error answers too."""
     request = urllib.request.Request(url, headers=headers or {})
     try:
@@ -121,11 +125,11 @@ def get(url: str, headers: dict | None = None, timeout: float = 10.0) -> tuple[i
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
 
 
-def post_form(url: str, fields: dict, timeout: float = 10.0) -> tuple[int, str]:
+def post_form(url: str, fields: dict[str, str], timeout: float = 10.0) -> tuple[int, str]:
     """POST a form without following the redirect: (status, Location or body)."""
     data = urllib.parse.urlencode(fields).encode()
     opener = urllib.request.build_opener(_NoRedirect)

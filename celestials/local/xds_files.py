@@ -15,7 +15,7 @@ import os
 import time
 import urllib.error
 import urllib.request
-from typing import Mapping
+from typing import Any, Mapping
 
 from ..render.local_xds import EnvoyFiles
 
@@ -35,7 +35,7 @@ def write(files: EnvoyFiles, bootstrap_path: str) -> dict[str, str]:
     return changed
 
 
-def _write_if_changed(path: str, document: dict) -> bool:
+def _write_if_changed(path: str, document: dict[str, Any]) -> bool:
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
     try:
         with open(path, encoding="utf-8") as handle:
@@ -51,7 +51,7 @@ def _write_if_changed(path: str, document: dict) -> bool:
     return True
 
 
-def applied_versions(config_dump: Mapping) -> dict[str, str]:
+def applied_versions(config_dump: Mapping[str, Any]) -> dict[str, str]:
     """What an Envoy runs, by file name: `cds`, `lds`, `rds-<route config>` → version_info.
     A cluster or listener still warming does not count as applied."""
     versions: dict[str, str] = {}

@@ -192,7 +192,7 @@ def render_virtual_node(mesh: Mesh, w: Workload) -> Manifest:
 
 def render_virtual_service(mesh: Mesh, svc: Service) -> Manifest:
     if svc.workload:
-        provider = {"virtualNode": {"virtualNodeRef": {"name": svc.workload}}}
+        provider: dict[str, Any] = {"virtualNode": {"virtualNodeRef": {"name": svc.workload}}}
     else:
         provider = {"virtualRouter": {"virtualRouterRef": {"name": svc.router}}}
     # awsName is the Kubernetes Service's DNS name: what apps resolve and Envoy matches on.

@@ -10,7 +10,7 @@ v1.13 (facts, compared with the upstream file by a test when `../shared/referenc
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from .iam import document, xray_write_statement
 
@@ -66,7 +66,7 @@ def mesh_node_arns(partition: str, region: str, account: str, mesh: str, namespa
 
 
 def envoy_policy(partition: str, region: str, account: str, mesh: str, namespace: str,
-                 tracing: bool, extra_statements: list[dict[str, Any]] | tuple = ()) -> dict[str, Any]:
+                 tracing: bool, extra_statements: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     statements = [{"Sid": "StreamOwnMeshConfiguration", "Effect": "Allow",
                    "Action": ["appmesh:StreamAggregatedResources"],
                    "Resource": mesh_node_arns(partition, region, account, mesh, namespace)}]

@@ -133,6 +133,7 @@ def uses_sqlite(workload: Workload) -> bool:
 
 
 def sqlite_path(workload: Workload) -> str:
+    assert workload.storage is not None  # asked of sqlite workloads only
     return f"{workload.storage.directory}/{SQLITE_FILE}"
 
 
@@ -149,6 +150,7 @@ def check_workload_roles(mesh: Mesh, roles: Mapping[str, Any], where: str) -> No
         raise RenderError(f"mesh {mesh.name}: roles given for workloads it does not have: {', '.join(unknown)}")
     for w in mesh.workloads:
         if needs_own_identity(w) and w.name not in roles:
+            assert w.storage is not None  # needs_own_identity: it has storage
             raise RenderError(f"workload {w.name}: stores data in {w.storage.kind} but has no IAM role of its own ({where})")
 
 
@@ -277,6 +279,7 @@ def render_deployment(mesh: Mesh, workload: Workload, settings: Settings, inputs
     mounts = [{"name": "tmp", "mountPath": "/tmp"}]
     volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
     if sqlite:
+        assert workload.storage is not None and workload.storage.directory is not None  # validate() checked it
         mounts.append({"name": "data", "mountPath": workload.storage.directory})
         volumes.append({"name": "data", "emptyDir": {"sizeLimit": "256Mi"}})
     container = {

@@ -69,9 +69,9 @@ _OUTBOUND_LOCAL_REPLY = {"mappers": [{
 }]}
 
 
-def render_envoy_configs(topology: Topology, plan: LocalPlan, tracing: bool = True) -> dict[str, dict]:
+def render_envoy_configs(topology: Topology, plan: LocalPlan, tracing: bool = True) -> dict[str, dict[str, Any]]:
     """Every Envoy of the rehearsal: process name → bootstrap."""
-    configs: dict[str, dict] = {}
+    configs: dict[str, dict[str, Any]] = {}
     for mesh in topology.meshes:
         for w in mesh.workloads:
             configs[sidecar_name(w)] = sidecar_bootstrap(mesh, w, plan, tracing)
@@ -80,7 +80,7 @@ def render_envoy_configs(topology: Topology, plan: LocalPlan, tracing: bool = Tr
     return configs
 
 
-def sidecar_bootstrap(mesh: Mesh, w: Workload, plan: LocalPlan, tracing: bool) -> dict:
+def sidecar_bootstrap(mesh: Mesh, w: Workload, plan: LocalPlan, tracing: bool) -> dict[str, Any]:
     name = sidecar_name(w)
     ctx = _Ctx(name, plan, tracing)
     listeners = [_inbound_listener(ctx, mesh, w)]
@@ -97,10 +97,10 @@ def sidecar_bootstrap(mesh: Mesh, w: Workload, plan: LocalPlan, tracing: bool) -
     return ctx.bootstrap(w.name, plan.sidecar_admin(mesh, w), listeners, clusters)
 
 
-def gateway_bootstrap(mesh: Mesh, gw: Gateway, plan: LocalPlan, tracing: bool) -> dict:
+def gateway_bootstrap(mesh: Mesh, gw: Gateway, plan: LocalPlan, tracing: bool) -> dict[str, Any]:
     """The ingress gateway: gateway routes (longest prefix first) onto the services' targets."""
     ctx = _Ctx(gw.name, plan, tracing)
-    routes: list[dict] = []
+    routes: list[dict[str, Any]] = []
     targets: dict[str, None] = {}
     for gr in sorted(gw.routes, key=lambda r: (-len(r.prefix), r.name)):
         routes += _service_routes(mesh, gr.service, gr.prefix)
@@ -117,7 +117,7 @@ class _Ctx:
     def __init__(self, name: str, plan: LocalPlan, tracing: bool):
         self.name, self.plan, self.tracing = name, plan, tracing
 
-    def hcm(self, stat_prefix: str, route_config: dict, use_remote_address: bool = False) -> dict:
+    def hcm(self, stat_prefix: str, route_config: dict[str, Any], use_remote_address: bool = False) -> dict[str, Any]:
         config: dict[str, Any] = {
             "@type": HCM,
             "stat_prefix": stat_prefix,
@@ -137,7 +137,8 @@ class _Ctx:
                                  "timeout": "1s"}}}}}
         return {"name": "envoy.filters.network.http_connection_manager", "typed_config": config}
 
-    def bootstrap(self, cluster: str, admin: Endpoint, listeners: list, clusters: list) -> dict:
+    def bootstrap(self, cluster: str, admin: Endpoint, listeners: list[dict[str, Any]],
+                  clusters: list[dict[str, Any]]) -> dict[str, Any]:
         config: dict[str, Any] = {
             "node": {"id": self.name, "cluster": cluster},
             "admin": {"address": _address(admin)},
@@ -149,7 +150,7 @@ class _Ctx:
         return config
 
 
-def _inbound_listener(ctx: _Ctx, mesh: Mesh, w: Workload) -> dict:
+def _inbound_listener(ctx: _Ctx, mesh: Mesh, w: Workload) -> dict[str, Any]:
     routes = [{"match": {"prefix": "/"}, "route": {"cluster": LOCAL_APP_CLUSTER}}]
     hcm = ctx.hcm("inbound", _route_config("inbound", routes))
     endpoint = ctx.plan.inbound(mesh, w)
@@ -168,7 +169,7 @@ def _inbound_listener(ctx: _Ctx, mesh: Mesh, w: Workload) -> dict:
     raise TopologyError(f"workload {w.name}: server TLS mode {tls.mode!r} is not STRICT, PERMISSIVE or DISABLED")
 
 
-def _downstream_tls(plan: LocalPlan, w: Workload, tls: ServerTls) -> dict:
+def _downstream_tls(plan: LocalPlan, w: Workload, tls: ServerTls) -> dict[str, Any]:
     chain, key = plan.leaf_files(tls.certificate)
     context: dict[str, Any] = {"tls_certificates": [{"certificate_chain": {"filename": chain},
                                                      "private_key": {"filename": key}}]}
@@ -181,7 +182,7 @@ def _downstream_tls(plan: LocalPlan, w: Workload, tls: ServerTls) -> dict:
     return {"name": "envoy.transport_sockets.tls", "typed_config": config}
 
 
-def _upstream_tls(mesh: Mesh, plan: LocalPlan, target: Workload, tls: ClientTls) -> dict:
+def _upstream_tls(mesh: Mesh, plan: LocalPlan, target: Workload, tls: ClientTls) -> dict[str, Any]:
     chain, key = plan.leaf_files(tls.certificate)
     return {"name": "envoy.transport_sockets.tls", "typed_config": {
         "@type": _UPSTREAM_TLS,
@@ -193,7 +194,7 @@ def _upstream_tls(mesh: Mesh, plan: LocalPlan, target: Workload, tls: ClientTls)
     }}
 
 
-def _validation(plan: LocalPlan, trust: tuple[str, ...], sans: tuple[str, ...]) -> dict:
+def _validation(plan: LocalPlan, trust: tuple[str, ...], sans: tuple[str, ...]) -> dict[str, Any]:
     validation: dict[str, Any] = {"trusted_ca": {"filename": plan.trust_file(trust)}}
     if sans:
         validation["match_typed_subject_alt_names"] = [
@@ -201,7 +202,7 @@ def _validation(plan: LocalPlan, trust: tuple[str, ...], sans: tuple[str, ...]) 
     return validation
 
 
-def _service_routes(mesh: Mesh, service: str, within_prefix: str) -> list[dict]:
+def _service_routes(mesh: Mesh, service: str, within_prefix: str) -> list[dict[str, Any]]:
     """Envoy routes for calls to `service`, restricted to paths under `within_prefix`.
 
     A service served by one workload is one route; a routed service becomes the router's routes
@@ -213,6 +214,7 @@ def _service_routes(mesh: Mesh, service: str, within_prefix: str) -> list[dict]:
     if svc.workload:
         return [{"match": {"prefix": within_prefix},
                  "route": {"cluster": svc.workload, "host_rewrite_literal": host}}]
+    assert svc.router is not None  # validate(): a service without a workload has a router
     router = mesh.router(svc.router)
     ordered = sorted(enumerate(router.routes),
                      key=lambda ir: (ir[1].priority is None, ir[1].priority or 0, ir[0]))
@@ -224,7 +226,7 @@ def _service_routes(mesh: Mesh, service: str, within_prefix: str) -> list[dict]:
     return routes
 
 
-def _router_route(route: Route, prefix: str, host: str) -> dict:
+def _router_route(route: Route, prefix: str, host: str) -> dict[str, Any]:
     match: dict[str, Any] = {"prefix": prefix}
     if route.headers:
         match["headers"] = [{"name": h.name, "string_match": {"exact": h.exact}} for h in route.headers]
@@ -238,7 +240,7 @@ def _router_route(route: Route, prefix: str, host: str) -> dict:
     return {"name": route.name, "match": match, "route": action}
 
 
-def _retry_policy(route: str, retries: RetryPolicy) -> dict:
+def _retry_policy(route: str, retries: RetryPolicy) -> dict[str, Any]:
     conditions: dict[str, None] = {}
     for event in (*retries.http_events, *retries.tcp_events):
         if event not in _RETRY_ON:
@@ -257,23 +259,23 @@ def _narrower_prefix(a: str, b: str) -> str | None:
     return None
 
 
-def _route_config(name: str, routes: list[dict]) -> dict:
+def _route_config(name: str, routes: list[dict[str, Any]]) -> dict[str, Any]:
     return {"name": name, "virtual_hosts": [{"name": name, "domains": ["*"], "routes": routes}]}
 
 
-def _listener(name: str, endpoint: Endpoint, direction: str, chains: list[dict]) -> dict:
+def _listener(name: str, endpoint: Endpoint, direction: str, chains: list[dict[str, Any]]) -> dict[str, Any]:
     return {"name": name, "address": _address(endpoint), "traffic_direction": direction,
             "filter_chains": chains}
 
 
-def _workload_cluster(mesh: Mesh, target: Workload, plan: LocalPlan, tls: ClientTls | None) -> dict:
+def _workload_cluster(mesh: Mesh, target: Workload, plan: LocalPlan, tls: ClientTls | None) -> dict[str, Any]:
     cluster = _static_cluster(target.name, plan.inbound(mesh, target))
     if tls is not None and tls.enforce:
         cluster["transport_socket"] = _upstream_tls(mesh, plan, target, tls)
     return cluster
 
 
-def _static_cluster(name: str, endpoint: Endpoint) -> dict:
+def _static_cluster(name: str, endpoint: Endpoint) -> dict[str, Any]:
     return {
         "name": name,
         "type": "STATIC",
@@ -283,7 +285,7 @@ def _static_cluster(name: str, endpoint: Endpoint) -> dict:
     }
 
 
-def _address(endpoint: Endpoint) -> dict:
+def _address(endpoint: Endpoint) -> dict[str, Any]:
     return {"socket_address": {"address": endpoint.host, "port_value": endpoint.port}}
 
 

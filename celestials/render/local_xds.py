@@ -20,6 +20,7 @@ import copy
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from .local_envoy import LOCAL_APP_CLUSTER, TRACE_SINK_CLUSTER
 from .local_plan import LocalPlan
@@ -37,15 +38,15 @@ class EnvoyFiles:
     """What the runner writes for one Envoy. `xds` is in a safe write order: clusters first (routes
     may name a new cluster), then route configurations, then listeners (which name the routes)."""
 
-    bootstrap: dict
-    xds: dict[str, dict]
+    bootstrap: dict[str, Any]
+    xds: dict[str, dict[str, Any]]
 
 
-def envoy_files(process: str, config: dict, plan: LocalPlan) -> EnvoyFiles:
+def envoy_files(process: str, config: dict[str, Any], plan: LocalPlan) -> EnvoyFiles:
     static = config["static_resources"]
     clusters = [c for c in static["clusters"] if c["name"] not in _STATIC_CLUSTERS]
     listeners = copy.deepcopy(static["listeners"])
-    routes: dict[str, dict] = {}
+    routes: dict[str, dict[str, Any]] = {}
     for listener in listeners:
         for chain in listener["filter_chains"]:
             for network_filter in chain["filters"]:
@@ -68,13 +69,13 @@ def envoy_files(process: str, config: dict, plan: LocalPlan) -> EnvoyFiles:
     return EnvoyFiles(bootstrap, xds)
 
 
-def _file_source(path: str) -> dict:
+def _file_source(path: str) -> dict[str, Any]:
     # No watched_directory: Envoy then watches this path itself for moves, so renaming one file
     # onto it reloads that file alone.
     return {"path_config_source": {"path": path}, "resource_api_version": "V3"}
 
 
-def _discovery(type_url: str, resources: list[dict]) -> dict:
+def _discovery(type_url: str, resources: list[dict[str, Any]]) -> dict[str, Any]:
     typed = [{"@type": type_url, **r} for r in resources]
     version = hashlib.sha256(json.dumps(typed, sort_keys=True).encode()).hexdigest()[:16]
     return {"version_info": version, "resources": typed}

@@ -115,7 +115,7 @@ def cloud_storage_egress(mesh: Mesh, vpc_cidr: str) -> dict[str, tuple[Destinati
     """Workload → the cloud API, for each workload whose model storage is reached with its own
     cloud identity (prodcatalog's DynamoDB table, after STS for its role)."""
     return {w.name: (cloud_api(vpc_cidr, f"the cloud API for its {w.storage.kind} storage"),)
-            for w in mesh.workloads if needs_own_identity(w)}
+            for w in mesh.workloads if w.storage is not None and needs_own_identity(w)}
 
 
 def namespace_pods(namespace: str, ports: tuple[int, ...], why: str,
@@ -145,8 +145,8 @@ def policy_name(caller_or_callee: str) -> str:
     return f"allow-{caller_or_callee}"
 
 
-def _policy(mesh: Mesh, name: str, selector: Mapping[str, str], ingress: list | None, egress: list | None,
-            why: str) -> dict[str, Any]:
+def _policy(mesh: Mesh, name: str, selector: Mapping[str, str], ingress: list[dict[str, Any]] | None,
+            egress: list[dict[str, Any]] | None, why: str) -> dict[str, Any]:
     spec: dict[str, Any] = {"podSelector": {"matchLabels": dict(selector)} if selector else {}}
     types = []
     if ingress is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Protocol, TypeVar
 
 CLUSTER_DOMAIN = "svc.cluster.local"
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -250,6 +250,7 @@ class Mesh:
         svc = self.service(name)
         if svc.workload:
             return (svc.workload,)
+        assert svc.router is not None  # validate(): a service without a workload has a router
         names = {t.workload for r in self.router(svc.router).routes for t in r.targets}
         return tuple(w.name for w in self.workloads if w.name in names)
 
@@ -347,8 +348,8 @@ class Mesh:
 
     def _check_sans(self, w: Workload) -> None:
         own = {self.dns(h) for h in self.hosts()}
-        policies = [("server_tls", w.server_tls, w.server_tls and w.server_tls.client_sans),
-                    ("client_tls", w.client_tls, w.client_tls and w.client_tls.sans)]
+        policies = [("server_tls", w.server_tls, w.server_tls.client_sans if w.server_tls else ()),
+                    ("client_tls", w.client_tls, w.client_tls.sans if w.client_tls else ())]
         for label, policy, sans in policies:
             if policy is None:
                 continue
@@ -406,14 +407,22 @@ class _Named:
     name: str
 
 
-def _find(items: Iterable, name: str, kind: str, where: str):
+class _HasName(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_NamedT = TypeVar("_NamedT", bound=_HasName)
+
+
+def _find(items: Iterable[_NamedT], name: str, kind: str, where: str) -> _NamedT:
     for item in items:
         if item.name == name:
             return item
     raise TopologyError(f"{where}: no {kind} named {name!r}")
 
 
-def _check_unique(items: Iterable, kind: str, where: str) -> None:
+def _check_unique(items: Iterable[_HasName], kind: str, where: str) -> None:
     seen: set[str] = set()
     for item in items:
         if item.name in seen:

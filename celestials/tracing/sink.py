@@ -21,7 +21,7 @@ from concurrent import futures
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Protocol, TypeVar
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
@@ -29,6 +29,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest, ExportTraceServiceResponse)
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+
+if TYPE_CHECKING:
+    import grpc
 
 TRACES_PATH = "/v1/traces"
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -129,7 +132,16 @@ def _attributes(pairs: Iterable[KeyValue]) -> dict[str, Any]:
     return {pair.key: _value(pair.value) for pair in pairs}
 
 
-def _enum_name(enum: Any, number: int, prefix: str) -> str:
+_Number = TypeVar("_Number", bound=int, contravariant=True)
+
+
+class _ProtoEnum(Protocol[_Number]):
+    """A generated protobuf enum (`Span.SpanKind`...): it names its numbers."""
+
+    def Name(self, number: _Number) -> str: ...  # noqa: N802 - protobuf's naming
+
+
+def _enum_name(enum: _ProtoEnum[_Number], number: _Number, prefix: str) -> str:
     try:
         return enum.Name(number).removeprefix(prefix)
     except ValueError:
@@ -291,13 +303,14 @@ def _grpc_server(span_file: SpanFile, host: str, port: int) -> tuple[Any, int]:
     from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
     class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
-        def Export(self, request, context):  # noqa: N802 - generated gRPC naming
+        def Export(self, request: ExportTraceServiceRequest,  # noqa: N802 - generated gRPC naming
+                   context: grpc.ServicerContext) -> ExportTraceServiceResponse:
             span_file.append(span_records(request))
             return ExportTraceServiceResponse()
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=[
         ("grpc.max_receive_message_length", MAX_BODY_BYTES)])
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(TraceService(), server)
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(TraceService(), server)  # type: ignore[no-untyped-call]  # generated gRPC code, unannotated
     bound = server.add_insecure_port(f"{host}:{port}")
     if bound == 0:
         raise OSError(f"cannot listen for OTLP/gRPC on {host}:{port}")
@@ -313,7 +326,8 @@ class TraceSink:
         self.span_file = SpanFile(out)
         self._http = _HTTPServer((host, port), _Handler)
         self._http.span_file = self.span_file  # type: ignore[attr-defined]
-        self.host, self.port = self._http.server_address[:2]
+        self.host: str
+        self.host, self.port = self._http.server_address[:2]  # type: ignore[assignment]  # typeshed: str | bytes for any family; AF_INET gives str
         self._grpc, self.grpc_port = (None, None)
         if grpc_port is not None:
             self._grpc, self.grpc_port = _grpc_server(self.span_file, host, grpc_port)

@@ -52,7 +52,7 @@ class DataPlaneIam(pulumi.ComponentResource):
                 description=f"App Mesh proxies of {ns}: stream {mesh.name} configuration"
                             + (", write X-Ray segments" if args.tracing else ""),
                 policy=pulumi.Output.from_input(args.oidc_provider_arn).apply(
-                    lambda arn, m=mesh.name, n=ns: policy_document(arn, args.region, m, n, args.tracing)),
+                    lambda arn, m=mesh.name, n=ns: policy_document(arn, args.region, m, n, args.tracing)),  # type: ignore[misc]  # python/mypy#15459: a lambda with a default argument
                 opts=child)
             role = IrsaRole(f"{name}-{ns}", IrsaRoleArgs(
                 oidc_provider_arn=args.oidc_provider_arn, oidc_provider_url=args.oidc_provider_url,

@@ -18,7 +18,7 @@ from celestials.render.kubernetes_workloads import needs_own_identity
 from celestials.settings import Settings
 from celestials.topology import build_topology
 from components.image_refs import image_refs_by_key
-from components.kubernetes_apply import apply_manifests
+from components.kubernetes_apply import Registry, apply_manifests
 from components import trace_collector
 from components.mesh_backend import MeshBackendArgs, MeshIdentityArgs, ingress_url, the_ingress
 from components.trace_collector import OTLP_ENDPOINT
@@ -71,9 +71,10 @@ class IstioBackend(pulumi.ComponentResource):
             autoscale_max=settings.autoscale_max,
             depends_on=(collector.release,) if collector else ()), pulumi.ResourceOptions(parent=self))
         cp = self.control_plane
+        after_kind: dict[str, list[pulumi.Resource]]
         after_kind = {**{kind: [cp.base, cp.istiod] for kind in ISTIO_KINDS},
                       **{kind: [cp.gateway_api_crds, cp.istiod] for kind in GATEWAY_API_KINDS}}
-        self.objects: dict = {}
+        self.objects: Registry = {}
         apply_manifests(f"{name}-mesh-wide", render_mesh_wide(collector is not None), self.objects,
                         parent=self, provider=provider, depends_on_by_kind=after_kind)
 

@@ -63,6 +63,7 @@ class IstioMesh(pulumi.ComponentResource):
         ns_manifest = render_namespace(mesh)
         namespace = apply_manifests(name, [ns_manifest], self.objects, parent=self, provider=provider,
                                     depends_on_by_kind={"Namespace": [args.istiod]})[ns_manifest.key]
+        assert isinstance(namespace, k8s.core.v1.Namespace)  # kubernetes_apply creates v1 Namespaces as typed resources
         tls = issue_mesh_tls(name, mesh, args.settings, namespace, provider, self, self.objects)
         self.certificates = tls.certificates
 
