@@ -32,7 +32,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt $(wildcard apps/*/requ
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $@
 
-lint: install $(LINT_TARGETS) ## Static checks (workflows, Dockerfiles)
+lint: install $(LINT_TARGETS) ## Static checks: ruff, mypy --strict, hadolint, actionlint, checkov, zizmor
 
 test: install lint $(TEST_TARGETS) ## Run every test, offline
 

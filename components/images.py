@@ -116,14 +116,14 @@ class Images(pulumi.ComponentResource):
         refs, tags, builds = {}, {}, {}
         for key in sorted(args.keys):
             spec = registry.image_spec(key)
-            repo = self.repositories[spec.repository]
+            repository = self.repositories[spec.repository]
             # ECR tags are immutable: an arm64 build of the same content needs its own tag
             tag = registry.content_tag(spec, args.root) + ("" if args.architecture == "amd64" else f"-{args.architecture}")
-            token = aws.ecr.get_authorization_token_output(registry_id=repo.registry_id,
+            token = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id,
                                                            opts=pulumi.InvokeOutputOptions(parent=self))
             # registry_id is unknown until the repository exists, so a first preview does not ask
             # ECR about a repository it does not have yet
-            listed = aws.ecr.get_images_output(repository_name=repo.name, registry_id=repo.registry_id,
+            listed = aws.ecr.get_images_output(repository_name=repository.name, registry_id=repository.registry_id,
                                                opts=pulumi.InvokeOutputOptions(parent=self))
             decision = pulumi.Output.all(listed.image_ids, previous).apply(
                 lambda v, t=tag, k=key: registry.push_decision(  # type: ignore[misc]  # python/mypy#15459: a lambda with a default argument
@@ -134,16 +134,16 @@ class Images(pulumi.ComponentResource):
                 dockerfile=docker_build.DockerfileArgs(location=f"{spec.context}/{spec.dockerfile}"),
                 build_args=dict(spec.build_args) or None,
                 platforms=[PLATFORMS[args.architecture]],
-                tags=[repo.repository_url.apply(lambda url, t=tag: f"{url}:{t}")],  # type: ignore[misc]  # python/mypy#15459: a lambda with a default argument
+                tags=[repository.repository_url.apply(lambda url, t=tag: f"{url}:{t}")],  # type: ignore[misc]  # python/mypy#15459: a lambda with a default argument
                 push=decision.apply(lambda d: d[0]),
                 build_on_preview=False,
                 registries=[docker_build.RegistryArgs(
-                    address=repo.repository_url.apply(lambda url: url.split("/", 1)[0]),
+                    address=repository.repository_url.apply(lambda url: url.split("/", 1)[0]),
                     username=token.user_name,
                     password=pulumi.Output.secret(token.password))],
                 opts=child)
             self.images[key] = image
-            refs[key] = pulumi.Output.all(repo.repository_url, image.digest, decision).apply(
+            refs[key] = pulumi.Output.all(repository.repository_url, image.digest, decision).apply(
                 lambda v: f"{v[0]}@{v[1] if v[2][0] else v[2][1]}")
             tags[key] = tag
             builds[key] = decision.apply(lambda d, t=tag: {"tag": t, "push": d[0]})  # type: ignore[misc]  # python/mypy#15459: a lambda with a default argument

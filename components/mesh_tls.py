@@ -43,8 +43,8 @@ def issue_mesh_tls(name: str, mesh: Mesh, settings: Settings, namespace: k8s.cor
         f"{name}-certificates",
         MtlsCertificatesArgs.for_mesh(mesh, settings, namespace=namespace.metadata["name"], k8s_provider=provider),
         opts=pulumi.ResourceOptions(parent=parent))
-    for secret_name, secret in certificates.secrets.items():
-        registry[ObjectKey("Secret", mesh.namespace, secret_name)] = secret
+    for secret_name, k8s_secret in certificates.secrets.items():
+        registry[ObjectKey("Secret", mesh.namespace, secret_name)] = k8s_secret
     annotations: dict[str, dict[str, Any]] = {}
     for w in mesh.workloads:
         secret = tls_secret_for(w)
