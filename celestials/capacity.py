@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence
 
+from .stacks import PROD_STACK
 from .settings import Settings
 from .topology.model import Resources, Topology
 
@@ -441,7 +442,7 @@ def stack_demands(topology: Topology, overhead: MeshOverhead, extra: Sequence[Po
 
 
 #: Stacks that must keep running with one node gone (a drain, an upgrade, a failed instance).
-N_MINUS_ONE_STACKS = ("prod",)
+N_MINUS_ONE_STACKS = (PROD_STACK,)
 
 
 def check_node_loss(settings: Settings, topology: Topology, overhead: MeshOverhead,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any, Callable, Iterable, Mapping
 
+from .stacks import PROD_STACK
 from .eks_versions import MIN_SUPPORT_DAYS, offered_versions
 from .zones import EKS_UNSUPPORTED_ZONE_IDS, ZONE_ID, unsupported
 
@@ -154,7 +155,7 @@ class Settings:
         sized for one replica of most things."""
         if self.autoscale_max_replicas is not None:
             return self.autoscale_max_replicas
-        if self.stack == "prod":
+        if self.stack == PROD_STACK:
             return 2 * max(self.request_path_replicas, self.prodcatalog_replicas)
         return None
 
@@ -163,7 +164,7 @@ class Settings:
         """Control-plane log types to enable: the configured ones, else the stack's default."""
         if self.control_plane_log_types is not None:
             return self.control_plane_log_types
-        return CONTROL_PLANE_LOG_TYPES if self.stack == "prod" else DEV_CONTROL_PLANE_LOG_TYPES
+        return CONTROL_PLANE_LOG_TYPES if self.stack == PROD_STACK else DEV_CONTROL_PLANE_LOG_TYPES
 
 
 def _as_int(key: str, raw: Any, lo: int, hi: int | None = None) -> int:
@@ -405,7 +406,7 @@ def _check_combinations(s: Settings, raw: Mapping[str, Any]) -> None:
                 raise SettingsError(key, given(key, list(principals)),
                                     f"principals not already in {seen[arn]} ({arn}: one access entry per principal)")
             seen[arn] = key
-    if s.stack == "prod":
+    if s.stack == PROD_STACK:
         if s.node_count < 2:
             raise SettingsError("nodeCount", given("nodeCount", s.node_count), "at least 2 in prod (nodes spread across AZs)")
         # One node or zone lost must not take a request-path workload down with it.

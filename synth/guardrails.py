@@ -6,7 +6,9 @@ and the resource."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 from typing import Any, Mapping
 
 from celestials.guardrails import Resource, Violation, check
@@ -19,6 +21,12 @@ def resources_of(result: SynthResult) -> list[Resource]:
     """Every registration as the rules see it (components too: the pulumi-eks components' inputs
     are all the offline run has of the cluster and node group)."""
     return [Resource(urn=r["urn"], type=r["type"], name=r["name"], props=r["inputs"]) for r in result.resources]
+
+
+def from_file(path: Path) -> list[Resource]:
+    """The resources of a `make synth` output (build/synth/<stack>/resources.json)."""
+    return [Resource(urn=r["urn"], type=r["type"], name=r["name"], props=r["inputs"])
+            for r in json.loads(path.read_text())["resources"]]
 
 
 def violations(stack: str, backend: str, overrides: Mapping[str, Any] | None = None) -> list[Violation]:
@@ -34,8 +42,19 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"default: {' '.join(sorted(BACKEND_SELECTION))}")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a celestials:* config value for this run")
+    parser.add_argument("--resources", type=Path, metavar="FILE",
+                        help="check this `make synth` output (build/synth/<stack>/resources.json) instead")
     args = parser.parse_args(argv)
     failed = False
+    if args.resources:
+        if not args.resources.is_file():
+            print(f"error: {args.resources}: no such file (run make synth first)", file=sys.stderr)
+            return 1
+        found = check(from_file(args.resources))
+        print(f"{args.resources}: {len(found)} violation(s)")
+        for v in found:
+            print(f"  {v}")
+        return 1 if found else 0
     try:
         overrides = parse_overrides(args.set)
         for stack in args.stack or STACKS:

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
+from celestials.stacks import PROD_STACK
+
 #: How a secret input is represented where its secretness is known (the offline synth): the value
 #: never leaves Pulumi's secret wrapper, so a rule sees this marker instead.
 SECRET = "[secret]"
-#: Stacks held to the production rules (the same name the settings use for prod's refusals).
-PROD_STACK = "prod"
 
 
 @dataclass(frozen=True)

@@ -104,3 +104,12 @@ def test_the_command_reports_and_fails(capsys, monkeypatch):
                                             {"spec": {"type": "LoadBalancer"}})])])
     assert main(["--stack", "dev", "--backend", "istio"]) == 1
     assert "[load-balancer-only-for-ingress-gateway] kubernetes:core/v1:Service lb" in capsys.readouterr().out
+
+
+def test_the_command_checks_a_make_synth_output(tmp_path, capsys):
+    from synth.__main__ import write
+    write(synth("istio", "prod"), tmp_path / "prod")
+    assert main(["--resources", str(tmp_path / "prod" / "resources.json")]) == 0
+    assert "0 violation(s)" in capsys.readouterr().out
+    assert main(["--resources", str(tmp_path / "absent.json")]) == 1
+    assert "run make synth first" in capsys.readouterr().err
