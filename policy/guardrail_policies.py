@@ -3,9 +3,7 @@ the rule's own name and description, so a blocked preview names the rule and the
 
 from __future__ import annotations
 
-from typing import Any
-
-from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationArgs,
+from pulumi_policy import (EnforcementLevel, ReportViolation, ResourceValidationArgs,
                            ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy)
 
 from celestials.guardrails import RESOURCE_RULES, STACK_RULES, Resource, ResourceRule, StackRule
@@ -16,17 +14,13 @@ SECRETNESS_UNAVAILABLE = ("Pulumi's Python policy SDK unwraps secret inputs befo
                           "run over the synth (make test) enforces this rule")
 
 
-def _resource(resource_type: str, props: Any, urn: str, name: str) -> Resource:
-    return Resource(urn=urn, type=resource_type, name=name, props=props)
-
-
 def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type not in rule.types:
             return
         if rule.needs_secretness:
             args.not_applicable(SECRETNESS_UNAVAILABLE)
-        for message in rule.check(_resource(args.resource_type, args.props, args.urn, args.name)):
+        for message in rule.check(Resource(urn=args.urn, type=args.resource_type, name=args.name, props=args.props)):
             report_violation(message, args.urn)
 
     return ResourceValidationPolicy(name=rule.name, description=rule.description, validate=validate,
@@ -35,7 +29,7 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
 
 def stack_policy(rule: StackRule) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        resources = [_resource(r.resource_type, r.props, r.urn, r.name) for r in args.resources]
+        resources = [Resource(urn=r.urn, type=r.resource_type, name=r.name, props=r.props) for r in args.resources]
         for resource, message in rule.check(resources):
             report_violation(message, resource.urn)
 
@@ -45,5 +39,3 @@ def stack_policy(rule: StackRule) -> StackValidationPolicy:
 
 POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     *(resource_policy(rule) for rule in RESOURCE_RULES), *(stack_policy(rule) for rule in STACK_RULES)]
-
-__all__ = ["POLICIES", "PolicyResource"]

@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from celestials.guardrails import Resource, Violation, check
 from celestials.local.stack import parse_overrides
@@ -17,16 +17,27 @@ from celestials.local.stack import parse_overrides
 from .harness import BACKEND_SELECTION, STACKS, SynthResult, quiet, synth_stack
 
 
-def resources_of(result: SynthResult) -> list[Resource]:
+def _as_resources(records: Iterable[Mapping[str, Any]]) -> list[Resource]:
     """Every registration as the rules see it (components too: the pulumi-eks components' inputs
     are all the offline run has of the cluster and node group)."""
-    return [Resource(urn=r["urn"], type=r["type"], name=r["name"], props=r["inputs"]) for r in result.resources]
+    return [Resource(urn=r["urn"], type=r["type"], name=r["name"], props=r["inputs"]) for r in records]
+
+
+def resources_of(result: SynthResult) -> list[Resource]:
+    return _as_resources(result.resources)
 
 
 def from_file(path: Path) -> list[Resource]:
     """The resources of a `make synth` output (build/synth/<stack>/resources.json)."""
-    return [Resource(urn=r["urn"], type=r["type"], name=r["name"], props=r["inputs"])
-            for r in json.loads(path.read_text())["resources"]]
+    return _as_resources(json.loads(path.read_text())["resources"])
+
+
+def _report(title: str, found: list[Violation]) -> bool:
+    """Print the violations under `title`; True when there are any."""
+    print(f"{title}: {len(found)} violation(s)")
+    for v in found:
+        print(f"  {v}")
+    return bool(found)
 
 
 def violations(stack: str, backend: str, overrides: Mapping[str, Any] | None = None) -> list[Violation]:
@@ -50,20 +61,12 @@ def main(argv: list[str] | None = None) -> int:
         if not args.resources.is_file():
             print(f"error: {args.resources}: no such file (run make synth first)", file=sys.stderr)
             return 1
-        found = check(from_file(args.resources))
-        print(f"{args.resources}: {len(found)} violation(s)")
-        for v in found:
-            print(f"  {v}")
-        return 1 if found else 0
+        return 1 if _report(str(args.resources), check(from_file(args.resources))) else 0
     try:
         overrides = parse_overrides(args.set)
         for stack in args.stack or STACKS:
             for backend in args.backend or sorted(BACKEND_SELECTION):
-                found = violations(stack, backend, overrides)
-                failed |= bool(found)
-                print(f"{stack} / {backend}: {len(found)} violation(s)")
-                for v in found:
-                    print(f"  {v}")
+                failed |= _report(f"{stack} / {backend}", violations(stack, backend, overrides))
     except ValueError as err:  # overrides, settings, topology or capacity refused the stack
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -99,8 +99,9 @@ def _control_plane_faults(release: Resource) -> Iterator[str]:
     if chart is None:
         return
     values = release.props.get("values") or {}
-    if chart.replicas(values) < MIN_REPLICAS:
-        yield f"the control plane runs {chart.replicas(values)} replica(s), fewer than {MIN_REPLICAS}"
+    replicas = chart.replicas(values)
+    if replicas < MIN_REPLICAS:
+        yield f"the control plane runs {replicas} replica(s), fewer than {MIN_REPLICAS}"
     if not chart.disruption_budget(values):
         yield "the control plane has no PodDisruptionBudget"
     if not chart.zone_spread(values):

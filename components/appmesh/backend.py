@@ -20,14 +20,18 @@ from components import trace_collector
 from components.mesh_backend import MeshBackendArgs, MeshIdentityArgs, ingress_url, the_ingress
 from components.trace_collector import OTLP_ENDPOINT, OTLP_HTTP_PORT
 
-from .controller import CONTROLLER_RESOURCES, SIDECAR_REQUESTS, AppMeshController, AppMeshControllerArgs
+from .controller import (NAMESPACE, RELEASE_NAME, SIDECAR_REQUESTS, AppMeshController, AppMeshControllerArgs,
+                         chart_values)
 from .data_plane_iam import DataPlaneIam, DataPlaneIamArgs
 from .end_of_support import check_end_of_support
 from .mesh import AppMeshMesh, AppMeshMeshArgs
 
-def controller_pod(replicas: int) -> PodDemand:
-    """The controller's pods (as many as the request path has replicas) for the capacity check."""
-    return PodDemand.of("appmesh-system/appmesh-controller", CONTROLLER_RESOURCES["requests"], replicas=replicas)
+def controller_pod(settings: Settings) -> PodDemand:
+    """The controller's pods for the capacity check, read from the values its release gets (as
+    many as the request path has replicas)."""
+    values = chart_values(settings.region, settings.tracing, settings.request_path_replicas)
+    return PodDemand.of(f"{NAMESPACE}/{RELEASE_NAME}", values["resources"]["requests"],
+                        replicas=values["replicaCount"])
 
 
 def sidecars(tracing: bool) -> Sidecars:
@@ -58,7 +62,7 @@ class AppMeshBackendPlugin:
                 collector=trace_collector.network_destination(proxies_export=False) if settings.tracing else None))
 
     def capacity_overhead(self, settings: Settings) -> MeshOverhead:
-        return MeshOverhead(sidecars=sidecars(settings.tracing), system=(controller_pod(settings.request_path_replicas),))
+        return MeshOverhead(sidecars=sidecars(settings.tracing), system=(controller_pod(settings),))
 
     def create_identity(self, name: str, args: MeshIdentityArgs,
                         opts: pulumi.ResourceOptions | None = None) -> DataPlaneIam:

@@ -206,7 +206,7 @@ def test_app_mesh_sidecar_and_controller_requests_match_the_chart_defaults():
     assert CONTROLLER_RESOURCES["requests"] == values["resources"]["requests"]
     assert CONTROLLER_RESOURCES["limits"]["memory"] == values["resources"]["limits"]["memory"]
     for replicas in (1, 2):
-        pod = controller_pod(replicas)
+        pod = controller_pod(_settings(requestPathReplicas=replicas))
         assert pod.requests == cap.requests_of(values["resources"]["requests"])
         assert pod.replicas == chart_values("us-west-2", True, replicas)["replicaCount"] == replicas
 
