@@ -111,8 +111,13 @@ def containers_hardened(r: Resource) -> Iterator[str]:
                 yield f"{r.label}: container {name} {fault}"
 
 
+def chart_name(release: Resource) -> str:
+    """A Helm release's chart, without a repository prefix (`repo/istiod` → `istiod`)."""
+    return str(release.props.get("chart", "")).rsplit("/", 1)[-1]
+
+
 def _release_faults(r: Resource) -> Iterator[str]:
-    chart = str(r.props.get("chart", "")).rsplit("/", 1)[-1]
+    chart = chart_name(r)
     if chart not in HELM_CHARTS:
         yield (f"{r.label}: chart {chart} is not in the guardrails' chart table (HELM_CHARTS): say where "
                "its values set the containers' resources and security context")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from celestials.guardrails.kubernetes_rules import HELM_RELEASE
+from celestials.guardrails.kubernetes_rules import HELM_RELEASE, chart_name
 from celestials.guardrails.resource import Resource, as_list, get
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -95,7 +95,7 @@ def _deployment_faults(d: Resource, autoscalers: list[Resource], budgets: list[R
 
 
 def _control_plane_faults(release: Resource) -> Iterator[str]:
-    chart = CONTROL_PLANE_CHARTS.get(str(release.props.get("chart", "")).rsplit("/", 1)[-1])
+    chart = CONTROL_PLANE_CHARTS.get(chart_name(release))
     if chart is None:
         return
     values = release.props.get("values") or {}
