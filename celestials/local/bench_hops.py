@@ -9,12 +9,20 @@ The same request (`GET /catalogDetail` of proddetail-v1, a small JSON answer) fo
     2 hops   prodcatalog's sidecar outbound listener → proddetail-v1's sidecar → app: client and
              server proxy, the path prodcatalog's own calls take (canary weight 0, so all go to v1)
 
-at a fixed rate (hey, 200 requests/s over 4 keep-alive connections, each paced at 50/s), tracing
-(100 % sampling, exported to the trace sink) and JSON access logs on, as the rehearsal runs. The
-machine is shared, so the paths are measured interleaved (direct, 1 hop, 2 hops, direct, ...) in
-short rounds and each figure is the median over the rounds, with the spread (min–max); the added
-latency per hop is the difference of medians: 1 hop − direct (server proxy) and 2 hops − 1 hop
-(client proxy).
+and, to separate what the machine charges for a hop from anything of ours, with no app at all:
+
+    stub          an Envoy answering by itself (`direct_response`): the cheapest HTTP server here
+    bare → stub   the bare Envoy in front of it
+
+at a fixed rate: hey, 200 requests/s, evenly spaced (one keep-alive connection, a request every
+5 ms; several connections paced by hey tick in step and arrive in bursts, which queue behind each
+other and count queueing as latency), tracing (100 % sampling, exported to the trace sink) and
+JSON access logs on, as the rehearsal runs. The stub pair is measured a second time back to back
+(one connection, each request sent when the last answer arrives): the same hop with the machine's
+caches warm. The machine is shared, so the paths are measured interleaved (direct, bare, 1 hop,
+..., direct, ...) in short rounds and each figure is the median over the rounds, with the spread
+(min–max); the added latency of a hop is a difference of medians (1 hop − direct: the server proxy,
+2 hops − 1 hop: the client proxy).
 
 Where the time goes is read from the kernel's scheduler statistics of every process on the path
 (`/proc/<pid>/task/*/schedstat`: time on a CPU, time runnable but waiting for one, and the number
@@ -46,13 +54,26 @@ from .rehearsal import PROJECT_ROOT, Rehearsal, find_tools
 
 TARGET = "/catalogDetail"
 RATE = 200
-CONNECTIONS = 4
-PATHS = ("direct", "bare", "1 hop", "2 hops")
+#: one keep-alive connection, so requests are evenly spaced, 1/RATE apart (the docstring says why)
+CONNECTIONS = 1
 BARE = "bare-proxy"
-#: the bare Envoy's addresses: a host no rehearsal process uses (127.<net>.5.x is not in the plan)
+STUB = "stub-envoy"
+#: the bench's own Envoys live on hosts no rehearsal process uses (127.<net>.5.x is not in the plan)
 BARE_HOST = f"127.{BENCH_NET}.5.1"
-#: processes whose scheduling is accounted per request (all are on, or feed from, every path)
-ACCOUNTED = ("proddetail-v1", BARE, "proddetail-v1-envoy", "prodcatalog-envoy", "trace-sink")
+STUB_HOST = f"127.{BENCH_NET}.5.2"
+#: the port of the stub, and of the bare Envoy's listener in front of it
+STUB_PORT = 3001
+#: the stub answers what proddetail-v1 answers, so both pairs carry the same bytes
+STUB_BODY = '{"version":"1","vendors":["ABC.com"]}'
+BACK_TO_BACK = "back to back"
+#: (hop, path without it, path with it): each hop's cost is the difference of the two paths' medians
+HOPS = (("bare Envoy (bare − direct)", "direct", "bare"),
+        ("server proxy (1 hop − direct)", "direct", "1 hop"),
+        ("client proxy (2 hops − 1 hop)", "1 hop", "2 hops"),
+        ("bare Envoy, no app (bare → stub − stub)", "stub", "bare → stub"),
+        (f"the same, {BACK_TO_BACK}", f"stub, {BACK_TO_BACK}", f"bare → stub, {BACK_TO_BACK}"))
+#: processes whose scheduling is accounted per request (all are on, or feed from, some path)
+ACCOUNTED = ("proddetail-v1", BARE, "proddetail-v1-envoy", "prodcatalog-envoy", STUB, "trace-sink")
 SETTINGS = {"canaryWeight": "0", "tracing": "true"}  # every call of the 2-hop path reaches proddetail-v1
 
 
@@ -81,18 +102,33 @@ class Sched:
     def __sub__(self, other: "Sched") -> "Sched":
         return Sched(self.run_ns - other.run_ns, self.wait_ns - other.wait_ns, self.slices - other.slices)
 
+    def __add__(self, other: "Sched") -> "Sched":
+        return Sched(self.run_ns + other.run_ns, self.wait_ns + other.wait_ns, self.slices + other.slices)
 
-def sched(pid: int) -> Sched:
-    total = [0, 0, 0]
+
+def sched(pid: int) -> dict[int, Sched]:
+    """Scheduler time of each thread of a process and its children, by thread id."""
+    threads = {}
     for proc in [pid, *_children(pid)]:
         for task in Path(f"/proc/{proc}/task").glob("*"):
             try:
                 values = (task / "schedstat").read_text().split()
             except OSError:
                 continue  # a thread that just ended
-            for i in range(3):
-                total[i] += int(values[i])
-    return Sched(*total)
+            threads[int(task.name)] = Sched(*(int(v) for v in values[:3]))
+    return threads
+
+
+def spent(before: dict[int, Sched], after: dict[int, Sched]) -> Sched:
+    """What a process's threads spent between two readings.
+
+    Only threads alive at the second reading count (one born in between, with all of its time): a
+    thread that ended in between (the trace sink serves each connection on a thread of its own) takes
+    its figures with it, so it is left out rather than subtracted."""
+    total = Sched(0, 0, 0)
+    for tid, now in after.items():
+        total = total + (now - before.get(tid, Sched(0, 0, 0)))
+    return total
 
 
 def _children(pid: int) -> list[int]:
@@ -119,89 +155,139 @@ class Run:
     busy: float
 
 
-def urls(endpoints: dict[str, Any], bare: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class MeasuredPath:
+    """Where a path's requests go, and whether they are paced at RATE or sent back to back."""
+
+    url: str
+    paced: bool = True
+
+
+def measured_paths(endpoints: dict[str, Any], bare_app: str, bare_stub: str, stub: str) -> dict[str, MeasuredPath]:
     workloads = endpoints["workloads"]
-    return {"direct": workloads["proddetail-v1"]["app"], "bare": bare,
-            "1 hop": workloads["proddetail-v1"]["sidecar"],
-            "2 hops": workloads["prodcatalog"]["outbound"]["proddetail"]}
+    return {"direct": MeasuredPath(workloads["proddetail-v1"]["app"]), "bare": MeasuredPath(bare_app),
+            "1 hop": MeasuredPath(workloads["proddetail-v1"]["sidecar"]),
+            "2 hops": MeasuredPath(workloads["prodcatalog"]["outbound"]["proddetail"]),
+            "stub": MeasuredPath(stub), "bare → stub": MeasuredPath(bare_stub),
+            f"stub, {BACK_TO_BACK}": MeasuredPath(stub, paced=False),
+            f"bare → stub, {BACK_TO_BACK}": MeasuredPath(bare_stub, paced=False)}
 
 
-def bare_proxy_bootstrap(listen: Endpoint, admin: Endpoint, app: Endpoint) -> dict[str, Any]:
-    """The least an Envoy can be in front of the app: one listener, one route, one cluster."""
-    def address(e: Endpoint) -> dict[str, Any]:
-        return {"socket_address": {"address": e.host, "port_value": e.port}}
-    hcm = {"@type": HCM, "stat_prefix": "bare", "http_filters": [
-               {"name": "envoy.filters.http.router", "typed_config": {"@type": ROUTER}}],
-           "route_config": {"name": "bare", "virtual_hosts": [
-               {"name": "bare", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "app"}}]}]}}
-    return {"node": {"id": BARE, "cluster": BARE}, "admin": {"address": address(admin)},
+def _address(e: Endpoint) -> dict[str, Any]:
+    return {"socket_address": {"address": e.host, "port_value": e.port}}
+
+
+def _listener(name: str, listen: Endpoint, route: dict[str, Any]) -> dict[str, Any]:
+    hcm = {"@type": HCM, "stat_prefix": name,
+           "http_filters": [{"name": "envoy.filters.http.router", "typed_config": {"@type": ROUTER}}],
+           "route_config": {"name": name, "virtual_hosts": [
+               {"name": name, "domains": ["*"], "routes": [{"match": {"prefix": "/"}, **route}]}]}}
+    return {"name": name, "address": _address(listen), "filter_chains": [{"filters": [
+        {"name": "envoy.filters.network.http_connection_manager", "typed_config": hcm}]}]}
+
+
+def _cluster(name: str, upstream: Endpoint) -> dict[str, Any]:
+    return {"name": name, "type": "STATIC", "connect_timeout": "1s", "load_assignment": {
+        "cluster_name": name, "endpoints": [{"lb_endpoints": [{"endpoint": {"address": _address(upstream)}}]}]}}
+
+
+def bare_proxy_bootstrap(admin: Endpoint, upstreams: dict[str, tuple[Endpoint, Endpoint]]) -> dict[str, Any]:
+    """The least an Envoy can be in front of a server: per upstream one listener, one route, one cluster.
+
+    `upstreams` maps a name to (where the Envoy listens, where it forwards to)."""
+    return {"node": {"id": BARE, "cluster": BARE}, "admin": {"address": _address(admin)},
             "static_resources": {
-                "listeners": [{"name": "bare", "address": address(listen), "filter_chains": [{"filters": [
-                    {"name": "envoy.filters.network.http_connection_manager", "typed_config": hcm}]}]}],
-                "clusters": [{"name": "app", "type": "STATIC", "connect_timeout": "1s", "load_assignment": {
-                    "cluster_name": "app", "endpoints": [{"lb_endpoints": [{"endpoint": {"address": address(app)}}]}]}}]}}
+                "listeners": [_listener(name, listen, {"route": {"cluster": name}})
+                              for name, (listen, _) in upstreams.items()],
+                "clusters": [_cluster(name, upstream) for name, (_, upstream) in upstreams.items()]}}
+
+
+def stub_bootstrap(listen: Endpoint, admin: Endpoint) -> dict[str, Any]:
+    """An Envoy that answers every request itself: an upstream that costs as little as any here."""
+    route = {"direct_response": {"status": 200, "body": {"inline_string": STUB_BODY}},
+             "response_headers_to_add": [{"header": {"key": "content-type", "value": "application/json"}}]}
+    return {"node": {"id": STUB, "cluster": STUB}, "admin": {"address": _address(admin)},
+            "static_resources": {"listeners": [_listener("stub", listen, route)]}}
 
 
 @contextlib.contextmanager
-def bare_proxy(rehearsal: Rehearsal) -> Iterator[tuple[str, int]]:
-    """Run the bare Envoy in front of proddetail-v1 for the measurement: (its URL, its pid)."""
-    rendered = rehearsal.render()
-    mesh = next(m for m in rendered.topology.meshes if any(w.name == "proddetail-v1" for w in m.workloads))
-    app = rendered.plan.app(mesh, mesh.workload("proddetail-v1"))
-    listen, admin = Endpoint(BARE_HOST, app.port), Endpoint(BARE_HOST, ADMIN_PORT)
-    config_file = rendered.plan.envoy_config(BARE)
-    Path(config_file).write_text(json.dumps(bare_proxy_bootstrap(listen, admin, app), indent=2) + "\n")
-    spec = ProcessSpec(name=BARE, kind="sidecar", argv=envoy_argv(find_tools(), rendered.plan, BARE),
-                       cwd=str(rehearsal.project_root), env=(), listens=(Listen(listen, "bare Envoy"),),
+def bench_envoy(rehearsal: Rehearsal, name: str, listens: dict[str, Endpoint], admin: Endpoint,
+                bootstrap: dict[str, Any]) -> Iterator[int]:
+    """Run one of the bench's own Envoys for the measurement; yields its pid."""
+    plan = rehearsal.render().plan
+    Path(plan.envoy_config(name)).write_text(json.dumps(bootstrap, indent=2) + "\n")
+    spec = ProcessSpec(name=name, kind="sidecar", argv=envoy_argv(find_tools(), plan, name),
+                       cwd=str(rehearsal.project_root), env=(),
+                       listens=tuple(Listen(e, f"{name} {what}") for what, e in listens.items()),
                        health_url=admin.url + "/ready")
     supervisor.check_ports([spec])
-    running, popen = supervisor.start(spec, rendered.plan.log(BARE), "bench")
+    running, popen = supervisor.start(spec, plan.log(name), "bench")
     try:
-        supervisor.wait_healthy([spec], {BARE: running}, {BARE: rendered.plan.log(BARE)}, 30)
-        yield listen.url + "/", popen.pid
+        supervisor.wait_healthy([spec], {name: running}, {name: plan.log(name)}, 30)
+        yield popen.pid
     finally:
         supervisor.stop([running])
         popen.wait()
 
 
-def run_hey(url: str, path: str, seconds: float) -> Result:
-    command = ["hey", "-z", f"{seconds:g}s", "-c", str(CONNECTIONS), "-q", f"{RATE / CONNECTIONS:g}", url]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+@contextlib.contextmanager
+def bench_envoys(rehearsal: Rehearsal) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
+    """The stub and the bare Envoy (in front of the app and of the stub): their URLs and pids."""
+    rendered = rehearsal.render()
+    mesh = next(m for m in rendered.topology.meshes if any(w.name == "proddetail-v1" for w in m.workloads))
+    app = rendered.plan.app(mesh, mesh.workload("proddetail-v1"))
+    stub = Endpoint(STUB_HOST, STUB_PORT)
+    bare_app, bare_stub = Endpoint(BARE_HOST, app.port), Endpoint(BARE_HOST, STUB_PORT)
+    stub_admin, bare_admin = Endpoint(STUB_HOST, ADMIN_PORT), Endpoint(BARE_HOST, ADMIN_PORT)
+    with bench_envoy(rehearsal, STUB, {"stub": stub}, stub_admin, stub_bootstrap(stub, stub_admin)) as stub_pid, \
+            bench_envoy(rehearsal, BARE, {"to the app": bare_app, "to the stub": bare_stub}, bare_admin,
+                        bare_proxy_bootstrap(bare_admin, {"app": (bare_app, app), "stub": (bare_stub, stub)})) as bare_pid:
+        yield ({"bare_app": bare_app.url, "bare_stub": bare_stub.url, "stub": stub.url},
+               {STUB: stub_pid, BARE: bare_pid})
+
+
+def hey_command(url: str, seconds: float, paced: bool) -> list[str]:
+    pacing = ["-q", f"{RATE / CONNECTIONS:g}"] if paced else []
+    return ["hey", "-z", f"{seconds:g}s", "-c", str(CONNECTIONS), *pacing, url]
+
+
+def run_hey(url: str, path: str, seconds: float, paced: bool) -> Result:
+    output = subprocess.run(hey_command(url, seconds, paced), capture_output=True, text=True, check=True).stdout
     return parse_hey(output, TARGET, path, CONNECTIONS)
 
 
-def run_accounted(url: str, path: str, seconds: float, pids: dict[str, int]) -> Run:
+def run_accounted(url: str, path: str, seconds: float, paced: bool, pids: dict[str, int]) -> Run:
     before, busy_before = {n: sched(p) for n, p in pids.items()}, machine_busy()
-    result = run_hey(url, path, seconds)
+    result = run_hey(url, path, seconds, paced)
     after, busy_after = {n: sched(p) for n, p in pids.items()}, machine_busy()
     n = max(result.requests, 1)
     per_request = {}
     for name in pids:
-        d = after[name] - before[name]
+        d = spent(before[name], after[name])
         per_request[name] = (d.run_ns / n / 1e3, d.wait_ns / n / 1e3, d.slices / n)
     busy = (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1)
     return Run(result, per_request, busy)
 
 
-def measure(paths: dict[str, str], rounds: int, seconds: float, pids: dict[str, int]) -> dict[str, list[Run]]:
+def measure(paths: dict[str, MeasuredPath], rounds: int, seconds: float, pids: dict[str, int]) -> dict[str, list[Run]]:
     """Interleaved: every round runs each path once, in order, so drift hits them alike."""
     runs: dict[str, list[Run]] = {p: [] for p in paths}
-    for url in paths.values():  # warm-up: connection pools, JIT
-        subprocess.run(["hey", "-z", "2s", "-c", str(CONNECTIONS), "-q", f"{RATE / CONNECTIONS:g}",
-                        url.rstrip("/") + TARGET], capture_output=True, check=True)
+    for path in paths.values():  # warm-up: connection pools, JIT
+        subprocess.run(hey_command(path.url.rstrip("/") + TARGET, 2, paced=True), capture_output=True, check=True)
     for i in range(rounds):
-        for path, url in paths.items():
-            runs[path].append(run_accounted(url.rstrip("/") + TARGET, path, seconds, pids))
+        for label, path in paths.items():
+            runs[label].append(run_accounted(path.url.rstrip("/") + TARGET, label, seconds, path.paced, pids))
         print(f"  round {i + 1}/{rounds}: " + "  ".join(
             f"{p} p50 {r[-1].result.p50_ms:.2f} p90 {r[-1].result.p90_ms:.2f}" for p, r in runs.items()), flush=True)
     return runs
 
 
 def where_the_time_goes(runs: dict[str, list[Run]]) -> str:
-    lines = ["| path | machine busy | " + " | ".join(ACCOUNTED) + " |", "|---|---|" + "---|" * len(ACCOUNTED)]
+    names = [n for n in ACCOUNTED if any(n in r.per_request for rs in runs.values() for r in rs)]
+    lines = ["| path | machine busy | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
     for path, rs in runs.items():
         cells = []
-        for name in ACCOUNTED:
+        for name in names:
             run_us, wait_us, slices = (statistics.median(r.per_request[name][i] for r in rs) for i in range(3))
             cells.append(f"{run_us:.0f} / {wait_us:.0f} / {slices:.1f}")
         lines.append(f"| {path} | {statistics.median(r.busy for r in rs):.0%} | " + " | ".join(cells) + " |")
@@ -218,19 +304,25 @@ def table(results: dict[str, list[Result]]) -> str:
                      f"{statistics.median(r.requests_per_s for r in rs):.0f} | {sum(r.requests for r in rs)} | "
                      f"{sum(r.errors for r in rs)} |")
     lines += ["", "| hop | added p50 ms | added p90 ms |", "|---|---|---|"]
-    for label, a, b in (("bare Envoy (bare − direct)", "direct", "bare"),
-                        ("server proxy (1 hop − direct)", "direct", "1 hop"),
-                        ("client proxy (2 hops − 1 hop)", "1 hop", "2 hops")):
-        lines.append(f"| {label} | {summary[b]['p50'].median - summary[a]['p50'].median:+.2f} | "
-                     f"{summary[b]['p90'].median - summary[a]['p90'].median:+.2f} |")
+    for label, a, b in HOPS:
+        if a in summary and b in summary:
+            lines.append(f"| {label} | {summary[b]['p50'].median - summary[a]['p50'].median:+.2f} | "
+                         f"{summary[b]['p90'].median - summary[a]['p90'].median:+.2f} |")
     return "\n".join(lines)
+
+
+def conditions(rounds: int, seconds: float) -> str:
+    return (f"GET {TARGET} at {RATE} requests/s evenly spaced (hey, {CONNECTIONS} keep-alive connection, a request "
+            f"every {1000 / RATE:g} ms), '{BACK_TO_BACK}' rows unpaced on the same connection; tracing on (100 %), "
+            f"access logs on; median (min–max) of {rounds} interleaved rounds of {seconds:g}s; "
+            f"{os.cpu_count()} CPUs shared with the whole rehearsal and other jobs")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m celestials.local.bench_hops", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", default="dev")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default 7)")
-    parser.add_argument("--seconds", type=float, default=4, help="duration of each run (default 4)")
+    parser.add_argument("--seconds", type=float, default=3, help="duration of each run (default 3)")
     parser.add_argument("--keep", action="store_true", help="leave the rehearsal running, and measure a running one as it is (for experiments)")
     parser.add_argument("--out", default=str(PROJECT_ROOT / "build" / "bench" / "local-hops.json"))
     args = parser.parse_args(argv)
@@ -247,15 +339,14 @@ def main(argv: list[str] | None = None) -> int:
         state = rehearsal.read_state()
         assert state is not None  # up() wrote it, or it was running already
         pids = {name: raw["pid"] for name, raw in state["processes"].items() if name in ACCOUNTED}
-        with bare_proxy(rehearsal) as (bare_url, bare_pid):
-            runs = measure(urls(endpoints, bare_url), args.rounds, args.seconds, {**pids, BARE: bare_pid})
+        with bench_envoys(rehearsal) as (urls, own_pids):
+            paths = measured_paths(endpoints, urls["bare_app"], urls["bare_stub"], urls["stub"])
+            runs = measure(paths, args.rounds, args.seconds, {**pids, **own_pids})
         results = {path: [r.result for r in rs] for path, rs in runs.items()}
     finally:
         if not args.keep:
             rehearsal.down()
-    print(f"\nGET {TARGET} of proddetail-v1 at {RATE} requests/s ({CONNECTIONS} connections × {RATE // CONNECTIONS}/s, "
-          f"hey), tracing on (100 %), access logs on; median (min–max) of {args.rounds} interleaved rounds of "
-          f"{args.seconds:g}s; {os.cpu_count()} CPUs shared with the whole rehearsal and other jobs\n")
+    print(f"\n{conditions(args.rounds, args.seconds)}\n")
     print(table(results))
     print("\nWhere the time goes, per request (median over the rounds): µs on a CPU / µs runnable but waiting "
           "for a CPU / times scheduled, for each process (all threads); machine busy = share of both CPUs' "
