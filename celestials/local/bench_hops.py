@@ -18,8 +18,8 @@ at a fixed rate: hey, 200 requests/s, evenly spaced (one keep-alive connection, 
 5 ms; several connections paced by hey tick in step and arrive in bursts, which queue behind each
 other and count queueing as latency), tracing (100 % sampling, exported to the trace sink) and
 JSON access logs on, as the rehearsal runs. The stub pair is measured a second time back to back
-(one connection, each request sent when the last answer arrives): the same hop with the machine's
-caches warm. The machine is shared, so the paths are measured interleaved (direct, bare, 1 hop,
+(one connection, each request sent when the last answer arrives): the same hop with no idle gap
+between requests. The machine is shared, so the paths are measured interleaved (direct, bare, 1 hop,
 ..., direct, ...) in short rounds and each figure is the median over the rounds, with the spread
 (min–max); the added latency of a hop is a difference of medians (1 hop − direct: the server proxy,
 2 hops − 1 hop: the client proxy).
