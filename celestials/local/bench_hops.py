@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..render.local_envoy import HCM, ROUTER
+from ..render.local_envoy import HCM, ROUTER, envoy_listener, route_config, socket_address, static_cluster
 from ..render.local_plan import ADMIN_PORT, Endpoint
 from ..render.local_processes import Listen, ProcessSpec, envoy_argv
 from . import supervisor
@@ -173,40 +173,31 @@ def measured_paths(endpoints: dict[str, Any], bare_app: str, bare_stub: str, stu
             f"bare → stub, {BACK_TO_BACK}": MeasuredPath(bare_stub, paced=False)}
 
 
-def _address(e: Endpoint) -> dict[str, Any]:
-    return {"socket_address": {"address": e.host, "port_value": e.port}}
-
-
 def _listener(name: str, listen: Endpoint, route: dict[str, Any]) -> dict[str, Any]:
+    """One plain HTTP listener with one route: no tracing, no access log, no retries."""
     hcm = {"@type": HCM, "stat_prefix": name,
            "http_filters": [{"name": "envoy.filters.http.router", "typed_config": {"@type": ROUTER}}],
-           "route_config": {"name": name, "virtual_hosts": [
-               {"name": name, "domains": ["*"], "routes": [{"match": {"prefix": "/"}, **route}]}]}}
-    return {"name": name, "address": _address(listen), "filter_chains": [{"filters": [
-        {"name": "envoy.filters.network.http_connection_manager", "typed_config": hcm}]}]}
-
-
-def _cluster(name: str, upstream: Endpoint) -> dict[str, Any]:
-    return {"name": name, "type": "STATIC", "connect_timeout": "1s", "load_assignment": {
-        "cluster_name": name, "endpoints": [{"lb_endpoints": [{"endpoint": {"address": _address(upstream)}}]}]}}
+           "route_config": route_config(name, [{"match": {"prefix": "/"}, **route}])}
+    return envoy_listener(name, listen, "INBOUND", [{"filters": [
+        {"name": "envoy.filters.network.http_connection_manager", "typed_config": hcm}]}])
 
 
 def bare_proxy_bootstrap(admin: Endpoint, upstreams: dict[str, tuple[Endpoint, Endpoint]]) -> dict[str, Any]:
     """The least an Envoy can be in front of a server: per upstream one listener, one route, one cluster.
 
     `upstreams` maps a name to (where the Envoy listens, where it forwards to)."""
-    return {"node": {"id": BARE, "cluster": BARE}, "admin": {"address": _address(admin)},
+    return {"node": {"id": BARE, "cluster": BARE}, "admin": {"address": socket_address(admin)},
             "static_resources": {
                 "listeners": [_listener(name, listen, {"route": {"cluster": name}})
                               for name, (listen, _) in upstreams.items()],
-                "clusters": [_cluster(name, upstream) for name, (_, upstream) in upstreams.items()]}}
+                "clusters": [static_cluster(name, upstream) for name, (_, upstream) in upstreams.items()]}}
 
 
 def stub_bootstrap(listen: Endpoint, admin: Endpoint) -> dict[str, Any]:
     """An Envoy that answers every request itself: an upstream that costs as little as any here."""
     route = {"direct_response": {"status": 200, "body": {"inline_string": STUB_BODY}},
              "response_headers_to_add": [{"header": {"key": "content-type", "value": "application/json"}}]}
-    return {"node": {"id": STUB, "cluster": STUB}, "admin": {"address": _address(admin)},
+    return {"node": {"id": STUB, "cluster": STUB}, "admin": {"address": socket_address(admin)},
             "static_resources": {"listeners": [_listener("stub", listen, route)]}}
 
 

@@ -87,12 +87,12 @@ def sidecar_bootstrap(mesh: Mesh, w: Workload, plan: LocalPlan, tracing: bool) -
     targets: dict[str, None] = {}
     for backend in w.backends:
         routes = _service_routes(mesh, backend, "/")
-        hcm = ctx.hcm(f"outbound_{backend}", _route_config(backend, routes))
+        hcm = ctx.hcm(f"outbound_{backend}", route_config(backend, routes))
         hcm["typed_config"]["local_reply_config"] = _OUTBOUND_LOCAL_REPLY
-        listeners.append(_listener(
+        listeners.append(envoy_listener(
             f"outbound-{backend}", plan.outbound(mesh, w, backend), "OUTBOUND", [{"filters": [hcm]}]))
         targets.update(dict.fromkeys(mesh.service_workloads(backend)))
-    clusters = [_static_cluster(LOCAL_APP_CLUSTER, plan.app(mesh, w))]
+    clusters = [static_cluster(LOCAL_APP_CLUSTER, plan.app(mesh, w))]
     clusters += [_workload_cluster(mesh, mesh.workload(t), plan, w.client_tls) for t in targets]
     return ctx.bootstrap(w.name, plan.sidecar_admin(mesh, w), listeners, clusters)
 
@@ -105,8 +105,8 @@ def gateway_bootstrap(mesh: Mesh, gw: Gateway, plan: LocalPlan, tracing: bool) -
     for gr in sorted(gw.routes, key=lambda r: (-len(r.prefix), r.name)):
         routes += _service_routes(mesh, gr.service, gr.prefix)
         targets.update(dict.fromkeys(mesh.service_workloads(gr.service)))
-    hcm = ctx.hcm("ingress", _route_config(gw.name, routes), use_remote_address=True)
-    listeners = [_listener("ingress", plan.gateway(mesh, gw), "INBOUND", [{"filters": [hcm]}])]
+    hcm = ctx.hcm("ingress", route_config(gw.name, routes), use_remote_address=True)
+    listeners = [envoy_listener("ingress", plan.gateway(mesh, gw), "INBOUND", [{"filters": [hcm]}])]
     clusters = [_workload_cluster(mesh, mesh.workload(t), plan, None) for t in targets]
     return ctx.bootstrap(gw.name, plan.gateway_admin(mesh, gw), listeners, clusters)
 
@@ -141,28 +141,28 @@ class _Ctx:
                   clusters: list[dict[str, Any]]) -> dict[str, Any]:
         config: dict[str, Any] = {
             "node": {"id": self.name, "cluster": cluster},
-            "admin": {"address": _address(admin)},
+            "admin": {"address": socket_address(admin)},
             "static_resources": {"listeners": listeners, "clusters": list(clusters)},
         }
         if self.tracing:
-            config["static_resources"]["clusters"].append(_static_cluster(TRACE_SINK_CLUSTER, self.plan.sink))
+            config["static_resources"]["clusters"].append(static_cluster(TRACE_SINK_CLUSTER, self.plan.sink))
             config["layered_runtime"] = {"layers": [{"name": "tracing", "static_layer": dict(_TRACING_RUNTIME)}]}
         return config
 
 
 def _inbound_listener(ctx: _Ctx, mesh: Mesh, w: Workload) -> dict[str, Any]:
     routes = [{"match": {"prefix": "/"}, "route": {"cluster": LOCAL_APP_CLUSTER}}]
-    hcm = ctx.hcm("inbound", _route_config("inbound", routes))
+    hcm = ctx.hcm("inbound", route_config("inbound", routes))
     endpoint = ctx.plan.inbound(mesh, w)
     tls = w.server_tls
     if tls is None or tls.mode == "DISABLED":
-        return _listener("inbound", endpoint, "INBOUND", [{"filters": [hcm]}])
+        return envoy_listener("inbound", endpoint, "INBOUND", [{"filters": [hcm]}])
     secure = {"filters": [hcm], "transport_socket": _downstream_tls(ctx.plan, w, tls)}
     if tls.mode == "STRICT":
-        return _listener("inbound", endpoint, "INBOUND", [secure])
+        return envoy_listener("inbound", endpoint, "INBOUND", [secure])
     if tls.mode == "PERMISSIVE":
         secure["filter_chain_match"] = {"transport_protocol": "tls"}
-        listener = _listener("inbound", endpoint, "INBOUND", [secure, {"filters": [hcm]}])
+        listener = envoy_listener("inbound", endpoint, "INBOUND", [secure, {"filters": [hcm]}])
         listener["listener_filters"] = [{"name": "envoy.filters.listener.tls_inspector",
                                          "typed_config": {"@type": _TLS_INSPECTOR}}]
         return listener
@@ -259,33 +259,33 @@ def _narrower_prefix(a: str, b: str) -> str | None:
     return None
 
 
-def _route_config(name: str, routes: list[dict[str, Any]]) -> dict[str, Any]:
+def route_config(name: str, routes: list[dict[str, Any]]) -> dict[str, Any]:
     return {"name": name, "virtual_hosts": [{"name": name, "domains": ["*"], "routes": routes}]}
 
 
-def _listener(name: str, endpoint: Endpoint, direction: str, chains: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"name": name, "address": _address(endpoint), "traffic_direction": direction,
+def envoy_listener(name: str, endpoint: Endpoint, direction: str, chains: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"name": name, "address": socket_address(endpoint), "traffic_direction": direction,
             "filter_chains": chains}
 
 
 def _workload_cluster(mesh: Mesh, target: Workload, plan: LocalPlan, tls: ClientTls | None) -> dict[str, Any]:
-    cluster = _static_cluster(target.name, plan.inbound(mesh, target))
+    cluster = static_cluster(target.name, plan.inbound(mesh, target))
     if tls is not None and tls.enforce:
         cluster["transport_socket"] = _upstream_tls(mesh, plan, target, tls)
     return cluster
 
 
-def _static_cluster(name: str, endpoint: Endpoint) -> dict[str, Any]:
+def static_cluster(name: str, endpoint: Endpoint) -> dict[str, Any]:
     return {
         "name": name,
         "type": "STATIC",
         "connect_timeout": "1s",
         "load_assignment": {"cluster_name": name, "endpoints": [
-            {"lb_endpoints": [{"endpoint": {"address": _address(endpoint)}}]}]},
+            {"lb_endpoints": [{"endpoint": {"address": socket_address(endpoint)}}]}]},
     }
 
 
-def _address(endpoint: Endpoint) -> dict[str, Any]:
+def socket_address(endpoint: Endpoint) -> dict[str, Any]:
     return {"socket_address": {"address": endpoint.host, "port_value": endpoint.port}}
 
 
