@@ -2,8 +2,13 @@
 
 Every process starts in its own session (so its process group is its pid and holds everything it
 forks, e.g. gunicorn's workers) with stdout and stderr appended to its log file. A process is
-identified by pid *and* creation time, so a recycled pid is never signalled; stopping sends
-SIGTERM to the group, waits, then SIGKILLs what is left.
+identified by pid *and* start time, so a recycled pid is never signalled; stopping sends SIGTERM
+to the group, waits, then SIGKILLs what is left.
+
+The start time is the kernel's, in clock ticks after boot (`/proc/<pid>/stat`), not psutil's
+`create_time()`: that one is boot time plus those ticks on the wall clock, and moves when the clock
+is stepped (a VM resumed, NTP). Seen here: every process of a running rehearsal "started" 11 s
+later than recorded, so none was recognised as ours and none was stopped.
 """
 
 from __future__ import annotations
@@ -36,9 +41,21 @@ class RunningRecord(TypedDict):
     """A started process as the rehearsal's state file keeps it (`Running.to_dict`)."""
 
     pid: int
-    create_time: float
+    started: int
     fingerprint: str
     kind: str
+
+
+def started(pid: int) -> int:
+    """When a process started: clock ticks after boot (field 22 of /proc/<pid>/stat).
+
+    Raises psutil.NoSuchProcess when there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            stat = handle.read()
+    except (FileNotFoundError, ProcessLookupError):
+        raise psutil.NoSuchProcess(pid) from None
+    return int(stat.rsplit(")", 1)[1].split()[19])  # after the command name: field 3 is index 0
 
 
 @dataclass(frozen=True)
@@ -47,25 +64,27 @@ class Running:
 
     name: str
     pid: int
-    create_time: float
+    #: clock ticks after boot when it started (`started`)
+    started: int
     fingerprint: str
     kind: str = "app"
 
     def alive(self) -> bool:
         try:
-            proc = psutil.Process(self.pid)
-            return proc.create_time() == self.create_time and proc.status() != psutil.STATUS_ZOMBIE
+            return started(self.pid) == self.started and psutil.Process(self.pid).status() != psutil.STATUS_ZOMBIE
         except psutil.NoSuchProcess:
             return False
 
     def to_dict(self) -> RunningRecord:
-        return {"pid": self.pid, "create_time": self.create_time, "fingerprint": self.fingerprint,
-                "kind": self.kind}
+        return {"pid": self.pid, "started": self.started, "fingerprint": self.fingerprint, "kind": self.kind}
 
     @classmethod
     def from_dict(cls, name: str, raw: Mapping[str, Any]) -> "Running":
-        return cls(name, int(raw["pid"]), float(raw["create_time"]), str(raw["fingerprint"]),
-                   str(raw.get("kind", "app")))
+        if "started" in raw:
+            start = int(raw["started"])
+        else:  # a state file written before `started`: its wall-clock create_time, converted as psutil made it
+            start = round((float(raw["create_time"]) - psutil.boot_time()) * os.sysconf("SC_CLK_TCK"))
+        return cls(name, int(raw["pid"]), start, str(raw["fingerprint"]), str(raw.get("kind", "app")))
 
 
 def check_ports(specs: Iterable[ProcessSpec]) -> None:
@@ -117,8 +136,7 @@ def start(spec: ProcessSpec, log_path: str, fingerprint: str) -> tuple[Running, 
                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         except OSError as err:
             raise SupervisorError(f"{spec.name}: cannot run {spec.argv[0]}: {err}") from None
-    create_time = psutil.Process(popen.pid).create_time()
-    return Running(spec.name, popen.pid, create_time, fingerprint, spec.kind), popen
+    return Running(spec.name, popen.pid, started(popen.pid), fingerprint, spec.kind), popen
 
 
 def probe(url: str, timeout: float = 1.0) -> bool:
@@ -191,9 +209,9 @@ def _members(p: Running, index: Mapping[int, list[psutil.Process]]) -> list[psut
     members = []
     for proc in index.get(p.pid, ()):
         try:
-            if proc.pid == p.pid and proc.create_time() != p.create_time:
+            if proc.pid == p.pid and started(proc.pid) != p.started:
                 return []
-            if proc.create_time() >= p.create_time:
+            if started(proc.pid) >= p.started:
                 members.append(proc)
         except psutil.Error:
             continue

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from celestials.local.__main__ import main
-from celestials.local.supervisor import Running
+from celestials.local.supervisor import Running, started
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,14 +61,9 @@ def _state_with_a_dead_process(root: Path) -> None:
     root.mkdir(parents=True)
     (root / "state.json").write_text(json.dumps({
         "stack": "dev", "overrides": {}, "settings": {}, "net": 202, "mode": "detached",
-        "processes": {"prodcatalog": {"pid": dead.pid, "create_time": 1.0, "fingerprint": "x", "kind": "app"},
-                      "prodcatalog-envoy": {"pid": os.getpid(), "create_time": _create_time(os.getpid()),
+        "processes": {"prodcatalog": {"pid": dead.pid, "started": 1, "fingerprint": "x", "kind": "app"},
+                      "prodcatalog-envoy": {"pid": os.getpid(), "started": started(os.getpid()),
                                             "fingerprint": "y", "kind": "sidecar"}}}))
-
-
-def _create_time(pid: int) -> float:
-    import psutil
-    return psutil.Process(pid).create_time()
 
 
 def test_status_says_how_to_restart_a_stopped_process(tmp_path, capsys):
