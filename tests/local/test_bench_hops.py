@@ -33,18 +33,19 @@ def test_each_hop_is_a_difference_of_medians_over_the_rounds():
                f"stub, {BACK_TO_BACK}": [_result("", 0.2, 0.3)] * 3,
                f"bare → stub, {BACK_TO_BACK}": [_result("", 0.5, 0.6)] * 3}
     text = table(results)
+    assert "| hop | added p50 ms | added p90 ms | under 0.5 ms p50 and 1 ms p90 |" in text  # 1.00 is not under 1
     assert "| direct | 1.20 (1.00–9.00) | 2.20 (2.00–30.00) |" in text
-    assert "| bare Envoy (bare − direct) | +0.10 | +0.30 |" in text
-    assert "| server proxy (1 hop − direct) | +0.40 | +0.80 |" in text
-    assert "| client proxy (2 hops − 1 hop) | +0.40 | +1.00 |" in text
-    assert "| bare Envoy, no app (bare → stub − stub) | +0.80 | +0.90 |" in text
-    assert f"| the same, {BACK_TO_BACK} | +0.30 | +0.30 |" in text
+    assert "| bare Envoy (bare − direct) | +0.10 | +0.30 | yes |" in text
+    assert "| server proxy (1 hop − direct) | +0.40 | +0.80 | yes |" in text
+    assert "| client proxy (2 hops − 1 hop) | +0.40 | +1.00 | no |" in text
+    assert "| bare Envoy, no app (bare → stub − stub) | +0.80 | +0.90 | no |" in text
+    assert f"| the same, {BACK_TO_BACK} | +0.30 | +0.30 | yes |" in text
     assert str(Spread.of([3.0, 1.0, 2.0])) == "2.00 (1.00–3.00)"
 
 
 def test_a_hop_whose_paths_were_not_measured_is_left_out():
     text = table({"direct": [_result("direct", 1.0, 2.0)], "1 hop": [_result("1 hop", 1.5, 2.5)]})
-    assert "| server proxy (1 hop − direct) | +0.50 | +0.50 |" in text
+    assert "| server proxy (1 hop − direct) | +0.50 | +0.50 | no |" in text
     assert "bare" not in text and "client proxy" not in text
 
 
