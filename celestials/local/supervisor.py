@@ -209,9 +209,10 @@ def _members(p: Running, index: Mapping[int, list[psutil.Process]]) -> list[psut
     members = []
     for proc in index.get(p.pid, ()):
         try:
-            if proc.pid == p.pid and started(proc.pid) != p.started:
+            start = started(proc.pid)
+            if proc.pid == p.pid and start != p.started:
                 return []
-            if started(proc.pid) >= p.started:
+            if start >= p.started:
                 members.append(proc)
         except psutil.Error:
             continue
