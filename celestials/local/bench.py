@@ -124,11 +124,18 @@ def parse_hey(output: str, target: str, path: str, connections: int) -> Result:
                   sum(statuses.values()) + failures, errors)
 
 
-def run_hey(url: str, target: str, path: str, rate: int, seconds: int) -> Result:
-    per_worker = rate / FIXED_CONNECTIONS
-    command = ["hey", "-z", f"{seconds}s", "-c", str(FIXED_CONNECTIONS), "-q", f"{per_worker:g}", url]
+def hey_command(url: str, seconds: float, connections: int, rate: float | None) -> list[str]:
+    """hey for `seconds` over `connections`, sharing `rate` requests/s between them (hey paces each
+    connection), or unpaced (each connection sends its next request when the answer arrives)."""
+    pacing = ["-q", f"{rate / connections:g}"] if rate is not None else []
+    return ["hey", "-z", f"{seconds:g}s", "-c", str(connections), *pacing, url]
+
+
+def run_hey(url: str, target: str, path: str, seconds: float, connections: int = FIXED_CONNECTIONS,
+            rate: float | None = None) -> Result:
+    command = hey_command(url, seconds, connections, rate)
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return parse_hey(output, target, path, FIXED_CONNECTIONS)
+    return parse_hey(output, target, path, connections)
 
 
 def median_result(results: list[Result]) -> Result:
@@ -193,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             rounds: dict[str, list[Result]] = {"direct": [], "gateway": []}
             for _ in range(ROUNDS):  # alternate the paths so drift on the machine hits both alike
                 for path, base in (("direct", direct), ("gateway", gateway)):
-                    rounds[path].append(run_hey(base.rstrip("/") + target, target, path, rate, args.seconds))
+                    rounds[path].append(run_hey(base.rstrip("/") + target, target, path, args.seconds, rate=rate))
             for path in ("direct", "gateway"):
                 fixed.append(median_result(rounds[path]))
                 print(f"  GET {target:6} {path:8} {rate} rps  p90 {fixed[-1].p90_ms:.2f} ms (median of {ROUNDS})",

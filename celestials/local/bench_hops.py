@@ -46,10 +46,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..render.local_envoy import HCM, ROUTER, envoy_listener, route_config, socket_address, static_cluster
-from ..render.local_plan import ADMIN_PORT, Endpoint
+from ..render.local_plan import ADMIN_PORT, Endpoint, LocalPlan
 from ..render.local_processes import Listen, ProcessSpec, envoy_argv
-from . import supervisor
-from .bench import BENCH_NET, Result, parse_hey
+from . import bench, supervisor
+from .bench import BENCH_NET, Result
 from .rehearsal import PROJECT_ROOT, Rehearsal, find_tools
 
 TARGET = "/catalogDetail"
@@ -204,13 +204,12 @@ def stub_bootstrap(listen: Endpoint, admin: Endpoint) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def bench_envoy(rehearsal: Rehearsal, name: str, listens: dict[str, Endpoint], admin: Endpoint,
+def bench_envoy(plan: LocalPlan, cwd: Path, name: str, listens: dict[str, Endpoint], admin: Endpoint,
                 bootstrap: dict[str, Any]) -> Iterator[int]:
     """Run one of the bench's own Envoys for the measurement; yields its pid."""
-    plan = rehearsal.render().plan
     Path(plan.envoy_config(name)).write_text(json.dumps(bootstrap, indent=2) + "\n")
     spec = ProcessSpec(name=name, kind="sidecar", argv=envoy_argv(find_tools(), plan, name),
-                       cwd=str(rehearsal.project_root), env=(),
+                       cwd=str(cwd), env=(),
                        listens=tuple(Listen(e, f"{name} {what}") for what, e in listens.items()),
                        health_url=admin.url + "/ready")
     supervisor.check_ports([spec])
@@ -232,26 +231,25 @@ def bench_envoys(rehearsal: Rehearsal) -> Iterator[tuple[dict[str, str], dict[st
     stub = Endpoint(STUB_HOST, STUB_PORT)
     bare_app, bare_stub = Endpoint(BARE_HOST, app.port), Endpoint(BARE_HOST, STUB_PORT)
     stub_admin, bare_admin = Endpoint(STUB_HOST, ADMIN_PORT), Endpoint(BARE_HOST, ADMIN_PORT)
-    with bench_envoy(rehearsal, STUB, {"stub": stub}, stub_admin, stub_bootstrap(stub, stub_admin)) as stub_pid, \
-            bench_envoy(rehearsal, BARE, {"to the app": bare_app, "to the stub": bare_stub}, bare_admin,
+    plan, cwd = rendered.plan, rehearsal.project_root
+    with bench_envoy(plan, cwd, STUB, {"stub": stub}, stub_admin, stub_bootstrap(stub, stub_admin)) as stub_pid, \
+            bench_envoy(plan, cwd, BARE, {"to the app": bare_app, "to the stub": bare_stub}, bare_admin,
                         bare_proxy_bootstrap(bare_admin, {"app": (bare_app, app), "stub": (bare_stub, stub)})) as bare_pid:
         yield ({"bare_app": bare_app.url, "bare_stub": bare_stub.url, "stub": stub.url},
                {STUB: stub_pid, BARE: bare_pid})
 
 
+def _rate(paced: bool) -> float | None:
+    return RATE if paced else None
+
+
 def hey_command(url: str, seconds: float, paced: bool) -> list[str]:
-    pacing = ["-q", f"{RATE / CONNECTIONS:g}"] if paced else []
-    return ["hey", "-z", f"{seconds:g}s", "-c", str(CONNECTIONS), *pacing, url]
-
-
-def run_hey(url: str, path: str, seconds: float, paced: bool) -> Result:
-    output = subprocess.run(hey_command(url, seconds, paced), capture_output=True, text=True, check=True).stdout
-    return parse_hey(output, TARGET, path, CONNECTIONS)
+    return bench.hey_command(url, seconds, CONNECTIONS, _rate(paced))
 
 
 def run_accounted(url: str, path: str, seconds: float, paced: bool, pids: dict[str, int]) -> Run:
     before, busy_before = {n: sched(p) for n, p in pids.items()}, machine_busy()
-    result = run_hey(url, path, seconds, paced)
+    result = bench.run_hey(url, TARGET, path, seconds, CONNECTIONS, _rate(paced))
     after, busy_after = {n: sched(p) for n, p in pids.items()}, machine_busy()
     n = max(result.requests, 1)
     per_request = {}
