@@ -19,7 +19,7 @@ import pulumi_kubernetes as k8s
 
 from celestials.capacity import PodDemand
 from celestials.render.iam import collector_policy
-from celestials.render.kubernetes_workloads import SINGLE_REPLICA_ANNOTATION
+from celestials.render.single_replica import SINGLE_REPLICA_ANNOTATION
 from celestials.render.network_policies import Destination, namespace_pods
 from celestials.settings import Settings
 

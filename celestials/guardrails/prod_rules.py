@@ -14,11 +14,11 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from celestials.guardrails.kubernetes_rules import HELM_RELEASE, chart_name
 from celestials.guardrails.resource import Resource, as_list, get
+from celestials.render.single_replica import SINGLE_REPLICA_ANNOTATION
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 AUTOSCALER = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 DISRUPTION_BUDGET = "kubernetes:policy/v1:PodDisruptionBudget"
-SINGLE_REPLICA_REASON = "celestials.io/single-replica-reason"
 ZONE = "topology.kubernetes.io/zone"
 MIN_REPLICAS = 2
 
@@ -71,7 +71,7 @@ def _selects(selector: Any, labels: Mapping[str, Any]) -> bool:
 
 
 def _deployment_faults(d: Resource, autoscalers: list[Resource], budgets: list[Resource]) -> Iterator[str]:
-    if get(d.props, "metadata", "annotations", SINGLE_REPLICA_REASON):
+    if get(d.props, "metadata", "annotations", SINGLE_REPLICA_ANNOTATION):
         return
     name, namespace = get(d.props, "metadata", "name"), _namespace(d)
     pod_labels = get(d.props, "spec", "template", "metadata", "labels", default={})
@@ -117,7 +117,7 @@ def prod_survives_node_loss(resources: Sequence[Resource]) -> Iterator[tuple[Res
         if r.type == DEPLOYMENT:
             for fault in _deployment_faults(r, autoscalers, budgets):
                 yield r, (f"{r.label}: in prod {fault}; run it highly available or say why not "
-                          f"({SINGLE_REPLICA_REASON})")
+                          f"({SINGLE_REPLICA_ANNOTATION})")
         elif r.type == HELM_RELEASE:
             for fault in _control_plane_faults(r):
                 yield r, f"{r.label}: in prod {fault}"

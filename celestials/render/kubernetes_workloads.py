@@ -19,6 +19,7 @@ from typing import Any, Iterable, Mapping
 
 from ..settings import Settings
 from ..topology.model import Autoscaling, Mesh, Resources, Workload
+from .single_replica import SINGLE_REPLICA_ANNOTATION
 
 #: The file name of a workload's sqlite database, inside its model storage directory.
 SQLITE_FILE = "products.db"
@@ -36,9 +37,6 @@ TERMINATION_GRACE_SECONDS = 45
 APP_UID = 10001
 IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 PART_OF = {"app.kubernetes.io/part-of": "celestials"}
-#: On a Deployment that deliberately runs one replica in prod: why (a policy for prod stacks
-#: accepts a single replica only with this annotation; every other Deployment autoscales from 2).
-SINGLE_REPLICA_ANNOTATION = "celestials.io/single-replica-reason"
 
 
 class RenderError(ValueError):
