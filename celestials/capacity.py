@@ -466,12 +466,11 @@ def check_node_loss(settings: Settings, topology: Topology, overhead: MeshOverhe
     return report
 
 
-def _largest_fitting_max(settings: Settings, topology: Topology, overhead: MeshOverhead,
-                         extra: Sequence[PodDemand], surge: bool) -> int | None:
-    """The largest autoscaler max (below the configured one) with which everything still fits."""
+def _largest_fitting_max(settings: Settings, demands: Sequence[PodDemand]) -> int | None:
+    """The largest autoscaler max (below the configured one) with which `demands` still fit."""
     for cap in range((settings.autoscale_max or 1) - 1, 0, -1):
-        demands = stack_demands(topology, overhead, extra, surge, scaled_out=True, cap=cap, system=system_pods(settings))
-        if plan_capacity(settings.instance_type, settings.node_count, demands, settings.node_architecture).fits:
+        if plan_capacity(settings.instance_type, settings.node_count, [d.scaled_out(cap) for d in demands],
+                         settings.node_architecture).fits:
             return cap
     return None
 
@@ -488,7 +487,7 @@ def check_autoscaling_room(settings: Settings, topology: Topology, overhead: Mes
                            [d.scaled_out() for d in demands], settings.node_architecture)
     if report.fits:
         return report
-    fitting = _largest_fitting_max(settings, topology, overhead, extra, surge)
+    fitting = _largest_fitting_max(settings, demands)
     given = (f"celestials:autoscaleMaxReplicas = {settings.autoscale_max_replicas}"
              if settings.autoscale_max_replicas is not None else
              f"celestials:autoscaleMaxReplicas (unset: stack {settings.stack}'s default, {settings.autoscale_max})")

@@ -156,8 +156,14 @@ class Settings:
         if self.autoscale_max_replicas is not None:
             return self.autoscale_max_replicas
         if self.stack == PROD_STACK:
-            return 2 * max(self.request_path_replicas, self.prodcatalog_replicas)
+            return 2 * self.autoscale_min
         return None
+
+    @property
+    def autoscale_min(self) -> int:
+        """The largest minimum among the request path's autoscalers (each one's min is its
+        workload's replicas): the least any autoscaler max may be."""
+        return max(self.request_path_replicas, self.prodcatalog_replicas)
 
     @property
     def log_types(self) -> tuple[str, ...]:
@@ -392,12 +398,10 @@ def _check_combinations(s: Settings, raw: Mapping[str, Any]) -> None:
     if s.tls_rotation_window_days >= s.tls_validity_days:
         raise SettingsError("tlsRotationWindowDays", given("tlsRotationWindowDays", s.tls_rotation_window_days),
                             f"fewer days than tlsValidityDays ({s.tls_validity_days})")
-    if s.autoscale_max_replicas is not None:
-        floor = max(s.request_path_replicas, s.prodcatalog_replicas)
-        if s.autoscale_max_replicas < floor:
-            raise SettingsError("autoscaleMaxReplicas", given("autoscaleMaxReplicas", s.autoscale_max_replicas),
-                                f"at least the autoscalers' minimum, max(requestPathReplicas, prodcatalogReplicas) "
-                                f"= {floor}")
+    if s.autoscale_max_replicas is not None and s.autoscale_max_replicas < s.autoscale_min:
+        raise SettingsError("autoscaleMaxReplicas", given("autoscaleMaxReplicas", s.autoscale_max_replicas),
+                            f"at least the autoscalers' minimum, max(requestPathReplicas, prodcatalogReplicas) "
+                            f"= {s.autoscale_min}")
     seen: dict[str, str] = {}
     for key, principals in (("clusterAdmins", s.cluster_admins), ("ciDeployRoles", s.ci_deploy_roles),
                             ("clusterViewers", s.cluster_viewers)):
