@@ -74,10 +74,15 @@ def test_every_hop_is_measured_both_ways_and_only_the_stub_pair_back_to_back():
 
 
 def test_scheduler_time_is_read_for_a_live_process():
+    """The kernel adds a running thread's time to schedstat at a tick or a switch, not on every read:
+    burn CPU, then sleep (a switch), until the reading moves; a process whose time never moves fails."""
     before = sched(os.getpid())
-    sum(range(200_000))
-    used = spent(before, sched(os.getpid()))
-    assert used.run_ns > 0 and used.slices >= 0
+    deadline = time.monotonic() + 10
+    while (used := spent(before, sched(os.getpid()))).run_ns == 0:
+        assert time.monotonic() < deadline, "schedstat did not move in 10 s of CPU work"
+        sum(range(200_000))
+        time.sleep(0.001)
+    assert used.run_ns > 0 and used.slices > 0
 
 
 def test_a_thread_that_ends_between_readings_is_left_out_not_subtracted():
