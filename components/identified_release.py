@@ -46,7 +46,7 @@ class Identity:
 
 def identified_release(name: str, owner: pulumi.Resource, *, k8s_provider: k8s.Provider,
                        namespace: str, service_account: str, identity: Identity, chart: Chart,
-                       values: dict[str, Any], allow_null_values: bool = False) -> IdentifiedRelease:
+                       values: dict[str, Any]) -> IdentifiedRelease:
     """Children of `owner`, named `<name>-namespace|irsa|service-account|release`."""
     irsa = IrsaRoleArgs(
         oidc_provider_arn=identity.oidc_provider_arn, oidc_provider_url=identity.oidc_provider_url,
@@ -67,7 +67,6 @@ def identified_release(name: str, owner: pulumi.Resource, *, k8s_provider: k8s.P
             name=chart.release_name, chart=chart.chart, version=chart.version,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
             namespace=ns.metadata["name"], create_namespace=False, values=values,
-            allow_null_values=allow_null_values or None,
             skip_await=False, timeout=chart.timeout_seconds, cleanup_on_fail=True),
         opts=pulumi.ResourceOptions(parent=owner, provider=k8s_provider, depends_on=[sa]))
     return IdentifiedRelease(namespace=ns, irsa=role, service_account=sa, release=release)

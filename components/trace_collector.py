@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from celestials.artifacts import OTEL_COLLECTOR_CHART, OTEL_COLLECTOR_IMAGE
 from celestials.capacity import PodDemand
 from celestials.render.iam import collector_policy
 from celestials.render.single_replica import SINGLE_REPLICA_ANNOTATION
@@ -28,12 +29,11 @@ from .identified_release import Chart, Identity, identified_release
 NAMESPACE = "observability"
 SERVICE_ACCOUNT = "otel-collector"
 RELEASE_NAME = "otel-collector"
-CHART = "opentelemetry-collector"
-CHART_VERSION = "0.158.3"
-CHART_REPOSITORY = "https://open-telemetry.github.io/opentelemetry-helm-charts"
-#: The contrib distribution (it has the awsxray exporter), at the chart's appVersion.
-IMAGE_REPOSITORY = "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-contrib"
-IMAGE_TAG = "0.153.0"
+CHART = OTEL_COLLECTOR_CHART.chart
+CHART_VERSION = OTEL_COLLECTOR_CHART.version
+CHART_REPOSITORY = OTEL_COLLECTOR_CHART.repository
+IMAGE_REPOSITORY = OTEL_COLLECTOR_IMAGE.repository
+IMAGE_TAG = OTEL_COLLECTOR_IMAGE.tag
 OTLP_HTTP_PORT = 4318
 OTLP_GRPC_PORT = 4317
 SERVICE_HOST = f"{RELEASE_NAME}.{NAMESPACE}.svc.cluster.local"
@@ -47,8 +47,9 @@ SINGLE_REPLICA_REASON = "trace collector, not on the request path (a restart los
 
 
 def chart_values(region: str) -> dict[str, Any]:
-    """Values for opentelemetry-collector 0.158.3: one Deployment, traces only, OTLP in, X-Ray out.
-    `None` removes a chart default (the release allows null values)."""
+    """Values for the pinned opentelemetry-collector chart: one Deployment, traces only, OTLP in,
+    X-Ray out. `None` removes a chart default (Helm releases keep null values, pulumi-kubernetes
+    passes them through)."""
     return {
         "mode": "deployment",
         "fullnameOverride": RELEASE_NAME,
@@ -128,7 +129,7 @@ class TracingCollector(pulumi.ComponentResource):
             identity=Identity(args.oidc_provider_arn, args.oidc_provider_url, collector_policy(),
                               "OpenTelemetry Collector: writes the apps' spans to X-Ray"),
             chart=Chart(RELEASE_NAME, CHART, CHART_VERSION, CHART_REPOSITORY, RELEASE_TIMEOUT_SECONDS),
-            values=chart_values(args.region), allow_null_values=True)
+            values=chart_values(args.region))
         self.namespace, self.irsa = parts.namespace, parts.irsa
         self.service_account, self.release = parts.service_account, parts.release
         self.otlp_endpoint = OTLP_ENDPOINT

@@ -7,3 +7,8 @@ LINT_TARGETS += lint-workflows
 
 lint-workflows: install-python ## actionlint (+ shellcheck) on .github/workflows
 	$(VENV)/bin/actionlint -no-color .github/workflows/*.yml
+
+# Pinned artifacts (celestials/artifacts.py): the README table and every version the docs name.
+.PHONY: docs-pins
+docs-pins: install-python ## Rewrite the pinned versions in README.md and docs/ from celestials/artifacts.py
+	$(PY) -m tools.artifacts_doc

@@ -29,7 +29,9 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from celestials.artifacts import GATEWAY_API
 from celestials.local.stack import read_stack_config
+from celestials.upstream_files import SOURCE_DIR_ENV
 
 from .mocks import CelestialsMocks
 
@@ -42,6 +44,12 @@ _RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 _OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
 _UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+#: The reference copy of the pinned Gateway API files (byte for byte the tag's), where present: the
+#: offline synth reads them there, verified like any other source (celestials/upstream_files.py);
+#: without it the program reads its cache or fetches them once.
+REFERENCE_UPSTREAM_DIR = ROOT.parent / "shared" / "reference" / f"gateway-api-{GATEWAY_API.tag}" / "standard"
+if REFERENCE_UPSTREAM_DIR.is_dir():
+    os.environ.setdefault(SOURCE_DIR_ENV, str(REFERENCE_UPSTREAM_DIR))
 
 
 @dataclass
@@ -55,12 +63,15 @@ class Registration:
     custom: bool
     inputs: dict[str, Any]
     secret_outputs: list[str] = field(default_factory=list)
+    #: the alias specs the program gave (what an earlier URN of this resource was), if any
+    aliases: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"urn": self.urn, "type": self.type, "name": self.name, "parent": self.parent,
-                "provider": self.provider, "dependencies": self.dependencies,
-                "custom": self.custom, "inputs": self.inputs,
-                "additionalSecretOutputs": self.secret_outputs}
+        out = {"urn": self.urn, "type": self.type, "name": self.name, "parent": self.parent,
+               "provider": self.provider, "dependencies": self.dependencies,
+               "custom": self.custom, "inputs": self.inputs,
+               "additionalSecretOutputs": self.secret_outputs}
+        return {**out, "aliases": self.aliases} if self.aliases else out
 
 
 @dataclass
@@ -168,6 +179,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _program_aliases(aliases: Iterable[Any]) -> list[dict[str, Any]]:
+    """The alias specs the program wrote; a spec naming only another type is the SDK's own (every
+    typed Kubernetes resource aliases the kind's older API versions) and is left out."""
+    specs = [json_format.MessageToDict(a).get("spec", {}) for a in aliases]
+    return [s for s in specs if set(s) - {"type"} != {"parentUrn"} or s.get("parentUrn")]
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks):
         super().__init__(mocks)
@@ -198,7 +216,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             urn=urn, type=request.type, name=request.name,
             parent=request.parent or None, provider=provider,
             dependencies=sorted(set(request.dependencies)), custom=bool(request.custom),
-            inputs=_decode(raw), secret_outputs=sorted(request.additionalSecretOutputs)))
+            inputs=_decode(raw), secret_outputs=sorted(request.additionalSecretOutputs),
+            aliases=_program_aliases(request.aliases)))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj_proto)
 
 

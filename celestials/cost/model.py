@@ -129,7 +129,13 @@ FREE_TYPES: dict[str, str] = {
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": _ON_NODES + " (the pods it adds fit on the nodes: capacity check)",
     "kubernetes:telemetry.istio.io/v1:Telemetry": _ON_NODES,
     "kubernetes:helm.sh/v3:Release": _ON_NODES + " (the charts' values here create no LoadBalancer Service)",
+    # how older trees applied the Gateway API CRDs (`make cost-diff BASE=<older ref>` prices them)
     "kubernetes:yaml/v2:ConfigFile": _ON_NODES + " (CRDs)",
+    "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": "API objects stored by the EKS control plane: no charge",
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy":
+        "evaluated in the EKS API server: no charge",
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding":
+        "evaluated in the EKS API server: no charge",
     "kubernetes:appmesh.k8s.aws/v1beta2:Mesh": "App Mesh objects: App Mesh has no charge, its Envoys run on the nodes",
     "kubernetes:appmesh.k8s.aws/v1beta2:VirtualNode": "App Mesh objects: App Mesh has no charge, its Envoys run on the nodes",
     "kubernetes:appmesh.k8s.aws/v1beta2:VirtualService": "App Mesh objects: App Mesh has no charge, its Envoys run on the nodes",

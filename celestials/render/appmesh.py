@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from ..artifacts import APPMESH_ENVOY_IMAGE
 from ..settings import Settings
 from ..topology import colorapp
 from ..topology.canary import CanaryPlan
@@ -51,9 +52,9 @@ ACCESS_LOG = {"file": {"path": "/dev/stdout"}}
 DEFAULT_TIMEOUT_MS = 15000
 GATEWAY_SERVICE_PORT = PUBLIC_HTTP_PORT
 GATEWAY_CONTAINER = "envoy"  # the injector configures the container with this name as the gateway
-#: The image the gateway Deployment names (the chart's sidecar image, appmesh-controller 1.13.3).
-#: The controller replaces it at admission with its configured Envoy, so the mesh runs one version.
-GATEWAY_ENVOY_IMAGE = "840364872350.dkr.ecr.us-west-2.amazonaws.com/aws-appmesh-envoy:v1.29.12.3-prod"
+#: The image the gateway Deployment names (the controller chart's sidecar image). The controller
+#: replaces it at admission with its configured Envoy, so the mesh runs one version.
+GATEWAY_ENVOY_IMAGE = APPMESH_ENVOY_IMAGE.ref
 ENVOY_UID = 1337  # the App Mesh Envoy image's user; the injector's traffic rules exempt it
 #: status condition each App Mesh kind reports once the App Mesh API has the object
 ACTIVE_CONDITIONS = {

@@ -1,5 +1,5 @@
-"""Gateway API routing of a mesh on Istio (standard channel v1.5.1, the bundle Istio 1.30 is built
-against): the ingress `Gateway` + its `HTTPRoute`, and one GAMMA mesh `HTTPRoute` per model router.
+"""Gateway API routing of a mesh on Istio (the standard channel of the pinned bundle,
+celestials.artifacts.GATEWAY_API): the ingress `Gateway` + its `HTTPRoute`, and one GAMMA mesh `HTTPRoute` per model router.
 
 Mapping from the model:
 * A router becomes an `HTTPRoute` named after it whose parentRefs are the Services that use it
@@ -9,7 +9,7 @@ Mapping from the model:
   (a weight of 0 is rendered as `weight: 0`, so the backend stays declared and a later shift is a
   one-field change), and the route timeout as `timeouts.request`.
 * Retries: the standard channel's HTTPRoute has no retry field (HTTPRoute retries, GEP-1731, are
-  experimental only; `rules[].retry` is absent from the v1.5.1 standard CRDs). So the model's
+  experimental only; `rules[].retry` is absent from the standard CRDs up to v1.6.1). So the model's
   `RetryPolicy` is not rendered here; Istio's sidecars then apply Istio's default retry policy
   to mesh routes (2 attempts on connect-failure, refused-stream, unavailable, cancelled and a
   503 response; `meshConfig.defaultHttpRetryPolicy` changes it mesh-wide). That covers the

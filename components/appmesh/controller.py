@@ -15,15 +15,16 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from celestials.artifacts import APPMESH_CONTROLLER_CHART
 from celestials.render.appmesh_iam import controller_policy
 from components.identified_release import Chart, Identity, identified_release
 
 NAMESPACE = "appmesh-system"
 SERVICE_ACCOUNT = "appmesh-controller"
 RELEASE_NAME = "appmesh-controller"
-CHART = "appmesh-controller"
-CHART_VERSION = "1.13.3"
-CHART_REPOSITORY = "https://aws.github.io/eks-charts"
+CHART = APPMESH_CONTROLLER_CHART.chart
+CHART_VERSION = APPMESH_CONTROLLER_CHART.version
+CHART_REPOSITORY = APPMESH_CONTROLLER_CHART.repository
 RELEASE_TIMEOUT_SECONDS = 900
 #: Envoy sidecar resources the injector gives every meshed pod (the capacity model counts them).
 SIDECAR_REQUESTS = {"cpu": "10m", "memory": "32Mi"}

@@ -23,6 +23,7 @@ from components import trace_collector
 from components.mesh_backend import MeshBackendArgs, MeshIdentityArgs, ingress_url, the_ingress
 from components.trace_collector import OTLP_ENDPOINT
 
+from .gateway_api_crds import GatewayApiObjects, load_gateway_api
 from .control_plane import IstioControlPlane, IstioControlPlaneArgs, istiod_pod, sidecars
 from .mesh import GATEWAY_API_KINDS, ISTIO_KINDS, IstioMesh, IstioMeshArgs
 
@@ -35,9 +36,14 @@ class IstioIdentity:
 
 
 class IstioBackendPlugin:
+    #: the Gateway API bundle, read and verified by `check` (before any resource)
+    gateway_api: GatewayApiObjects | None = None
+
     def check(self, settings: Settings) -> None:
         """Refuse what the renderer would refuse for these settings, before any resource: every
-        mesh rendered once with placeholders for the values only a deployment produces."""
+        mesh rendered once with placeholders for the values only a deployment produces; and read
+        the pinned Gateway API files, refusing any whose bytes are not the pinned ones."""
+        self.gateway_api = load_gateway_api()
         for mesh in build_topology(settings).meshes:
             render_istio_mesh(mesh, settings, IstioInputs(
                 images={w.image: "placeholder-image" for w in mesh.workloads},
@@ -54,26 +60,26 @@ class IstioBackendPlugin:
         return IstioIdentity()
 
     def create(self, name: str, args: MeshBackendArgs, opts: pulumi.ResourceOptions | None = None) -> "IstioBackend":
-        return IstioBackend(name, args, opts)
+        return IstioBackend(name, args, self.gateway_api or load_gateway_api(), opts)
 
 
 class IstioBackend(pulumi.ComponentResource):
     """Outputs: `mesh_names`, `ingress_hostname` / `ingress_url` (the mesh with a gateway),
     `meshes` (mesh name → IstioMesh), `control_plane`."""
 
-    def __init__(self, name: str, args: MeshBackendArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: MeshBackendArgs, gateway_api: GatewayApiObjects,
+                 opts: pulumi.ResourceOptions | None = None):
         args.check_workload_roles()
         super().__init__("celestials:istio:Backend", name, None, opts)
         settings, provider, collector = args.settings, args.k8s_provider, args.collector
         tracing = tracing_extension_provider(collector.service_host, collector.otlp_grpc_port) if collector else None
         self.control_plane = IstioControlPlane(f"{name}-control-plane", IstioControlPlaneArgs(
             k8s_provider=provider, tracing_provider=tracing, replicas=settings.request_path_replicas,
-            autoscale_max=settings.autoscale_max,
-            depends_on=(collector.release,) if collector else ()), pulumi.ResourceOptions(parent=self))
+            autoscale_max=settings.autoscale_max, gateway_api=gateway_api), pulumi.ResourceOptions(parent=self))
         cp = self.control_plane
         after_kind: dict[str, list[pulumi.Resource]]
         after_kind = {**{kind: [cp.base, cp.istiod] for kind in ISTIO_KINDS},
-                      **{kind: [cp.gateway_api_crds, cp.istiod] for kind in GATEWAY_API_KINDS}}
+                      **{kind: [*cp.gateway_api_crds, cp.istiod] for kind in GATEWAY_API_KINDS}}
         self.objects: Registry = {}
         apply_manifests(f"{name}-mesh-wide", render_mesh_wide(collector is not None), self.objects,
                         parent=self, provider=provider, depends_on_by_kind=after_kind)

@@ -1,7 +1,7 @@
 """Istio's control plane, in the order a fresh cluster needs it: the Gateway API standard CRDs
-(the bundle Istio 1.30 is built against, applied from the pinned upstream release file), then the
-`base` chart (Istio's CRDs and cluster roles), then `istiod` (sidecar injector, xDS, the Gateway
-API controller), each a Helm release from Istio's own chart repository at one pinned patch.
+(`gateway_api_crds`: the pinned bundle, verified by digest), then the `base` chart (Istio's CRDs
+and cluster roles), then `istiod` (sidecar injector, xDS, the Gateway API controller), each a Helm
+release from Istio's own chart repository at one pinned patch (celestials/artifacts.py).
 
 Why these settings, and only these (istiod's defaults hold otherwise):
 - `ENABLE_TLS_ON_SIDECAR_INGRESS`: the two-CA mTLS demo terminates the demo's own TLS in blue's
@@ -15,7 +15,7 @@ Why these settings, and only these (istiod's defaults hold otherwise):
   from `autoscaleMin` = requestPathReplicas to `autoscaleMax` = the stack's autoscaler max (the
   capacity check counts istiod at that max), and its Deployment then carries no `replicas` (the
   chart leaves it out itself when `autoscaleEnabled`); without autoscalers, `replicaCount`. The
-  chart (1.30) renders its PodDisruptionBudget (`minAvailable: 1`) only when that minimum is above
+  chart renders its PodDisruptionBudget (`minAvailable: 1`) only when that minimum is above
   1, so prod gets one and a single dev istiod is never made undrainable; with 2+ replicas the
   pods are also spread across zones like the apps' (`topologySpreadConstraints`).
 - images pinned to the chart's release (`global.hub`/`global.tag`), so a chart re-render never
@@ -35,19 +35,19 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from celestials.artifacts import ISTIO
 from celestials.capacity import PodDemand, Sidecars, requests_of
 from celestials.render.istio_tracing import ISTIO_NAMESPACE
 from celestials.render.istio import ISTIOD_LABELS
 from celestials.render.kubernetes_workloads import PART_OF, spread_constraints
 
-ISTIO_VERSION = "1.30.5"
-CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
-IMAGE_HUB = "docker.io/istio"
+from .gateway_api_crds import GatewayApiObjects, apply_gateway_api
+
+ISTIO_VERSION = ISTIO.version
+CHART_REPOSITORY = ISTIO.chart_repository
+IMAGE_HUB = ISTIO.image_hub
 #: Istio's root namespace: where the renderer puts mesh-wide objects and the charts install istiod.
 NAMESPACE = ISTIO_NAMESPACE
-GATEWAY_API_VERSION = "v1.5.1"
-GATEWAY_API_CRDS = (f"https://github.com/kubernetes-sigs/gateway-api/releases/download/"
-                    f"{GATEWAY_API_VERSION}/standard-install.yaml")
 RELEASE_TIMEOUT_SECONDS = 600
 #: Requests of every injected `istio-proxy` (and of `istio-init`, which the injector gives the
 #: same resources): what an idle-to-light-traffic sidecar uses (Istio's own demo profile asks
@@ -103,10 +103,10 @@ def istiod_values(tracing_provider: dict[str, Any] | None, replicas: int = 1,
 @dataclass
 class IstioControlPlaneArgs:
     k8s_provider: k8s.Provider
+    #: the Gateway API bundle's objects, read and verified before any resource (`load_gateway_api`)
+    gateway_api: GatewayApiObjects
     #: istiod meshConfig extension provider for the trace collector (None: tracing off)
     tracing_provider: dict[str, Any] | None = None
-    #: what istiod must come after besides its CRDs (e.g. the collector it sends spans to)
-    depends_on: tuple[pulumi.Resource, ...] = ()
     #: istiod replicas (the stack's requestPathReplicas), the minimum with an autoscaler
     replicas: int = 1
     #: istiod's autoscaler max (the stack's `autoscale_max`); None: no autoscaler
@@ -119,13 +119,12 @@ class IstioControlPlane(pulumi.ComponentResource):
     def __init__(self, name: str, args: IstioControlPlaneArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("celestials:istio:ControlPlane", name, None, opts)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
-        self.gateway_api_crds = k8s.yaml.v2.ConfigFile(
-            f"{name}-gateway-api-crds", file=GATEWAY_API_CRDS, opts=k8s_opts)
+        self.gateway_api_crds = apply_gateway_api(f"{name}-gateway-api-crds", args.gateway_api, k8s_opts, self)
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace", metadata={"name": NAMESPACE, "labels": dict(PART_OF)}, opts=k8s_opts)
-        self.base = self._release(name, "base", base_values(), args, [self.namespace, self.gateway_api_crds])
+        self.base = self._release(name, "base", base_values(), args, [self.namespace, *self.gateway_api_crds])
         self.istiod = self._release(name, "istiod", istiod_values(args.tracing_provider, args.replicas, args.autoscale_max), args,
-                                    [self.base, *args.depends_on])
+                                    [self.base])
         self.register_outputs({"base": self.base.status, "istiod": self.istiod.status})
 
     def _release(self, name: str, chart: str, values: dict[str, Any], args: IstioControlPlaneArgs,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from components import trace_collector as collector
+from celestials.artifacts import OTEL_COLLECTOR_CHART, OTEL_COLLECTOR_IMAGE
 from components.appmesh import controller
 from tests.appmesh.mesh_checks import REFERENCE, of_kind
 from tests.support.chart_values import unknown_keys
@@ -62,11 +62,11 @@ def test_sidecar_requests_are_what_the_capacity_model_counts():
 
 def test_collector_release_sends_traces_to_xray(backend):
     release = _release(backend.result, "opentelemetry-collector")
-    assert release["version"] == collector.CHART_VERSION == "0.158.3"
-    assert release["repositoryOpts"] == {"repo": "https://open-telemetry.github.io/opentelemetry-helm-charts"}
-    assert release["skipAwait"] is False and release["allowNullValues"] is True
+    assert release["version"] == OTEL_COLLECTOR_CHART.version
+    assert release["repositoryOpts"] == {"repo": OTEL_COLLECTOR_CHART.repository}
+    assert release["skipAwait"] is False and "allowNullValues" not in release  # deprecated, no effect
     values = release["values"]
-    assert values["image"]["repository"].endswith("/opentelemetry-collector-contrib") and values["image"]["tag"]
+    assert values["image"] == {"repository": OTEL_COLLECTOR_IMAGE.repository, "tag": OTEL_COLLECTOR_CHART.app_version}
     assert values["config"]["exporters"] == {"awsxray": {"region": "us-west-2"}}
     assert values["config"]["service"]["pipelines"]["traces"]["exporters"] == ["awsxray"]
     assert values["config"]["service"]["pipelines"]["traces"]["receivers"] == ["otlp"]

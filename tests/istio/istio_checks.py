@@ -14,13 +14,14 @@ from typing import Any, Iterable
 
 import yaml
 
+from celestials.artifacts import GATEWAY_API, ISTIO
 from celestials.render.istio import INJECTION_LABEL
 from celestials.render.kubernetes_workloads import Manifest, ObjectKey, key_of
 from tests.appmesh.mesh_checks import ROOT, _strict, name, ns, of_kind, pod_labels, schema_problems, selects
 
 REFERENCE = ROOT.parent / "shared" / "reference"
-ISTIO_CRDS = REFERENCE / "istio-1.30" / "crd-all.gen.yaml"
-GATEWAY_API_CRDS = REFERENCE / "gateway-api-v1.5.1" / "standard-crds.yaml"
+ISTIO_CRDS = REFERENCE / f"istio-{ISTIO.minor}" / "crd-all.gen.yaml"
+GATEWAY_API_CRDS = REFERENCE / f"gateway-api-{GATEWAY_API.tag}" / "standard-crds.yaml"
 ISTIO_GROUPS = ("networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io")
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 

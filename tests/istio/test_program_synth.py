@@ -9,7 +9,7 @@ from functools import lru_cache
 import pytest
 import yaml
 
-from components.istio import control_plane
+from celestials.artifacts import GATEWAY_API, ISTIO
 from synth.harness import SynthResult, quiet, synth_stack
 from tests.appmesh.mesh_checks import name, ns
 from tests.istio import istio_checks
@@ -17,7 +17,14 @@ from tests.istio.istio_checks import GATEWAY_API_GROUP, ISTIO_GROUPS, group_of
 from tests.support.chart_values import unknown_keys
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
-VALUES = istio_checks.REFERENCE / "istio-1.30"
+VALUES = istio_checks.REFERENCE / f"istio-{ISTIO.minor}"
+GATEWAY_API_TYPES = ("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+                     "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+                     "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding")
+
+
+def _gateway_api(stack) -> list[dict]:
+    return [r for t in GATEWAY_API_TYPES for r in stack.by_type(t)]
 
 
 @lru_cache(maxsize=None)
@@ -61,13 +68,16 @@ def test_control_plane_is_pinned_to_one_istio_patch_and_the_gateway_api_bundle(s
     base = _one(stack, RELEASE, chart="base")["inputs"]
     istiod = _one(stack, RELEASE, chart="istiod")["inputs"]
     for release in (base, istiod):
-        assert release["version"] == control_plane.ISTIO_VERSION == "1.30.5"
-        assert release["repositoryOpts"] == {"repo": "https://istio-release.storage.googleapis.com/charts"}
+        assert release["version"] == ISTIO.version and release["repositoryOpts"] == {"repo": ISTIO.chart_repository}
         assert release["namespace"] == "istio-system" and release["skipAwait"] is False
-    assert istiod["values"]["global"]["tag"] == control_plane.ISTIO_VERSION
-    [crds] = stack.by_type("kubernetes:yaml/v2:ConfigFile")
-    assert crds["inputs"]["file"] == ("https://github.com/kubernetes-sigs/gateway-api/releases/download/"
-                                      "v1.5.1/standard-install.yaml")
+    assert (istiod["values"]["global"]["hub"], istiod["values"]["global"]["tag"]) == (ISTIO.image_hub, ISTIO.version)
+    objects = _gateway_api(stack)
+    assert {r["inputs"]["metadata"]["annotations"]["gateway.networking.k8s.io/bundle-version"] for r in objects} \
+        == {GATEWAY_API.tag}
+    assert sorted(r["inputs"]["metadata"]["name"] for r in objects) == sorted([
+        *(f"{f.name.removeprefix('gateway.networking.k8s.io_').removesuffix('.yaml')}.gateway.networking.k8s.io"
+          for f in GATEWAY_API.files if "vap_" not in f.name), *["safe-upgrades.gateway.networking.k8s.io"] * 2])
+    assert stack.by_type("kubernetes:yaml/v2:ConfigFile") == []  # nothing fetched by the provider
 
 
 def test_istiod_sets_only_what_a_feature_needs(stack):
@@ -96,15 +106,16 @@ def test_crds_and_istiod_come_before_what_needs_them(stack):
     by_key = _k8s(stack)
     base = _one(stack, RELEASE, chart="base")["urn"]
     istiod = _one(stack, RELEASE, chart="istiod")["urn"]
-    [gateway_api] = [r["urn"] for r in stack.by_type("kubernetes:yaml/v2:ConfigFile")]
-    assert stack.depends_on(istiod, base) and stack.depends_on(base, gateway_api)
+    gateway_api = [r["urn"] for r in _gateway_api(stack)]
+    assert stack.depends_on(istiod, base) and all(stack.depends_on(base, crd) for crd in gateway_api)
     for (kind, namespace, obj_name), r in by_key.items():
         group = group_of(r["inputs"])
         where = f"{kind} {namespace}/{obj_name}"
         if group in ISTIO_GROUPS:
             assert stack.depends_on(r["urn"], base) and stack.depends_on(r["urn"], istiod), where
         if group == GATEWAY_API_GROUP:
-            assert stack.depends_on(r["urn"], gateway_api) and stack.depends_on(r["urn"], istiod), where
+            assert all(stack.depends_on(r["urn"], crd) for crd in gateway_api), where
+            assert stack.depends_on(r["urn"], istiod), where
 
 
 def test_injected_namespaces_come_after_istiod_and_workloads_after_their_labels(stack):
