@@ -38,9 +38,8 @@ bench-synth: install-python ## Offline synth times (fresh command, first and war
 
 preflight: preflight-up
 
-# What each command needs, checked before anything else is installed or run (tools/preflight.sh).
-# up's also reads the stack's platform and endpoint through the program's settings parser, which
-# needs the venv.
+# What each command needs, checked before Pulumi runs (tools/preflight.sh). up's also reads the
+# stack's platform and endpoint through the program's settings parser, so it needs the venv first.
 preflight-up: install-python
 preflight-up preflight-preview preflight-destroy:
 	@PYTHON=$(PY) bash tools/preflight.sh $(@:preflight-%=%) $(STACK)
