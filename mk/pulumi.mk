@@ -10,6 +10,11 @@ ifeq ($(origin PULUMI_CONFIG_PASSPHRASE)$(origin PULUMI_CONFIG_PASSPHRASE_FILE),
 export PULUMI_CONFIG_PASSPHRASE_FILE := $(PASSPHRASE_DIR)/$(STACK)
 endif
 
+# A stack file without its `encryptionsalt` (committed after `pulumi stack init`, README "Stack
+# secrets") would make Pulumi mint a new salt on every machine; with this it takes the secrets
+# manager (salt included) from the stack's state instead, and writes it into the stack file.
+export PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER := true
+
 # `pulumi up`/`destroy` show the preview and ask, unless the user says so (YES=1) or in CI
 # (CI=true, set by GitHub Actions and most CI systems).
 PULUMI_YES = $(if $(filter 1 true yes,$(YES) $(CI)),--yes)
@@ -33,9 +38,11 @@ bench-synth: install-python ## Offline synth times (fresh command, first and war
 
 preflight: preflight-up
 
-# What each command needs, checked before anything is installed or run (tools/preflight.sh).
+# What each command needs, checked before Pulumi runs (tools/preflight.sh). up's also reads the
+# stack's platform and endpoint through the program's settings parser, so it needs the venv first.
+preflight-up: install-python
 preflight-up preflight-preview preflight-destroy:
-	@bash tools/preflight.sh $(@:preflight-%=%)
+	@PYTHON=$(PY) bash tools/preflight.sh $(@:preflight-%=%) $(STACK)
 
 # The program runs in the Python venv; images are built by Docker from apps/, so no npm here.
 # Both run the policy pack (policy/, mandatory): a violation stops the preview, and `up` before it applies anything.

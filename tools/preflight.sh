@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Stop early, with the fix, when what a Pulumi command needs is missing.
-#   tools/preflight.sh up|preview|destroy
-# up: the Pulumi CLI, the AWS CLI with credentials, a Docker engine (images are built and pushed),
-#     and a non-empty passphrase for the stack's secrets.
+#   tools/preflight.sh up|preview|destroy [STACK]   (STACK: dev unless given)
+# up: the Pulumi CLI, the AWS CLI with credentials, a Docker engine (images are built and pushed)
+#     whose builder can build the stack's platform (its nodes' architecture), a non-empty
+#     passphrase for the stack's secrets, and an API endpoint that a deployer outside the cluster's
+#     nodes can reach. The stack's platform and endpoint are read by the program's own settings
+#     parser (python -m tools.stack_runner, the venv's $PYTHON), the reading CI uses too.
 # preview: the same without Docker (images are not built on preview, components/images.py).
 # destroy: the same without Docker (nothing is built; the state's secrets must still be decrypted).
 set -u
 mode="${1:-up}"
+stack="${2:-dev}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+python="${PYTHON:-$root/.venv/bin/python}"
+errors=$(mktemp)
+trap 'rm -f "$errors"' EXIT
 case "$mode" in
   up) verb="deployed" ;;
   preview) verb="previewed" ;;
@@ -25,9 +33,42 @@ elif ! aws sts get-caller-identity >/dev/null 2>&1; then
   echo "missing: AWS credentials. Run 'aws configure sso' / 'aws sso login', or export AWS_PROFILE (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), then re-run." >&2
   missing=1
 fi
-if [ "$mode" = up ] && { ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; }; then
-  echo "missing: a running Docker engine with buildx (images are built from apps/ and pushed to ECR). Start Docker Desktop or dockerd, then re-run." >&2
-  missing=1
+if [ "$mode" = up ]; then
+  if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then
+    echo "missing: a running Docker engine with buildx (images are built from apps/ and pushed to ECR). Start Docker Desktop or dockerd, then re-run." >&2
+    missing=1
+    docker_ok=0
+  else
+    docker_ok=1
+  fi
+  if [ ! -x "$python" ]; then
+    echo "missing: the program's venv ($python), which reads the stack's platform and endpoint: run 'make install-python', then re-run." >&2
+    missing=1
+  elif ! platform=$(cd "$root" && "$python" -m tools.stack_runner platform "$stack" 2>"$errors"); then
+    echo "refused: $(sed 's/^error: //' "$errors")" >&2
+    missing=1
+  else
+    if [ "$docker_ok" -eq 1 ]; then
+      # The current buildx builder's platforms: native ones, plus those the kernel emulates (binfmt).
+      if ! inspect=$(docker buildx inspect --bootstrap 2>&1); then
+        echo "missing: docker buildx (the images are built with BuildKit): 'docker buildx inspect' says: $inspect. Install the buildx plugin (Docker Desktop has it), then re-run." >&2
+        missing=1
+      else
+        offered=$(printf '%s\n' "$inspect" | sed -n 's/^[[:space:]]*Platforms:[[:space:]]*//p' | tr ',' '\n' \
+          | sed 's/^[[:space:]]*//; s/[*[:space:]]*$//' | grep -v '^$' | sort -u)
+        if ! printf '%s\n' "$offered" | grep -qxF "$platform"; then
+          arch="${platform#linux/}"
+          listed=$(printf '%s\n' "$offered" | paste -sd, - | sed 's/,/, /g')
+          echo "missing: a Docker builder for $platform: the $stack stack's nodes are $arch (celestials:nodeArchitecture), so its images are built for $platform, and this Docker's builder offers only: ${listed:-no platform at all}. Build on a $arch machine, or add emulation (slower): docker run --privileged --rm tonistiigi/binfmt --install $arch (Docker Desktop has it built in), then re-run." >&2
+          missing=1
+        fi
+      fi
+    fi
+    if ! (cd "$root" && "$python" -m tools.stack_runner way-in "$stack" 2>"$errors"); then
+      echo "refused: $(cat "$errors")" >&2
+      missing=1
+    fi
+  fi
 fi
 # Pulumi prefers PULUMI_CONFIG_PASSPHRASE, even an empty one, over PULUMI_CONFIG_PASSPHRASE_FILE:
 # an empty one set anywhere would encrypt every secret of the stack with the empty passphrase.

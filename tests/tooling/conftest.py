@@ -19,7 +19,14 @@ ROOT = Path(__file__).resolve().parents[2]
 _FAKE = """#!/bin/sh
 printf '%s %s | PASSPHRASE=%s FILE=%s\\n' "$(basename "$0")" "$*" \\
   "${PULUMI_CONFIG_PASSPHRASE-<unset>}" "${PULUMI_CONFIG_PASSPHRASE_FILE-<unset>}" >> "$FAKE_LOG"
+env > "$FAKE_LOG.$(basename "$0").env"
+# docker: the current buildx builder offers the platforms in $FAKE_LOG.platforms
+if [ "$(basename "$0") $1 $2" = "docker buildx inspect" ]; then
+  printf 'Name: default\\nNodes:\\nName: default\\nPlatforms: %s\\n' "$(cat "$FAKE_LOG.platforms")"
+fi
 """
+#: what the fake Docker's builder offers unless a test says otherwise (Docker Desktop's, with emulation)
+DEFAULT_PLATFORMS = "linux/amd64, linux/amd64/v2, linux/arm64, linux/arm/v7"
 
 
 @dataclass
@@ -36,6 +43,15 @@ class Tools:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         return path
+
+    def platforms(self, text: str) -> None:
+        """What the fake Docker's buildx builder lists as its platforms."""
+        Path(f"{self.log}.platforms").write_text(text)
+
+    def env_of(self, tool: str) -> dict[str, str]:
+        """The environment the fake `tool` last ran with."""
+        lines = Path(f"{self.log}.{tool}.env").read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines if "=" in line)
 
     def calls(self, tool: str | None = None) -> list[str]:
         lines = self.log.read_text().splitlines() if self.log.exists() else []
@@ -58,4 +74,6 @@ def tools(tmp_path) -> Tools:
         (fake_bin / name).chmod(0o755)
     home = tmp_path / "home"
     home.mkdir()
-    return Tools(home=home, bin=fake_bin, log=tmp_path / "calls.log")
+    tools = Tools(home=home, bin=fake_bin, log=tmp_path / "calls.log")
+    tools.platforms(DEFAULT_PLATFORMS)
+    return tools

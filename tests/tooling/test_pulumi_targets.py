@@ -14,12 +14,13 @@ def test_up_shows_the_preview_and_asks(tools):
 
 
 def test_up_skips_the_question_only_when_told(tools):
-    tools.passphrase_file("prod")
-    assert tools.make("up", "STACK=prod", "YES=1").returncode == 0
-    assert tools.make("up", "STACK=prod", CI="true").returncode == 0
-    assert tools.make("up", "STACK=prod", "YES=0").returncode == 0
+    # dev: the committed prod stack is refused by the preflight (no way in to its API endpoint)
+    tools.passphrase_file("dev")
+    assert tools.make("up", "STACK=dev", "YES=1").returncode == 0
+    assert tools.make("up", "STACK=dev", CI="true").returncode == 0
+    assert tools.make("up", "STACK=dev", "YES=0").returncode == 0
     ups = [c.split(" | ")[0] for c in tools.calls("pulumi") if c.startswith("pulumi up")]
-    assert ups == ["pulumi up --stack prod --policy-pack policy --yes"] * 2 + ["pulumi up --stack prod --policy-pack policy"]
+    assert ups == ["pulumi up --stack dev --policy-pack policy --yes"] * 2 + ["pulumi up --stack dev --policy-pack policy"]
 
 
 def test_destroy_asks_and_needs_no_docker(tools):
