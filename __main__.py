@@ -60,7 +60,7 @@ images = Images("images", ImagesArgs(
 # --- tracing and the meshes ---------------------------------------------------------------
 collector = TracingCollector("tracing", TracingCollectorArgs(
     k8s_provider=cluster.provider, oidc_provider_arn=cluster.oidc_provider_arn,
-    oidc_provider_url=cluster.oidc_provider_url, region=settings.region)) if settings.tracing else None
+    oidc_provider_url=cluster.oidc_provider_url, region=settings.region, nodes=cluster.nodes)) if settings.tracing else None
 
 identity = backend.create_identity("mesh-identity", MeshIdentityArgs(
     settings=settings, topology=topology,
@@ -79,7 +79,7 @@ mesh = backend.create("mesh", MeshBackendArgs(
     settings=settings, topology=topology, k8s_provider=cluster.provider,
     oidc_provider_arn=cluster.oidc_provider_arn, oidc_provider_url=cluster.oidc_provider_url,
     image_refs=images.image_refs, identity=identity, workload_roles=workload_roles,
-    dynamodb_table=table_name, collector=collector))
+    dynamodb_table=table_name, collector=collector, nodes=cluster.nodes))
 
 # --- outputs -------------------------------------------------------------------------------
 pulumi.export("ingressUrl", mesh.ingress_url)

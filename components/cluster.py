@@ -320,14 +320,17 @@ class Cluster(pulumi.ComponentResource):
         # --- the Kubernetes provider -------------------------------------------------------------
         self.cluster_name = pulumi.Output.from_input(args.cluster_name)
         server_ca = self.eks.kubeconfig_json.apply(endpoint_and_ca)
-        # Through the node group's URN (always known, so previews stay quiet) every Kubernetes
-        # object waits for nodes on create, and is deleted before them on destroy (the ingress
-        # Service and its NLB go before the subnets they live in).
-        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(server_ca, self.node_group.urn).apply(
-            lambda v: exec_kubeconfig(args.cluster_name, args.region, v[0][0], v[0][1])))
+        # The provider needs only the control plane: namespaces, Services (the ingress NLB starts
+        # provisioning at once), roles and CRDs go ahead while the nodes come up. Only what runs
+        # pods waits for them (`nodes`), and is deleted before them on destroy. Every object is
+        # deleted before the cluster, so the ingress Service and its NLB go before the subnets.
+        self.kubeconfig = pulumi.Output.secret(server_ca.apply(
+            lambda v: exec_kubeconfig(args.cluster_name, args.region, v[0], v[1])))
         self.provider = k8s.Provider(
             f"{name}-k8s", kubeconfig=self.kubeconfig, cluster_identifier=args.cluster_name,
             enable_server_side_apply=True, delete_unreachable=args.delete_unreachable, opts=child)
+        #: what every object that runs pods waits for (nothing else needs nodes to be created)
+        self.nodes: tuple[pulumi.Resource, ...] = (self.node_group,)
         self.oidc_provider_arn = self.eks.oidc_provider_arn
         self.oidc_provider_url = self.eks.oidc_provider_url
         self.node_role_arn = self.node_role.arn

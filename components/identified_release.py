@@ -8,7 +8,7 @@ credentials instead of crash-looping until the service account is annotated.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -46,8 +46,9 @@ class Identity:
 
 def identified_release(name: str, owner: pulumi.Resource, *, k8s_provider: k8s.Provider,
                        namespace: str, service_account: str, identity: Identity, chart: Chart,
-                       values: dict[str, Any]) -> IdentifiedRelease:
-    """Children of `owner`, named `<name>-namespace|irsa|service-account|release`."""
+                       values: dict[str, Any], nodes: Sequence[pulumi.Resource] = ()) -> IdentifiedRelease:
+    """Children of `owner`, named `<name>-namespace|irsa|service-account|release`; the release
+    (awaited: its pods must run) waits for `nodes`, the rest only for the cluster."""
     irsa = IrsaRoleArgs(
         oidc_provider_arn=identity.oidc_provider_arn, oidc_provider_url=identity.oidc_provider_url,
         namespace=namespace, service_account=service_account, policy=identity.policy,
@@ -68,5 +69,5 @@ def identified_release(name: str, owner: pulumi.Resource, *, k8s_provider: k8s.P
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
             namespace=ns.metadata["name"], create_namespace=False, values=values,
             skip_await=False, timeout=chart.timeout_seconds, cleanup_on_fail=True),
-        opts=pulumi.ResourceOptions(parent=owner, provider=k8s_provider, depends_on=[sa]))
+        opts=pulumi.ResourceOptions(parent=owner, provider=k8s_provider, depends_on=[sa, *nodes]))
     return IdentifiedRelease(namespace=ns, irsa=role, service_account=sa, release=release)

@@ -57,6 +57,8 @@ class MeshBackendArgs:
     workload_roles: Mapping[str, Mapping[str, pulumi.Input[str]]] = field(default_factory=dict)
     dynamodb_table: pulumi.Input[str] | None = None
     collector: "TracingCollector | None" = None
+    #: what objects that run pods wait for (the node group); nothing else waits for nodes
+    nodes: Sequence[pulumi.Resource] = ()
 
     def check_workload_roles(self) -> None:
         unknown = sorted(set(self.workload_roles) - {m.namespace for m in self.topology.meshes})

@@ -12,7 +12,7 @@ ones) and is created by the program, not by a backend, so every backend uses the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -108,6 +108,8 @@ class TracingCollectorArgs:
     oidc_provider_arn: pulumi.Input[str]
     oidc_provider_url: pulumi.Input[str]
     region: str
+    #: what the collector's pods wait for (the node group)
+    nodes: Sequence[pulumi.Resource] = ()
 
 
 class TracingCollector(pulumi.ComponentResource):
@@ -129,7 +131,7 @@ class TracingCollector(pulumi.ComponentResource):
             identity=Identity(args.oidc_provider_arn, args.oidc_provider_url, collector_policy(),
                               "OpenTelemetry Collector: writes the apps' spans to X-Ray"),
             chart=Chart(RELEASE_NAME, CHART, CHART_VERSION, CHART_REPOSITORY, RELEASE_TIMEOUT_SECONDS),
-            values=chart_values(args.region))
+            values=chart_values(args.region), nodes=args.nodes)
         self.namespace, self.irsa = parts.namespace, parts.irsa
         self.service_account, self.release = parts.service_account, parts.release
         self.otlp_endpoint = OTLP_ENDPOINT

@@ -87,7 +87,7 @@ class AppMeshBackend(pulumi.ComponentResource):
         self.controller = AppMeshController(f"{name}-controller", AppMeshControllerArgs(
             k8s_provider=args.k8s_provider, oidc_provider_arn=args.oidc_provider_arn,
             oidc_provider_url=args.oidc_provider_url, region=settings.region, tracing=settings.tracing,
-            replicas=settings.request_path_replicas), child)
+            replicas=settings.request_path_replicas, nodes=args.nodes), child)
         images = image_refs_by_key(args.image_refs, {w.image for m in args.topology.meshes for w in m.workloads})
         collector = args.collector
         self.meshes: dict[str, AppMeshMesh] = {}

@@ -10,7 +10,7 @@ it, is created only once the CRDs, the controller and the webhook are up.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -76,6 +76,8 @@ class AppMeshControllerArgs:
     tracing: bool = True
     #: the stack's requestPathReplicas: the webhook is on the path of every meshed pod's creation
     replicas: int = 1
+    #: what the controller's pods wait for (the node group)
+    nodes: Sequence[pulumi.Resource] = ()
 
 
 class AppMeshController(pulumi.ComponentResource):
@@ -92,7 +94,7 @@ class AppMeshController(pulumi.ComponentResource):
             identity=Identity(args.oidc_provider_arn, args.oidc_provider_url, controller_policy(),
                               "App Mesh controller: manages the mesh objects in the App Mesh API"),
             chart=Chart(RELEASE_NAME, CHART, CHART_VERSION, CHART_REPOSITORY, RELEASE_TIMEOUT_SECONDS),
-            values=chart_values(args.region, args.tracing, args.replicas))
+            values=chart_values(args.region, args.tracing, args.replicas), nodes=args.nodes)
         self.namespace, self.irsa = parts.namespace, parts.irsa
         self.service_account, self.release = parts.service_account, parts.release
         self.role_arn = self.irsa.role_arn

@@ -75,11 +75,14 @@ class IstioBackend(pulumi.ComponentResource):
         tracing = tracing_extension_provider(collector.service_host, collector.otlp_grpc_port) if collector else None
         self.control_plane = IstioControlPlane(f"{name}-control-plane", IstioControlPlaneArgs(
             k8s_provider=provider, tracing_provider=tracing, replicas=settings.request_path_replicas,
-            autoscale_max=settings.autoscale_max, gateway_api=gateway_api), pulumi.ResourceOptions(parent=self))
+            autoscale_max=settings.autoscale_max, gateway_api=gateway_api, nodes=args.nodes),
+            pulumi.ResourceOptions(parent=self))
         cp = self.control_plane
         after_kind: dict[str, list[pulumi.Resource]]
         after_kind = {**{kind: [cp.base, cp.istiod] for kind in ISTIO_KINDS},
-                      **{kind: [*cp.gateway_api_crds, cp.istiod] for kind in GATEWAY_API_KINDS}}
+                      **{kind: [*cp.gateway_api_crds, cp.istiod] for kind in GATEWAY_API_KINDS},
+                      # injected at creation: a pod needs istiod's webhook (and so the nodes)
+                      "Deployment": [cp.istiod]}
         self.objects: Registry = {}
         apply_manifests(f"{name}-mesh-wide", render_mesh_wide(collector is not None), self.objects,
                         parent=self, provider=provider, depends_on_by_kind=after_kind)

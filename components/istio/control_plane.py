@@ -30,7 +30,7 @@ which admits all traffic from the control plane, so the API server reaches the i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -111,6 +111,8 @@ class IstioControlPlaneArgs:
     replicas: int = 1
     #: istiod's autoscaler max (the stack's `autoscale_max`); None: no autoscaler
     autoscale_max: int | None = None
+    #: what istiod's pods wait for (the node group); `base` runs no pods and does not wait
+    nodes: Sequence[pulumi.Resource] = ()
 
 
 class IstioControlPlane(pulumi.ComponentResource):
@@ -124,7 +126,7 @@ class IstioControlPlane(pulumi.ComponentResource):
             f"{name}-namespace", metadata={"name": NAMESPACE, "labels": dict(PART_OF)}, opts=k8s_opts)
         self.base = self._release(name, "base", base_values(), args, [self.namespace, *self.gateway_api_crds])
         self.istiod = self._release(name, "istiod", istiod_values(args.tracing_provider, args.replicas, args.autoscale_max), args,
-                                    [self.base])
+                                    [self.base, *args.nodes])
         self.register_outputs({"base": self.base.status, "istiod": self.istiod.status})
 
     def _release(self, name: str, chart: str, values: dict[str, Any], args: IstioControlPlaneArgs,

@@ -1,11 +1,12 @@
-"""One mesh of the topology model on Istio: its injection-labelled namespace (after istiod, so
-every pod in it is injected from its first start, no `rollout restart`), the mTLS Secrets it
+"""One mesh of the topology model on Istio: its injection-labelled namespace, the mTLS Secrets it
 mounts (if any workload uses TLS), then everything `render_istio_mesh` renders, with a `Canary`
 child for each weighted split.
 
-Ordering on top of what the manifests declare: Istio's kinds wait for the `base` release (their
-CRDs) and istiod (its validating webhook); Gateway API kinds for their CRDs and istiod (the
-controller that programs them). The traffic rules (NetworkPolicies, AuthorizationPolicies) come
+Ordering on top of what the manifests declare: only pods need istiod, so the namespace, its
+Services (the ingress NLB) and ServiceAccounts start as soon as the cluster exists, and the
+Deployments wait for istiod (every pod is injected from its first start, no `rollout restart`);
+Istio's kinds wait for the `base` release (their CRDs) and istiod (its validating webhook);
+Gateway API kinds for their CRDs and istiod (the controller that programs them). The traffic rules (NetworkPolicies, AuthorizationPolicies) come
 before every Deployment and the namespace-wide denies after the allows (as the manifests declare):
 no pod starts without its rules, and a running namespace is never denied before its allows exist.
 """
@@ -61,8 +62,8 @@ class IstioMesh(pulumi.ComponentResource):
         mesh, provider = args.mesh, args.k8s_provider
         self.objects: Registry = {}
         ns_manifest = render_namespace(mesh)
-        namespace = apply_manifests(name, [ns_manifest], self.objects, parent=self, provider=provider,
-                                    depends_on_by_kind={"Namespace": [args.istiod]})[ns_manifest.key]
+        namespace = apply_manifests(name, [ns_manifest], self.objects, parent=self,
+                                    provider=provider)[ns_manifest.key]
         assert isinstance(namespace, k8s.core.v1.Namespace)  # kubernetes_apply creates v1 Namespaces as typed resources
         tls = issue_mesh_tls(name, mesh, args.settings, namespace, provider, self, self.objects)
         self.certificates = tls.certificates

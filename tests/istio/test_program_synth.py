@@ -118,17 +118,23 @@ def test_crds_and_istiod_come_before_what_needs_them(stack):
             assert stack.depends_on(r["urn"], istiod), where
 
 
-def test_injected_namespaces_come_after_istiod_and_workloads_after_their_labels(stack):
+def test_pods_come_after_istiod_and_everything_after_its_namespace_label(stack):
+    """Only pods need istiod's injector: Deployments wait for it, the namespaces (and their
+    Services, the ingress NLB among them) do not."""
     by_key = _k8s(stack)
     istiod = _one(stack, RELEASE, chart="istiod")["urn"]
     injected = {key[2]: r for key, r in by_key.items()
                 if key[0] == "Namespace" and r["inputs"]["metadata"].get("labels", {}).get("istio-injection") == "enabled"}
     assert set(injected) == {"prodcatalog-ns", "mtls"}
     for namespace, r in injected.items():
-        assert stack.depends_on(r["urn"], istiod), namespace
+        assert not stack.depends_on(r["urn"], istiod), namespace
         for (kind, obj_ns, obj_name), obj in by_key.items():
             if obj_ns == namespace:
                 assert stack.depends_on(obj["urn"], r["urn"]), f"{kind} {obj_ns}/{obj_name}"
+                if kind == "Deployment" or group_of(obj["inputs"]) in (*ISTIO_GROUPS, GATEWAY_API_GROUP):
+                    assert stack.depends_on(obj["urn"], istiod), f"{kind} {obj_ns}/{obj_name}"
+                if kind in ("Namespace", "Service", "ServiceAccount", "Secret", "NetworkPolicy"):
+                    assert not stack.depends_on(obj["urn"], istiod), f"{kind} {obj_ns}/{obj_name}"
 
 
 def test_destroy_removes_the_gateway_nlb_before_the_subnets(stack):
@@ -144,9 +150,9 @@ def test_destroy_removes_the_gateway_nlb_before_the_subnets(stack):
                                              "value": "ingress-gw.prodcatalog-ns.svc.cluster.local"}]
     [k8s_provider] = [r for r in stack.by_type("pulumi:providers:kubernetes")]
     assert service["provider"] == k8s_provider["urn"]
-    [node_group] = stack.by_type("eks:index:ManagedNodeGroup")
+    [cluster] = stack.by_type("eks:index:Cluster")
     subnets = [r["urn"] for r in stack.by_type("aws:ec2/subnet:Subnet")]
-    assert subnets and stack.depends_on(k8s_provider["urn"], node_group["urn"])
+    assert subnets and stack.depends_on(k8s_provider["urn"], cluster["urn"])
     assert all(stack.depends_on(k8s_provider["urn"], s) for s in subnets)
 
 
