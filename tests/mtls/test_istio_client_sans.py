@@ -160,3 +160,28 @@ def test_without_the_envoy_filter_any_ca1_client_gets_in(envoy, pki_dir):
     with pytest.raises((ssl.SSLError, ConnectionError)):
         if not _get(envoy["unpinned"], pki_dir, *CA2):
             raise ConnectionError("closed without an answer")
+
+
+def test_the_patch_without_istiods_trust_is_refused_by_envoy(tmp_path, pki_dir):
+    """Why no proxy version is pinned: if an upgrade changed the chain so that the merge replaced
+    istiod's validation context instead of joining it, the SAN matcher would stand without the
+    trust istiod serves, and Envoy refuses that outright rather than running without the check."""
+    [patch] = _rendered("EnvoyFilter", "blue-client-sans")["spec"]["configPatches"]
+    context = json.loads(json.dumps(patch["patch"]["value"]["transport_socket"]["typed_config"]))
+    context["common_tls_context"]["tls_certificates"] = [{
+        "certificate_chain": {"filename": str(pki_dir / "colorapp-blue_cert_chain.pem")},
+        "private_key": {"filename": str(pki_dir / "colorapp-blue_key.pem")}}]
+    chain = {"filters": [{"name": "envoy.filters.network.tcp_proxy", "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
+        "stat_prefix": "blue", "cluster": "app"}}],
+        "transport_socket": {"name": "envoy.transport_sockets.tls", "typed_config": context}}
+    bootstrap = {"static_resources": {
+        "listeners": [{"name": "blue", "address": {"socket_address": {"address": "127.0.0.1", "port_value": 8443}},
+                       "filter_chains": [chain]}],
+        "clusters": [{"name": "app", "load_assignment": {"cluster_name": "app"}}]}}
+    config = tmp_path / "bootstrap.json"
+    config.write_text(json.dumps(bootstrap))
+    result = subprocess.run([find_tools().envoy, "--mode", "validate", "-c", str(config), "--log-level", "critical"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "ValidationContextSdsSecretConfig: value is required" in result.stdout + result.stderr
