@@ -17,9 +17,10 @@ and pkg/config/labels (`IsDNS1123Label`, `IsWildcardDNS1123Label`).
 
 Not a port of those files: each kind judges the fields listed in `JUDGED` (every field the program
 sets, and the ones it might be tempted to set, such as `subjectAltNames` or `credentialName` in a
-Sidecar's ingress TLS), each rule cites the Go function it follows and returns istiod's own
-message. An object that uses any other field is refused as "not judged", so a new field cannot
-pass unexamined: add istiod's rules for it here first.
+Sidecar's ingress TLS), each rule cites the Go function it follows and returns istiod's
+message (where Go prints a parse error, such as a bad regex's, the text is Python's). An object
+that uses any other field is refused as "not judged", so a new field cannot pass unexamined: add
+istiod's rules for it here first.
 
 One rule is stricter than istiod: an EnvoyFilter patch value with a field the xDS type lacks is
 only a warning for istiod (it unmarshals leniently and drops the field), so a misspelt SAN matcher
@@ -202,8 +203,11 @@ def _metadata(obj: Obj, v: Verdict) -> bool:
         if action not in ("ALLOW", "DENY"):
             v.error(f"the annotation {_DRY_RUN} currently only supports action ALLOW/DENY, found action {action} in {where}")
             return False
-        if str(annotations[_DRY_RUN]).lower() not in ("1", "t", "true", "0", "f", "false"):
-            v.error(f"{where} has annotation {_DRY_RUN} with invalid value ({annotations[_DRY_RUN]})")
+        if str(annotations[_DRY_RUN]) not in ("1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false",
+                                              "False"):  # strconv.ParseBool
+            value = annotations[_DRY_RUN]
+            v.error(f'{where} has annotation {_DRY_RUN} with invalid value ({value}): strconv.ParseBool: parsing '
+                    f'"{value}": invalid syntax')
             return False
     if _ALWAYS_REJECT in annotations:
         v.error(f'"{_ALWAYS_REJECT}" annotation found, rejecting')

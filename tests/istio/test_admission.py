@@ -201,6 +201,9 @@ BREAKS = {
         ['"internal.istio.io/webhook-always-reject" annotation found, rejecting']),
     "metadata dry-run outside AuthorizationPolicy": (SIDECAR, lambda o: o["metadata"].setdefault("annotations", {}).update(
         {"istio.io/dry-run": "true"}), ["mtls/blue has unsupported annotation istio.io/dry-run, please remove the annotation"]),
+    "metadata dry-run value": (AP, lambda o: o["metadata"].setdefault("annotations", {}).update(
+        {"istio.io/dry-run": "yes"}), ['mtls/allow-red has annotation istio.io/dry-run with invalid value (yes): '
+                                      'strconv.ParseBool: parsing "yes": invalid syntax']),
     # a field this checker has no rules for is refused, not passed
     "unjudged field": (SIDECAR, lambda o: o["spec"].update(outboundTrafficPolicy={"mode": "REGISTRY_ONLY"}), [
         "fields not judged by tests/istio/admission.py: spec.outboundTrafficPolicy.mode"]),
