@@ -122,6 +122,7 @@ FREE_TYPES: dict[str, str] = {
     "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": _ON_NODES,
     "kubernetes:networking.istio.io/v1:DestinationRule": _ON_NODES,
     "kubernetes:networking.istio.io/v1:Sidecar": _ON_NODES,
+    "kubernetes:networking.istio.io/v1alpha3:EnvoyFilter": _ON_NODES,
     "kubernetes:security.istio.io/v1:PeerAuthentication": _ON_NODES,
     "kubernetes:security.istio.io/v1:AuthorizationPolicy": _ON_NODES,
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": _ON_NODES + " (enforced by the VPC CNI's agent)",

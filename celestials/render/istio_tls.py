@@ -17,11 +17,21 @@ beside it, on files, with the same semantics as App Mesh's listener TLS and clie
   is the only mode: a DestinationRule always originates TLS (so front fails to reach red, which
   has no certificate, exactly as under App Mesh).
 * Server side (a workload with `server_tls`: blue, green): a `Sidecar` whose only ingress
-  listener terminates TLS MUTUAL on `TLS_INGRESS_PORT` with the workload's chain, key, client
-  trust and accepted client SANs, forwarding plain HTTP to the app's port; and a
-  `PeerAuthentication` that turns Istio's own mTLS off on that port only (`portLevelMtls`) and
-  requires it (STRICT) everywhere else. Sidecar ingress TLS is experimental: istiod needs
-  `ENABLE_TLS_ON_SIDECAR_INGRESS=true` (set with the istiod release).
+  listener terminates TLS MUTUAL on `TLS_INGRESS_PORT` with the workload's chain, key and client
+  trust, forwarding plain HTTP to the app's port; and a `PeerAuthentication` that turns Istio's
+  own mTLS off on that port only (`portLevelMtls`) and requires it (STRICT) everywhere else.
+  Sidecar ingress TLS is experimental: istiod needs `ENABLE_TLS_ON_SIDECAR_INGRESS=true` (set
+  with the istiod release).
+* The accepted client SANs (front's): istiod's webhook refuses `subjectAltNames` in a Sidecar's
+  ingress TLS (`ValidateSidecar`), and an AuthorizationPolicy cannot stand in, because istiod
+  turns every `principals` value into a `spiffe://` match while front's demo certificate carries
+  a DNS SAN only. So an `EnvoyFilter` (networking.istio.io/v1alpha3, the workload's pods only)
+  merges `match_typed_subject_alt_names` (DNS, exact) into the validation context of the TLS
+  filter chain istiod builds for that port: the same field istiod itself fills from a
+  DestinationRule's `subjectAltNames`, checked by Envoy in the handshake, as App Mesh's listener
+  validation did. It matches the inbound TLS chain on that port only (`transportProtocol: tls`),
+  and pins no proxy version: an upgrade that changed the chain's shape must fail loudly (Envoy
+  refuses a validation context without its trust), not drop the check silently.
 
 Ports (the subtle part):
 * The Services keep their port and its name `http` (and `appProtocol: http`): clients'
@@ -55,6 +65,8 @@ from ..topology.model import Mesh, Workload
 from .kubernetes_workloads import PART_OF, Manifest, ObjectKey, RenderError, namespace_key
 
 NETWORKING_API_VERSION = "networking.istio.io/v1"
+#: EnvoyFilter is served in v1alpha3 only.
+ENVOY_FILTER_API_VERSION = "networking.istio.io/v1alpha3"
 SECURITY_API_VERSION = "security.istio.io/v1"
 #: Where istio-proxy sees the workload's TLS Secret (Istio's own choice, not App Mesh's `/certs`).
 TLS_DIR = "/etc/istio/tls-certs"
@@ -66,6 +78,10 @@ TLS_INGRESS_PORT = 8443
 TLS_PORT_NAME = "demo-tls"
 #: The model's (App Mesh vocabulary) server TLS mode → Istio's.
 _SERVER_MODES = {"STRICT": "MUTUAL"}
+#: What istiod names the TLS transport socket of an inbound filter chain, and its config's type:
+#: an EnvoyFilter MERGE patches that socket only when both agree.
+TLS_TRANSPORT_SOCKET = "envoy.transport_sockets.tls"
+DOWNSTREAM_TLS_CONTEXT = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
 
 
 def _json(value: Any) -> str:
@@ -149,7 +165,8 @@ def tls_ingress_port(w: Workload) -> int:
 
 
 def render_server_tls(mesh: Mesh, w: Workload) -> tuple[Manifest, ...]:
-    """blue's/green's Sidecar (TLS MUTUAL on the TLS port → the app) and PeerAuthentication."""
+    """blue's/green's Sidecar (TLS MUTUAL on the TLS port → the app), PeerAuthentication and,
+    when the model names accepted client SANs, the EnvoyFilter that enforces them."""
     policy = w.server_tls
     if policy is None:
         return ()
@@ -159,8 +176,7 @@ def render_server_tls(mesh: Mesh, w: Workload) -> tuple[Manifest, ...]:
     port = tls_ingress_port(w)
     paths = tls_paths(w)
     tls = {"mode": _SERVER_MODES[policy.mode], "serverCertificate": paths["certificate_chain"],
-           "privateKey": paths["private_key"], "caCertificates": paths["server_trust"],
-           "subjectAltNames": list(policy.client_sans)}
+           "privateKey": paths["private_key"], "caCertificates": paths["server_trust"]}
     sidecar = {"apiVersion": NETWORKING_API_VERSION, "kind": "Sidecar", "metadata": _meta(w.name, mesh.namespace),
                "spec": {"workloadSelector": {"labels": dict(w.labels)},
                         "ingress": [{"port": {"number": port, "protocol": "HTTPS", "name": TLS_PORT_NAME},
@@ -169,7 +185,35 @@ def render_server_tls(mesh: Mesh, w: Workload) -> tuple[Manifest, ...]:
             "spec": {"selector": {"matchLabels": dict(w.labels)}, "mtls": {"mode": "STRICT"},
                      "portLevelMtls": {str(port): {"mode": "DISABLE"}}}}
     ns = (namespace_key(mesh.namespace),)
-    return Manifest(sidecar, ns), Manifest(peer, ns)
+    out = [Manifest(sidecar, ns), Manifest(peer, ns)]
+    if policy.client_sans:
+        out.append(Manifest(render_client_san_filter(mesh, w, port, policy.client_sans), ns))
+    return tuple(out)
+
+
+def client_san_filter_name(w: Workload) -> str:
+    return f"{w.name}-client-sans"
+
+
+def client_san_patch(sans: tuple[str, ...]) -> dict[str, Any]:
+    """The filter-chain fragment an EnvoyFilter MERGEs: the accepted client SANs in the TLS
+    socket's default validation context (the one istiod combines with the trust it serves)."""
+    validation = {"match_typed_subject_alt_names": [{"san_type": "DNS", "matcher": {"exact": san}} for san in sans]}
+    return {"transport_socket": {"name": TLS_TRANSPORT_SOCKET, "typed_config": {
+        "@type": DOWNSTREAM_TLS_CONTEXT,
+        "common_tls_context": {"combined_validation_context": {"default_validation_context": validation}}}}}
+
+
+def render_client_san_filter(mesh: Mesh, w: Workload, port: int, sans: tuple[str, ...]) -> dict[str, Any]:
+    """The EnvoyFilter that makes the workload's sidecar accept only client certificates with
+    one of `sans` on its demo TLS port (see the module docstring for why not the Sidecar)."""
+    patch = {"applyTo": "FILTER_CHAIN",
+             "match": {"context": "SIDECAR_INBOUND",
+                       "listener": {"portNumber": port, "filterChain": {"transportProtocol": "tls"}}},
+             "patch": {"operation": "MERGE", "value": client_san_patch(sans)}}
+    return {"apiVersion": ENVOY_FILTER_API_VERSION, "kind": "EnvoyFilter",
+            "metadata": _meta(client_san_filter_name(w), mesh.namespace),
+            "spec": {"workloadSelector": {"labels": dict(w.labels)}, "configPatches": [patch]}}
 
 
 def render_tls_policies(mesh: Mesh, w: Workload) -> tuple[Manifest, ...]:

@@ -28,7 +28,7 @@ from components.kubernetes_apply import Registry, apply_manifests
 from components.mesh_backend import gateway_hostname
 from components.mesh_tls import issue_mesh_tls
 
-ISTIO_KINDS = ("DestinationRule", "Sidecar", "PeerAuthentication", "AuthorizationPolicy", "Telemetry")
+ISTIO_KINDS = ("DestinationRule", "Sidecar", "EnvoyFilter", "PeerAuthentication", "AuthorizationPolicy", "Telemetry")
 GATEWAY_API_KINDS = ("Gateway", "HTTPRoute")
 
 

@@ -187,6 +187,31 @@ def tls_paths(obj: Obj) -> list[str]:
             for k in ("serverCertificate", "privateKey", "caCertificates")]
 
 
+def _labels_match(selector: dict, labels: dict) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def client_san_patches(objects: list[Obj], namespace: str, labels: dict, port: int) -> list[str] | None:
+    """The DNS SANs the EnvoyFilters selecting these pod labels require of a client certificate
+    on the inbound TLS filter chain of `port` (their MERGE into the TLS socket's default
+    validation context), or None when no EnvoyFilter patches that chain."""
+    sans: list[str] | None = None
+    for f in of_kind(objects, "EnvoyFilter", namespace):
+        if not _labels_match(f["spec"].get("workloadSelector", {}).get("labels", {}), labels):
+            continue
+        for cp in f["spec"]["configPatches"]:
+            listener = cp.get("match", {}).get("listener", {})
+            if (cp["applyTo"], cp["match"].get("context"), listener.get("portNumber"),
+                    listener.get("filterChain", {}).get("transportProtocol"), cp["patch"]["operation"]) != \
+                    ("FILTER_CHAIN", "SIDECAR_INBOUND", port, "tls", "MERGE"):
+                continue
+            context = cp["patch"]["value"]["transport_socket"]["typed_config"]["common_tls_context"]
+            validation = context["combined_validation_context"]["default_validation_context"]
+            sans = (sans or []) + [m["matcher"]["exact"] for m in validation["match_typed_subject_alt_names"]
+                                   if m["san_type"] == "DNS"]
+    return sans
+
+
 def deployments_selected(objects: list[Obj], obj: Obj) -> list[Obj]:
     spec = obj["spec"]
     if obj["kind"] == "Sidecar":

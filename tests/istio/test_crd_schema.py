@@ -12,6 +12,7 @@ from tests.istio.rendering import objects, render_all
 
 EXPECTED_KINDS = {("gateway.networking.k8s.io/v1", "Gateway"), ("gateway.networking.k8s.io/v1", "HTTPRoute"),
                   ("networking.istio.io/v1", "DestinationRule"), ("networking.istio.io/v1", "Sidecar"),
+                  ("networking.istio.io/v1alpha3", "EnvoyFilter"),
                   ("security.istio.io/v1", "PeerAuthentication"), ("security.istio.io/v1", "AuthorizationPolicy"),
                   ("telemetry.istio.io/v1", "Telemetry")}
 
@@ -24,9 +25,10 @@ def test_every_custom_kind_has_a_served_crd(istio_validators, rendered):
 
 def test_every_custom_object_validates(istio_validators, rendered):
     custom = custom_objects(rendered)
-    # 1 Telemetry; 1 Gateway + 4 HTTPRoutes; 3 DestinationRules, 2 Sidecars, 2 PeerAuthentications;
-    # AuthorizationPolicies: 4 workloads + the gateway + allow-nothing, 3 tellers + allow-nothing
-    assert len(custom) == 23
+    # 1 Telemetry; 1 Gateway + 4 HTTPRoutes; 3 DestinationRules, 2 Sidecars, 2 EnvoyFilters,
+    # 2 PeerAuthentications; AuthorizationPolicies: 4 workloads + the gateway + allow-nothing,
+    # 3 tellers + allow-nothing
+    assert len(custom) == 25
     assert {group_of(o) for o in custom} <= {*ISTIO_GROUPS, GATEWAY_API_GROUP}
     assert crd_problems(custom, istio_validators) == []
 

@@ -10,10 +10,12 @@ import pytest
 
 from celestials import pki
 from celestials.render.istio_tls import (TLS_DIR, TLS_INGRESS_PORT, USER_VOLUME_ANNOTATION,
-                                         USER_VOLUME_MOUNT_ANNOTATION)
+                                         USER_VOLUME_MOUNT_ANNOTATION, client_san_patch)
 from celestials.topology import colorapp
 from tests.appmesh.mesh_checks import broken, name, of_kind
-from tests.istio.istio_checks import deployments_selected, mounted_secrets, tls_file_problems, tls_paths
+from tests.istio.istio_checks import (client_san_patches, deployments_selected, mounted_secrets, tls_file_problems,
+                                      tls_paths)
+from tests.meshes.traffic_checks import ANY, authorization_edges
 from tests.istio.rendering import SECRET_FILES, objects, render_all
 
 NS = colorapp.NAMESPACE
@@ -73,10 +75,43 @@ def test_tellers_terminate_mutual_tls_and_accept_only_front(rendered, color, lea
     assert sidecar["spec"]["workloadSelector"] == {"labels": {"app": "color", "workload": color, "version": color}}
     [listener] = sidecar["spec"]["ingress"]
     assert listener["port"]["number"] == TLS_INGRESS_PORT and listener["defaultEndpoint"] == "0.0.0.0:8080"
+    # no subjectAltNames: istiod's webhook refuses them in Sidecar ingress TLS (tests/istio/admission.py)
     assert listener["tls"] == {
         "mode": "MUTUAL", "serverCertificate": f"{TLS_DIR}/{pki.chain_file(leaf)}",
-        "privateKey": f"{TLS_DIR}/{pki.key_file(leaf)}", "caCertificates": f"{TLS_DIR}/{pki.trust_file(['ca1'])}",
-        "subjectAltNames": [FRONT_SAN]}
+        "privateKey": f"{TLS_DIR}/{pki.key_file(leaf)}", "caCertificates": f"{TLS_DIR}/{pki.trust_file(['ca1'])}"}
+    # front's SAN is pinned by the EnvoyFilter on exactly that pod and that TLS chain
+    envoy_filter = _by_name(rendered, "EnvoyFilter")[f"{color}-client-sans"]
+    assert envoy_filter["apiVersion"] == "networking.istio.io/v1alpha3"
+    assert envoy_filter["spec"]["workloadSelector"] == sidecar["spec"]["workloadSelector"]
+    [patch] = envoy_filter["spec"]["configPatches"]
+    assert patch["applyTo"] == "FILTER_CHAIN" and patch["patch"]["operation"] == "MERGE"
+    assert patch["match"] == {"context": "SIDECAR_INBOUND",
+                              "listener": {"portNumber": TLS_INGRESS_PORT, "filterChain": {"transportProtocol": "tls"}}}
+    assert patch["patch"]["value"] == client_san_patch((FRONT_SAN,))
+    assert client_san_patches(rendered, NS, sidecar["spec"]["workloadSelector"]["labels"], TLS_INGRESS_PORT) == [FRONT_SAN]
+
+
+def test_client_san_patch_is_the_tls_socket_istiod_names(rendered):
+    """The MERGE applies only when the patch names the socket as istiod does
+    (listener.go buildDownstreamTLSTransportSocket: wellknown.TransportSocketTLS) with the same
+    config type; otherwise istiod would replace the whole socket, certificates included."""
+    socket = client_san_patch((FRONT_SAN,))["transport_socket"]
+    assert socket["name"] == "envoy.transport_sockets.tls"
+    assert socket["typed_config"]["@type"] == \
+        "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
+    assert socket["typed_config"]["common_tls_context"] == {"combined_validation_context": {
+        "default_validation_context": {"match_typed_subject_alt_names": [
+            {"san_type": "DNS", "matcher": {"exact": FRONT_SAN}}]}}}
+
+
+def test_without_the_client_san_filter_blue_admits_any_ca1_client(rendered):
+    """The traffic-rule check reads the pinning from the EnvoyFilter: drop it and blue's TLS port
+    is open to every holder of a CA1 certificate, which the check reports as ANY caller."""
+    without = [o for o in rendered if not (o["kind"] == "EnvoyFilter" and name(o) == "blue-client-sans")]
+    assert len(without) == len(rendered) - 1
+    edges = authorization_edges(without, [NS])
+    assert ("mtls", ANY, "blue") in edges
+    assert ("mtls", ANY, "blue") not in authorization_edges(rendered, [NS])
 
 
 def test_ports_line_up_service_target_sidecar_listener_and_peer_authentication(rendered):

@@ -262,11 +262,15 @@ def test_a_widened_authorization_policy_fails_the_check(case):
 
 def test_the_demo_tls_port_admits_only_the_callers_its_sidecar_accepts():
     """blue's rule has no source (the demo's TLS carries no Istio identity): its callers are those
-    the Sidecar's MUTUAL TLS admits by SAN. Widen those SANs and the check reports the new caller."""
+    the Sidecar's MUTUAL TLS admits by the SANs its EnvoyFilter pins. Widen those SANs and the
+    check reports the new caller."""
     def accept_red_too(o):
-        o["spec"]["ingress"][0]["tls"]["subjectAltNames"].append("color-red.mtls.svc.cluster.local")
+        context = o["spec"]["configPatches"][0]["patch"]["value"]["transport_socket"]["typed_config"]
+        sans = context["common_tls_context"]["combined_validation_context"]["default_validation_context"]
+        sans["match_typed_subject_alt_names"].append({"san_type": "DNS",
+                                                      "matcher": {"exact": "color-red.mtls.svc.cluster.local"}})
 
-    objects = broken(synth("istio").manifests, "Sidecar", "blue", accept_red_too)
+    objects = broken(synth("istio").manifests, "EnvoyFilter", "blue-client-sans", accept_red_too)
     problems = _edge_problems(_layers("istio", objects))
     assert any("('mtls', 'red', 'blue')" in p and "AuthorizationPolicy allows" in p for p in problems), problems
 

@@ -14,6 +14,7 @@ import ipaddress
 from typing import Any, Iterable
 
 from tests.appmesh.mesh_checks import name, ns, of_kind, pod_labels
+from tests.istio.istio_checks import client_san_patches
 
 Obj = dict[str, Any]
 Edge3 = tuple[str, str, str]
@@ -153,22 +154,25 @@ def _dns_owners(objects: list[Obj], all_pods) -> dict[str, set[tuple[str, str]]]
 
 
 def _tls_callers(objects: list[Obj], namespace: str, labels: dict, port: str, dns_owners) -> set | None:
-    """Who the pod's own Sidecar ingress TLS on `port` admits (MUTUAL, by client SAN), or None
-    when that port has no such listener."""
+    """Who the pod's own Sidecar ingress TLS on `port` admits (MUTUAL, by the client SANs the
+    pod's EnvoyFilter requires on that chain), or None when that port has no such listener."""
     for sidecar in of_kind(objects, "Sidecar", namespace):
         if not _match_labels({"matchLabels": sidecar["spec"].get("workloadSelector", {}).get("labels", {})}, labels):
             continue
         for listener in sidecar["spec"].get("ingress", []):
             tls = listener.get("tls") or {}
-            if str(listener["port"]["number"]) == port and tls.get("mode") == "MUTUAL" and tls.get("subjectAltNames"):
-                return {k for san in tls["subjectAltNames"] for k in dns_owners.get(san, set())}
+            if str(listener["port"]["number"]) != port or tls.get("mode") != "MUTUAL":
+                continue
+            sans = client_san_patches(objects, namespace, labels, listener["port"]["number"])
+            if sans:
+                return {k for san in sans for k in dns_owners.get(san, set())}
     return None
 
 
 def authorization_edges(objects: list[Obj], namespaces: Iterable[str]) -> dict[Edge3, set]:
     """What Istio's AuthorizationPolicies let through to each pod: edges → ports. A rule without
     `from` counts as its port's TLS-admitted callers when the pod's Sidecar terminates mutual
-    TLS with client SANs there, otherwise as ANY."""
+    TLS there and its EnvoyFilter pins the client SANs, otherwise as ANY."""
     all_pods = pods(objects, namespaces)
     principals = _service_accounts(objects, namespaces)
     dns_owners = _dns_owners(objects, all_pods)
