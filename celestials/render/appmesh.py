@@ -23,8 +23,8 @@ from ..topology.canary import CanaryPlan
 from ..topology.model import Gateway, Mesh, Route, Router, Service, Workload
 from .kubernetes_workloads import (PART_OF, PRESTOP_SLEEP_SECONDS, TERMINATION_GRACE_SECONDS, Manifest, ObjectKey,
                                    WorkloadInputs, autoscalers, check_workload_roles, container_resources,
-                                   disruption_budgets, namespace_key, render_deployment, render_service_account,
-                                   render_services, replicas_field, spread_constraints)
+                                   disruption_budgets, namespace_key, node_placement, render_deployment,
+                                   render_service_account, render_services, replicas_field, spread_constraints)
 from . import injected_containers
 from .load_balancer import INGRESS_GATEWAY_LABELS, NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
 from .network_policies import (Destination, TrafficRulesInputs, cloud_api, cloud_storage_egress,
@@ -281,6 +281,7 @@ def render_gateway_workload(mesh: Mesh, gateway: Gateway) -> tuple[Manifest, Man
                 "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
                 "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
                 "containers": [container],
+                **node_placement(mesh),
                 **({"topologySpreadConstraints": spread_constraints(labels)} if gateway.replicas > 1 else {}),
             }},
         },

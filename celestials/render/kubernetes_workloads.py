@@ -19,6 +19,7 @@ from typing import Any, Iterable, Mapping
 
 from ..settings import Settings
 from ..topology.model import Autoscaling, Mesh, Resources, Workload
+from .node_placement import node_selector
 from .single_replica import SINGLE_REPLICA_ANNOTATION
 
 #: The file name of a workload's sqlite database, inside its model storage directory.
@@ -153,6 +154,12 @@ def check_workload_roles(mesh: Mesh, roles: Mapping[str, Any], where: str) -> No
 
 
 # --- pieces of a pod ---------------------------------------------------------------------------
+def node_placement(mesh: Mesh) -> dict[str, Any]:
+    """The pod-spec fields that keep the mesh's pods on nodes of its architecture (none when the
+    model names no architecture); every backend puts them on every pod template it renders."""
+    return {"nodeSelector": node_selector(mesh.node_architecture)} if mesh.node_architecture else {}
+
+
 def _cpu(millis: int) -> str:
     return f"{millis}m"
 
@@ -316,6 +323,7 @@ def render_deployment(mesh: Mesh, workload: Workload, settings: Settings, inputs
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "containers": [container],
         "volumes": volumes,
+        **node_placement(mesh),
     }
     if replicas > 1:
         pod_spec["topologySpreadConstraints"] = spread_constraints(labels)

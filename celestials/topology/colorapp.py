@@ -85,7 +85,7 @@ def colorapp_mesh(settings: Settings) -> Mesh:
                 Service(name=COLOR_SERVICE, port=PORT, router=router.name))
     return Mesh(name=MESH_NAME, namespace=NAMESPACE,
                 workloads=(front, *(_teller(c, front_san) for c in COLORS)),
-                services=services, routers=(router,)).validate()
+                services=services, routers=(router,), node_architecture=settings.node_architecture).validate()
 
 
 def pki_plan(mesh: Mesh) -> pki.PkiPlan:
