@@ -104,6 +104,8 @@ class WorkloadInputs:
     `dynamodb_table`: the table's name for workloads whose model storage is DynamoDB.
     `reserved_container_names`: names the backend's injector gives its own containers (an app
     container with such a name would be taken for the proxy).
+    `proxy_volumes`: workload name → pod volumes that only the backend's injected proxy mounts
+    (the app container does not), for an injector that mounts volumes of the pod by name.
     """
 
     images: Mapping[str, Any]
@@ -113,6 +115,7 @@ class WorkloadInputs:
     pod_annotations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     dynamodb_table: Any = None
     reserved_container_names: tuple[str, ...] = ()
+    proxy_volumes: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
 
 
 def namespace_key(namespace: str) -> ObjectKey:
@@ -283,6 +286,7 @@ def render_deployment(mesh: Mesh, workload: Workload, settings: Settings, inputs
     labels = dict(workload.labels)
     mounts = [{"name": "tmp", "mountPath": "/tmp"}]
     volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
+    volumes += [dict(v) for v in inputs.proxy_volumes.get(workload.name, ())]
     if sqlite:
         assert workload.storage is not None and workload.storage.directory is not None  # validate() checked it
         mounts.append({"name": "data", "mountPath": workload.storage.directory})

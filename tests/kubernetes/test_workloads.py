@@ -233,6 +233,18 @@ def test_pods_stay_on_nodes_of_the_models_architecture(architecture):
     assert "nodeSelector" not in pod
 
 
+def test_proxy_volumes_are_pod_volumes_the_app_does_not_mount(mesh, settings):
+    volume = {"name": "proxy-only", "secret": {"secretName": "s"}}
+    d = render_deployment(mesh, mesh.workload("proddetail-v1"), settings,
+                          _inputs(proxy_volumes={"proddetail-v1": (volume,)}))
+    pod = d.obj["spec"]["template"]["spec"]
+    assert volume in pod["volumes"]
+    assert "proxy-only" not in {m["name"] for m in _container(d)["volumeMounts"]}
+    other = render_deployment(mesh, mesh.workload("proddetail-v2"), settings,
+                              _inputs(proxy_volumes={"proddetail-v1": (volume,)}))
+    assert volume not in other.obj["spec"]["template"]["spec"]["volumes"]
+
+
 def test_replicated_workloads_spread_over_zones(mesh, settings):
     pod = render_deployment(mesh, mesh.workload("prodcatalog"), settings, _inputs()).obj["spec"]["template"]["spec"]
     assert [c["topologyKey"] for c in pod["topologySpreadConstraints"]] == ["topology.kubernetes.io/zone",

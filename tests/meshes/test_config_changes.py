@@ -4,23 +4,30 @@ registered mesh backend:
 * `nodeArchitecture`: every pod the stack runs (the apps', the gateways', every chart's) is pinned
   to the stack's architecture, so while a switch replaces the node group no pod lands on a node
   that cannot run its image; the switch moves every one of them and touches nothing else.
+* `mtlsTrust`: the switch changes only front's client policies, never a pod, and front's proxy
+  has the files of both trusts mounted in either state, so a running pod that receives the
+  switched policy finds the file it names.
 """
 
 from __future__ import annotations
 
 import json
+import posixpath
 
 import pytest
 import yaml
 
+from celestials import pki
 from celestials.local.stack import load_settings
 from celestials.render.node_placement import ARCH_LABEL
 from celestials.settings import NODE_ARCHITECTURES
+from celestials.topology import colorapp
 from components import mesh_backends
 from components.istio.control_plane import GATEWAY_API_CRDS
 from synth.diff import diff_values
 from synth.harness import ROOT, SynthResult, is_kubernetes_object
 from tests.istio.istio_checks import REFERENCE
+from tests.meshes.views import VIEWS
 from tests.support.backend_synth import synth
 
 BACKENDS = sorted(mesh_backends.BACKENDS)
@@ -132,6 +139,49 @@ def test_an_architecture_switch_moves_every_pod_and_nothing_else(backend):
     rest = {urn for urn in changed if urn not in moved}
     assert {types[urn] for urn in rest} == {"eks:index:ManagedNodeGroup", "docker-build:index:Image"}
     assert {urn for urn, t in types.items() if t == "docker-build:index:Image"} <= rest
+
+
+# --- mtlsTrust -----------------------------------------------------------------------------------
+#: What the trust switch may change on each backend: front's client policies, by (kind, name).
+FRONTS_CLIENT_POLICIES = {
+    "istio": {("DestinationRule", f"front-to-color-{c}") for c in colorapp.COLORS},
+    "appmesh": {("VirtualNode", colorapp.FRONT)},
+}
+
+
+def test_every_backend_says_what_its_trust_switch_changes():
+    assert set(FRONTS_CLIENT_POLICIES) == set(BACKENDS)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_trust_switch_changes_only_fronts_client_policies(backend):
+    """No pod-bearing object changes (not its mounts, its certificate digest or its edges), so
+    nothing restarts; only the policies that name front's trust file."""
+    before, after = synth(backend, mtlsTrust="ca1"), synth(backend, mtlsTrust="ca1+ca2")
+    changed = _changes(before, after)
+    objects = {r["urn"]: r["inputs"] for r in before.resources if is_kubernetes_object(r)}
+    assert set(changed) <= set(objects), [_where(u) for u in changed if u not in objects]
+    assert {(objects[u]["kind"], objects[u]["metadata"]["name"]) for u in changed} == FRONTS_CLIENT_POLICIES[backend]
+    trusts = {trust: pki.trust_file(colorapp.TRUSTS[trust]) for trust in ("ca1", "ca1+ca2")}
+    for urn, changes in changed.items():  # each change: one trust file named instead of the other
+        assert {(posixpath.basename(c.old), posixpath.basename(c.new)) for c in changes} == {
+            (trusts["ca1"], trusts["ca1+ca2"])}, (_where(urn), changes)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_proxy_has_the_files_of_every_trust_state_mounted(backend):
+    """What each TLS proxy has mounted is the same in every trust state and holds every file any
+    state's policies name: a pod of one state serves the policies of any other."""
+    views = {trust: VIEWS[backend].tls(synth(backend, mtlsTrust=trust).manifests) for trust in colorapp.TRUSTS}
+    keys = {k for v in views.values() for k in v}
+    assert (colorapp.NAMESPACE, colorapp.FRONT) in keys
+    for key in keys:
+        mounted = [v[key]["mounted"] for v in views.values()]
+        assert all(m == mounted[0] for m in mounted), key
+        named = set().union(*(v[key]["named"] for v in views.values()))
+        assert named <= mounted[0], (key, named - mounted[0])
+    front = [v[(colorapp.NAMESPACE, colorapp.FRONT)]["named"] for v in views.values()]
+    assert front[0] != front[1]  # the states do name different files
 
 
 # --- the charts' values --------------------------------------------------------------------------
