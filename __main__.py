@@ -60,7 +60,8 @@ images = Images("images", ImagesArgs(
 # --- tracing and the meshes ---------------------------------------------------------------
 collector = TracingCollector("tracing", TracingCollectorArgs(
     k8s_provider=cluster.provider, oidc_provider_arn=cluster.oidc_provider_arn,
-    oidc_provider_url=cluster.oidc_provider_url, region=settings.region, nodes=cluster.nodes)) if settings.tracing else None
+    oidc_provider_url=cluster.oidc_provider_url, region=settings.region, nodes=cluster.nodes,
+    node_architecture=settings.node_architecture)) if settings.tracing else None
 
 identity = backend.create_identity("mesh-identity", MeshIdentityArgs(
     settings=settings, topology=topology,

@@ -1,6 +1,7 @@
 """The mTLS material of one mesh, as every backend mounts it: the certificates issued for the
 model's TLS policies, one Secret per `colorapp.TlsSecret`, and a pod annotation per workload with
-a digest of what it mounts.
+a digest of what it mounts (every Secret of its `colorapp.tls_mount`, so the digest, like the
+mount, is the same whichever trust the workload is switched to).
 
 Why shared and why the digest: the Secrets and their contents are the model's (`colorapp`), not a
 backend's; a reissue must roll exactly the pods that mount the reissued Secret, so their proxies
@@ -17,7 +18,7 @@ import pulumi_kubernetes as k8s
 
 from celestials.render.kubernetes_workloads import ObjectKey
 from celestials.settings import Settings
-from celestials.topology.colorapp import tls_secret_for
+from celestials.topology.colorapp import tls_mount
 from celestials.topology.model import Mesh
 from components.kubernetes_apply import Registry
 from components.mtls_certificates import MtlsCertificates, MtlsCertificatesArgs
@@ -37,7 +38,7 @@ def issue_mesh_tls(name: str, mesh: Mesh, settings: Settings, namespace: k8s.cor
                    provider: k8s.Provider, parent: pulumi.Resource, registry: Registry) -> MeshTls:
     """Certificates and Secrets for the mesh's TLS workloads (none without TLS), registered as
     `Secret/<namespace>/<name>` so workloads can be ordered after what they mount."""
-    if not any(tls_secret_for(w) for w in mesh.workloads):
+    if not any(tls_mount(w) for w in mesh.workloads):
         return MeshTls()
     certificates = MtlsCertificates(
         f"{name}-certificates",
@@ -47,8 +48,7 @@ def issue_mesh_tls(name: str, mesh: Mesh, settings: Settings, namespace: k8s.cor
         registry[ObjectKey("Secret", mesh.namespace, secret_name)] = k8s_secret
     annotations: dict[str, dict[str, Any]] = {}
     for w in mesh.workloads:
-        secret = tls_secret_for(w)
-        if secret:
-            annotations[w.name] = {TLS_DIGEST_ANNOTATION: certificates.secret_digests.apply(
-                lambda digests, s=secret.name: digests[s])}  # type: ignore[misc]  # python/mypy#15459: a lambda with a default argument
+        mount = tls_mount(w)
+        if mount:
+            annotations[w.name] = {TLS_DIGEST_ANNOTATION: certificates.mount_digest(mount)}
     return MeshTls(certificates, annotations)

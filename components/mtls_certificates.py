@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -58,11 +58,13 @@ def _b64(files: dict[str, str]) -> dict[str, str]:
     return {name: base64.b64encode(text.encode()).decode() for name, text in sorted(files.items())}
 
 
-def _public_digest(secret: colorapp.TlsSecret, certificates: Mapping[str, str]) -> str:
-    """Changes exactly when the Secret's chain or trust changes (a new chain means a new key):
-    a pod-template annotation with it rolls the pods that mount the Secret."""
-    _, chain, trust = secret.files
-    blob = (certificates.get(chain, "") + certificates.get(trust, "")).encode()
+def _public_digest(secrets: Sequence[colorapp.TlsSecret], certificates: Mapping[str, str]) -> str:
+    """Changes exactly when the chain or a trust file of the Secrets (one, or a workload's mount of
+    Secrets of the same leaf) changes (a new chain means a new key): a pod-template annotation with
+    it rolls the pods that mount them."""
+    _, chain, _ = secrets[0].files
+    trusts = dict.fromkeys(s.files[2] for s in secrets)
+    blob = "".join(certificates.get(f, "") for f in (chain, *trusts)).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
@@ -95,7 +97,7 @@ class MtlsCertificates(pulumi.ComponentResource):
                     labels={"app.kubernetes.io/part-of": "celestials", "app.kubernetes.io/component": "mtls",
                             "celestials.io/leaf": secret.leaf, "celestials.io/trust": "-".join(secret.trust)}),
                 type="Opaque", data=data, opts=k8s_opts)
-            digests[secret.name] = self.material.certificates.apply(lambda c, s=secret: _public_digest(s, c))  # type: ignore[misc]  # python/mypy#15459: a lambda with a default argument
+            digests[secret.name] = self.mount_digest((secret,))
 
         self.secret_names = pulumi.Output.from_input([s.name for s in args.secrets])
         #: Secret name → digest of its public material, for a pod annotation that restarts on rotation.
@@ -110,3 +112,9 @@ class MtlsCertificates(pulumi.ComponentResource):
             "notAfter": self.not_after, "rotationReasons": self.rotation_reasons,
             "caCertificates": self.ca_certificates,
         })
+
+    def mount_digest(self, secrets: Sequence[colorapp.TlsSecret]) -> pulumi.Output[str]:
+        """The digest of the public material of `secrets` (a workload's TLS mount), for the pod
+        annotation that rolls exactly the pods mounting them when a certificate is reissued."""
+        mount = tuple(secrets)
+        return self.material.certificates.apply(lambda c: _public_digest(mount, c))

@@ -22,6 +22,7 @@ from celestials.capacity import PodDemand
 from celestials.render.iam import collector_policy
 from celestials.render.single_replica import SINGLE_REPLICA_ANNOTATION
 from celestials.render.network_policies import Destination, namespace_pods
+from celestials.render.node_placement import node_selector
 from celestials.settings import Settings
 
 from .identified_release import Chart, Identity, identified_release
@@ -46,10 +47,10 @@ RELEASE_TIMEOUT_SECONDS = 600
 SINGLE_REPLICA_REASON = "trace collector, not on the request path (a restart loses spans, not requests)"
 
 
-def chart_values(region: str) -> dict[str, Any]:
+def chart_values(region: str, node_architecture: str) -> dict[str, Any]:
     """Values for the pinned opentelemetry-collector chart: one Deployment, traces only, OTLP in,
-    X-Ray out. `None` removes a chart default (Helm releases keep null values, pulumi-kubernetes
-    passes them through)."""
+    X-Ray out, on nodes of `node_architecture`. `None` removes a chart default (Helm releases keep
+    null values, pulumi-kubernetes passes them through)."""
     return {
         "mode": "deployment",
         "fullnameOverride": RELEASE_NAME,
@@ -64,6 +65,7 @@ def chart_values(region: str) -> dict[str, Any]:
         "securityContext": {"runAsNonRoot": True, "allowPrivilegeEscalation": False,
                             "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}},
         "podSecurityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        "nodeSelector": node_selector(node_architecture),
         "config": {
             "receivers": {"jaeger": None, "zipkin": None, "prometheus": None},
             "exporters": {"awsxray": {"region": region}},
@@ -97,7 +99,7 @@ def pod_demands(settings: Settings) -> tuple[PodDemand, ...]:
     """The collector's pods for the capacity check (none with tracing off)."""
     if not settings.tracing:
         return ()
-    values = chart_values(settings.region)
+    values = chart_values(settings.region, settings.node_architecture)
     return (PodDemand.of(f"{NAMESPACE}/{RELEASE_NAME}", values["resources"]["requests"],
                          replicas=values["replicaCount"]),)
 
@@ -108,6 +110,8 @@ class TracingCollectorArgs:
     oidc_provider_arn: pulumi.Input[str]
     oidc_provider_url: pulumi.Input[str]
     region: str
+    #: the node group's architecture (the stack's nodeArchitecture): where the collector runs
+    node_architecture: str
     #: what the collector's pods wait for (the node group)
     nodes: Sequence[pulumi.Resource] = ()
 
@@ -131,7 +135,7 @@ class TracingCollector(pulumi.ComponentResource):
             identity=Identity(args.oidc_provider_arn, args.oidc_provider_url, collector_policy(),
                               "OpenTelemetry Collector: writes the apps' spans to X-Ray"),
             chart=Chart(RELEASE_NAME, CHART, CHART_VERSION, CHART_REPOSITORY, RELEASE_TIMEOUT_SECONDS),
-            values=chart_values(args.region), nodes=args.nodes)
+            values=chart_values(args.region, args.node_architecture), nodes=args.nodes)
         self.namespace, self.irsa = parts.namespace, parts.irsa
         self.service_account, self.release = parts.service_account, parts.release
         self.otlp_endpoint = OTLP_ENDPOINT

@@ -24,10 +24,11 @@ from ..topology.canary import CanaryPlan
 from ..topology.model import Gateway, Mesh, Route, Router, Service, Workload
 from .kubernetes_workloads import (PART_OF, PRESTOP_SLEEP_SECONDS, TERMINATION_GRACE_SECONDS, Manifest, ObjectKey,
                                    WorkloadInputs, autoscalers, check_workload_roles, container_resources,
-                                   disruption_budgets, namespace_key, render_deployment, render_service_account,
-                                   render_services, replicas_field, spread_constraints)
+                                   disruption_budgets, namespace_key, node_placement, render_deployment,
+                                   render_service_account, render_services, replicas_field, spread_constraints)
 from . import injected_containers
 from .load_balancer import INGRESS_GATEWAY_LABELS, NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
+from .tls_volume import VOLUME_NAME, tls_secret_keys, tls_volume_source
 from .network_policies import (Destination, TrafficRulesInputs, cloud_api, cloud_storage_egress,
                                render_network_policies)
 
@@ -36,8 +37,12 @@ MESH_LABEL = "mesh"
 GATEWAY_LABEL = "gateway"
 INJECTOR_LABEL = "appmesh.k8s.aws/sidecarInjectorWebhook"
 SECRET_MOUNTS_ANNOTATION = "appmesh.k8s.aws/secretMounts"
+#: `<pod volume>:<directory>`: the injector mounts a volume of the pod into its Envoy (controller
+#: 1.13: pkg/inject, `getVolumeMounts`); the way in for a volume of several Secrets, which
+#: `secretMounts` (one Secret per volume) cannot express.
+VOLUME_MOUNTS_ANNOTATION = "appmesh.k8s.aws/volumeMounts"
 SDS_ANNOTATION = "appmesh.k8s.aws/sds"
-#: Where the App Mesh sidecar sees a Secret mounted by `appmesh.k8s.aws/secretMounts`.
+#: Where the App Mesh sidecar sees a workload's TLS files (its mounted Secrets).
 CERT_DIR = "/certs"
 #: Container names the App Mesh injector adds to a pod.
 INJECTED_CONTAINER_NAMES = injected_containers.APP_MESH
@@ -282,6 +287,7 @@ def render_gateway_workload(mesh: Mesh, gateway: Gateway) -> tuple[Manifest, Man
                 "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
                 "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
                 "containers": [container],
+                **node_placement(mesh),
                 **({"topologySpreadConstraints": spread_constraints(labels)} if gateway.replicas > 1 else {}),
             }},
         },
@@ -301,22 +307,33 @@ def render_gateway_workload(mesh: Mesh, gateway: Gateway) -> tuple[Manifest, Man
 
 
 # --- workloads ---------------------------------------------------------------------------------
-def tls_secret(w: Workload) -> colorapp.TlsSecret | None:
-    return colorapp.tls_secret_for(w)
-
-
 def secret_mount(secret: colorapp.TlsSecret) -> str:
     """The value of `appmesh.k8s.aws/secretMounts` for a Secret: `<name>:<directory>/`."""
     return f"{secret.name}:{CERT_DIR}/"
 
 
+def tls_pod_volumes(w: Workload) -> tuple[dict[str, Any], ...]:
+    """The pod volume that carries a TLS mount of several Secrets (front's: one per trust) into the
+    sidecar through `appmesh.k8s.aws/volumeMounts`; none for one Secret, which the injector mounts
+    itself (`secretMounts`), or without TLS."""
+    source = tls_volume_source(w)
+    if source is None or "secret" in source:
+        return ()
+    return ({"name": VOLUME_NAME, **source},)
+
+
 def appmesh_pod_annotations(w: Workload, inputs: AppMeshInputs) -> dict[str, str]:
-    """What the App Mesh injector reads from a pod: which Secret to mount into the sidecar (file
-    based mTLS, so SDS stays off) and which outbound ports to leave to the app (the collector)."""
+    """What the App Mesh injector reads from a pod: which Secrets to mount into the sidecar, at
+    CERT_DIR (file based mTLS, so SDS stays off), and which outbound ports to leave to the app
+    (the collector)."""
     out: dict[str, str] = {}
-    secret = tls_secret(w)
-    if secret:
+    mount = colorapp.tls_mount(w)
+    if tls_pod_volumes(w):
+        out[VOLUME_MOUNTS_ANNOTATION] = f"{VOLUME_NAME}:{CERT_DIR}"
+    elif mount:
+        [secret] = mount
         out[SECRET_MOUNTS_ANNOTATION] = secret_mount(secret)
+    if mount:
         out[SDS_ANNOTATION] = "disabled"
     if inputs.otlp_port:
         ports = dict.fromkeys((*DEFAULT_EGRESS_IGNORED_PORTS, inputs.otlp_port))
@@ -337,6 +354,7 @@ def workload_inputs(mesh: Mesh, inputs: AppMeshInputs) -> WorkloadInputs:
                           if w.name in inputs.workload_roles},
         otlp_endpoint=inputs.otlp_endpoint, dynamodb_table=inputs.dynamodb_table,
         pod_annotations={k: v for k, v in annotations.items() if v},
+        proxy_volumes={w.name: tls_pod_volumes(w) for w in mesh.workloads if tls_pod_volumes(w)},
         reserved_container_names=INJECTED_CONTAINER_NAMES)
 
 
@@ -358,10 +376,8 @@ def render_app_mesh(mesh: Mesh, settings: Settings, inputs: AppMeshInputs) -> tu
     after_rules = tuple(r.key for r in rules)
     w_inputs = workload_inputs(mesh, inputs)
     for w in mesh.workloads:
-        deployment = render_deployment(mesh, w, settings, w_inputs).after(virtual_node_key(mesh, w.name), *after_rules)
-        secret = tls_secret(w)
-        if secret:
-            deployment = deployment.after(ObjectKey("Secret", mesh.namespace, secret.name))
+        deployment = render_deployment(mesh, w, settings, w_inputs).after(virtual_node_key(mesh, w.name), *after_rules,
+                                                                         *tls_secret_keys(mesh, w))
         out.append(deployment)
     if mesh.gateway:
         deployment, service = render_gateway_workload(mesh, mesh.gateway)

@@ -32,14 +32,14 @@ from . import injected_containers
 from .istio_authz import render_authorization_policies
 from .istio_gateway import gateway_selector
 from .istio_routes import GATEWAY_CLASS, render_routes, route_key
-from .istio_tls import (TLS_DIR, render_tls_policies, secret_key, tls_ingress_port, tls_pod_annotations,
-                        with_tls_target_ports)
+from .istio_tls import TLS_DIR, render_tls_policies, tls_ingress_port, tls_pod_annotations, with_tls_target_ports
 from .istio_tracing import ISTIO_NAMESPACE, render_mesh_wide, tracing_extension_provider
 from .load_balancer import PUBLIC_HTTP_PORT
 from .network_policies import (Destination, TrafficRulesInputs, cloud_storage_egress, namespace_pods,
                                render_network_policies)
 from .kubernetes_workloads import (PART_OF, Manifest, ObjectKey, WorkloadInputs, autoscalers, check_workload_roles,
                                    disruption_budgets, render_deployment, render_service_account, render_services)
+from .tls_volume import tls_secret_keys
 
 __all__ = ["GATEWAY_CLASS", "INJECTION_ENABLED", "INJECTION_LABEL", "ISTIOD_LABELS", "ISTIOD_XDS_PORT",
            "PROXY_CONTAINER_NAMES", "TLS_DIR", "IstioInputs", "inbound_ports", "istio_canary_keys",
@@ -141,10 +141,8 @@ def render_istio_mesh(mesh: Mesh, settings: Settings, inputs: IstioInputs) -> tu
         policies = render_tls_policies(mesh, w)
         out += policies
         deployment = render_deployment(mesh, w, settings, w_inputs).after(*(p.key for p in policies),
-                                                                         *(r.key for r in rules))
-        secret = secret_key(mesh, w)
-        if secret:
-            deployment = deployment.after(secret)
+                                                                         *(r.key for r in rules),
+                                                                         *tls_secret_keys(mesh, w))
         out.append(deployment)
     # The gateway's Deployment, like every other, starts under its traffic rules.
     out += [m.after(*(r.key for r in rules)) if m.key.kind == "Deployment" else m for m in render_routes(mesh)]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from ..topology.model import Gateway, Mesh
 from .kubernetes_workloads import (PART_OF, PRESTOP_SLEEP_SECONDS, TERMINATION_GRACE_SECONDS, Manifest, ObjectKey,
-                                   container_resources, namespace_key, render_service_account,
+                                   container_resources, namespace_key, node_placement, render_service_account,
                                    replicas_field, spread_constraints)
 from .load_balancer import INGRESS_GATEWAY_LABELS, NLB_ANNOTATIONS, PUBLIC_HTTP_PORT
 
@@ -78,6 +78,7 @@ def render_gateway_workload(mesh: Mesh, gateway: Gateway) -> tuple[Manifest, Man
             "securityContext": {"seccompProfile": {"type": "RuntimeDefault"},
                                 "sysctls": [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]},
             "containers": [container],
+            **node_placement(mesh),
             **({"topologySpreadConstraints": spread_constraints(selector)} if gateway.replicas > 1 else {}),
         },
     }

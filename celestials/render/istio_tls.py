@@ -3,11 +3,11 @@
 Istio's own mTLS cannot say "front trusts CA1 only": it has one mesh root. So the demo's TLS runs
 beside it, on files, with the same semantics as App Mesh's listener TLS and client policy:
 
-* Files: the workload's TLS Secret (`colorapp.tls_secret_for`, the Secrets the mTLS component
-  issues) is mounted into `istio-proxy` at `TLS_DIR` through the injector's
-  `sidecar.istio.io/userVolume` / `userVolumeMount` pod annotations (JSON maps). Istio cannot
-  read a Secret for a sidecar's inbound TLS (`credentialName` is gateway-only there), so files
-  it is, on both sides.
+* Files: the workload's TLS Secrets (`colorapp.tls_mount`, the Secrets the mTLS component
+  issues; for front, those of both trusts) are mounted into `istio-proxy` at `TLS_DIR`, as the
+  one volume of `tls_volume`, through the injector's `sidecar.istio.io/userVolume` /
+  `userVolumeMount` pod annotations (JSON maps). Istio cannot read a Secret for a sidecar's
+  inbound TLS (`credentialName` is gateway-only there), so files it is, on both sides.
 * Client side (a workload with `client_tls`, i.e. front): one `DestinationRule` per host its
   backends reach (for `color`: `color-blue`, `color-green`, `color-red`), scoped to the client's
   pods (`workloadSelector`, `exportTo: ["."]`: without the selector every client in the
@@ -51,8 +51,9 @@ Ports (the subtle part):
   that selects these pods together with others (`color`) still targets the app port; meshed
   clients never use its endpoints (its HTTPRoute sends them to the host Services).
 
-The trust switch (`mtlsTrust`) changes only the client's Secret (a different Secret name in its
-pod annotations) and its DestinationRules (the trust file); nothing on the servers.
+The trust switch (`mtlsTrust`) changes only the client's DestinationRules (the trust file they
+name): front's sidecar has both trust files mounted in every state, so its pods do not change and
+the running ones read the new file as soon as istiod pushes the rules; nothing on the servers.
 """
 
 from __future__ import annotations
@@ -62,15 +63,16 @@ from typing import Any
 
 from ..topology import colorapp
 from ..topology.model import Mesh, Workload
-from .kubernetes_workloads import PART_OF, Manifest, ObjectKey, RenderError, namespace_key
+from .kubernetes_workloads import PART_OF, Manifest, RenderError, namespace_key
+from .tls_volume import VOLUME_NAME, tls_volume_source
 
 NETWORKING_API_VERSION = "networking.istio.io/v1"
 #: EnvoyFilter is served in v1alpha3 only.
 ENVOY_FILTER_API_VERSION = "networking.istio.io/v1alpha3"
 SECURITY_API_VERSION = "security.istio.io/v1"
-#: Where istio-proxy sees the workload's TLS Secret (Istio's own choice, not App Mesh's `/certs`).
+#: Where istio-proxy sees the workload's TLS Secrets (Istio's own choice, not App Mesh's `/certs`).
 TLS_DIR = "/etc/istio/tls-certs"
-TLS_VOLUME = "celestials-tls"
+TLS_VOLUME = VOLUME_NAME
 USER_VOLUME_ANNOTATION = "sidecar.istio.io/userVolume"
 USER_VOLUME_MOUNT_ANNOTATION = "sidecar.istio.io/userVolumeMount"
 #: The pod port on which a server-TLS workload's sidecar terminates the demo's TLS.
@@ -88,22 +90,12 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def tls_secret(w: Workload) -> colorapp.TlsSecret | None:
-    return colorapp.tls_secret_for(w)
-
-
-def secret_key(mesh: Mesh, w: Workload) -> ObjectKey | None:
-    """The TLS Secret the workload's pods mount (created by the mTLS component), if any."""
-    secret = tls_secret(w)
-    return ObjectKey("Secret", mesh.namespace, secret.name) if secret else None
-
-
 def tls_pod_annotations(w: Workload) -> dict[str, str]:
-    """Mount the workload's TLS Secret into istio-proxy at TLS_DIR (none without TLS)."""
-    secret = tls_secret(w)
-    if secret is None:
+    """Mount the workload's TLS Secrets into istio-proxy at TLS_DIR (none without TLS)."""
+    source = tls_volume_source(w)
+    if source is None:
         return {}
-    return {USER_VOLUME_ANNOTATION: _json({TLS_VOLUME: {"secret": {"secretName": secret.name}}}),
+    return {USER_VOLUME_ANNOTATION: _json({TLS_VOLUME: source}),
             USER_VOLUME_MOUNT_ANNOTATION: _json({TLS_VOLUME: {"mountPath": TLS_DIR, "readOnly": True}})}
 
 

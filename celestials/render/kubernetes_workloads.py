@@ -19,6 +19,7 @@ from typing import Any, Iterable, Mapping
 
 from ..settings import Settings
 from ..topology.model import Autoscaling, Mesh, Resources, Workload
+from .node_placement import node_selector
 from .single_replica import SINGLE_REPLICA_ANNOTATION
 
 #: The file name of a workload's sqlite database, inside its model storage directory.
@@ -103,6 +104,8 @@ class WorkloadInputs:
     `dynamodb_table`: the table's name for workloads whose model storage is DynamoDB.
     `reserved_container_names`: names the backend's injector gives its own containers (an app
     container with such a name would be taken for the proxy).
+    `proxy_volumes`: workload name → pod volumes that only the backend's injected proxy mounts
+    (the app container does not), for an injector that mounts volumes of the pod by name.
     """
 
     images: Mapping[str, Any]
@@ -112,6 +115,7 @@ class WorkloadInputs:
     pod_annotations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     dynamodb_table: Any = None
     reserved_container_names: tuple[str, ...] = ()
+    proxy_volumes: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
 
 
 def namespace_key(namespace: str) -> ObjectKey:
@@ -153,6 +157,12 @@ def check_workload_roles(mesh: Mesh, roles: Mapping[str, Any], where: str) -> No
 
 
 # --- pieces of a pod ---------------------------------------------------------------------------
+def node_placement(mesh: Mesh) -> dict[str, Any]:
+    """The pod-spec fields that keep the mesh's pods on nodes of its architecture (none when the
+    model names no architecture); every backend puts them on every pod template it renders."""
+    return {"nodeSelector": node_selector(mesh.node_architecture)} if mesh.node_architecture else {}
+
+
 def _cpu(millis: int) -> str:
     return f"{millis}m"
 
@@ -276,6 +286,7 @@ def render_deployment(mesh: Mesh, workload: Workload, settings: Settings, inputs
     labels = dict(workload.labels)
     mounts = [{"name": "tmp", "mountPath": "/tmp"}]
     volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
+    volumes += [dict(v) for v in inputs.proxy_volumes.get(workload.name, ())]
     if sqlite:
         assert workload.storage is not None and workload.storage.directory is not None  # validate() checked it
         mounts.append({"name": "data", "mountPath": workload.storage.directory})
@@ -316,6 +327,7 @@ def render_deployment(mesh: Mesh, workload: Workload, settings: Settings, inputs
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "containers": [container],
         "volumes": volumes,
+        **node_placement(mesh),
     }
     if replicas > 1:
         pod_spec["topologySpreadConstraints"] = spread_constraints(labels)

@@ -10,6 +10,8 @@ configs and the issued files cannot disagree.
 Certificates: CA1 signs front and blue, CA2 signs green, red has none. blue and green accept only
 clients holding a CA1 leaf with SAN `front.mtls.svc.cluster.local`; front trusts CA1, or the CA1+CA2
 bundle when `mtlsTrust` is `ca1+ca2` (the tutorial's `mesh.sh addGreen`, here a config change).
+front's proxy holds the files of both trusts whatever the setting (`tls_mount`), so the switch
+changes only which trust file its client policy names.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def colorapp_mesh(settings: Settings) -> Mesh:
                 Service(name=COLOR_SERVICE, port=PORT, router=router.name))
     return Mesh(name=MESH_NAME, namespace=NAMESPACE,
                 workloads=(front, *(_teller(c, front_san) for c in COLORS)),
-                services=services, routers=(router,)).validate()
+                services=services, routers=(router,), node_architecture=settings.node_architecture).validate()
 
 
 def pki_plan(mesh: Mesh) -> pki.PkiPlan:
@@ -116,7 +118,8 @@ class TlsSecret:
         return pki.key_file(self.leaf), pki.chain_file(self.leaf), pki.trust_file(self.trust)
 
 
-#: The contract's Secrets. front has one per trust so the trust switch is a remount, not an edit.
+#: The contract's Secrets. front has one per trust it can be switched to, and its proxy mounts
+#: both (`tls_mount`): the switch then names the other trust file, with no remount and no edit.
 TLS_SECRETS: tuple[TlsSecret, ...] = (
     TlsSecret("front-ca1-tls", "front", (CA1,)),
     TlsSecret("front-ca1-ca2-tls", "front", (CA1, CA2)),
@@ -141,6 +144,27 @@ def tls_secret_for(workload: Workload) -> TlsSecret | None:
         if secret.leaf == leaf and secret.trust == trust:
             return secret
     raise ValueError(f"workload {workload.name}: no TLS Secret holds leaf {leaf} with trust {'+'.join(trust)}")
+
+
+def tls_mount(workload: Workload) -> tuple[TlsSecret, ...]:
+    """The Secrets the workload's proxy mounts, in one directory: every Secret of its leaf, in
+    TLS_SECRETS order. Not only the one its policies name (`tls_secret_for`): what a proxy has
+    mounted must not depend on the trust it is switched to, or a switch would have to replace the
+    pods before their policies could name the new trust file. Empty for a workload without TLS."""
+    secret = tls_secret_for(workload)
+    if secret is None:
+        return ()
+    return tuple(s for s in TLS_SECRETS if s.leaf == secret.leaf)
+
+
+def mounted_files(workload: Workload) -> tuple[str, ...]:
+    """The file names in the directory of the workload's TLS mount: its leaf's key and chain, then
+    the trust file of each Secret."""
+    mount = tls_mount(workload)
+    if not mount:
+        return ()
+    key, chain, _ = mount[0].files
+    return (key, chain, *dict.fromkeys(pki.trust_file(s.trust) for s in mount))
 
 
 def tls_files(workload: Workload, directory: str) -> dict[str, str]:

@@ -227,6 +227,10 @@ class Mesh:
     services: tuple[Service, ...]
     routers: tuple[Router, ...] = ()
     gateway: Gateway | None = None
+    #: the CPU architecture of the nodes its pods run on, as Kubernetes names it (`amd64`,
+    #: `arm64`), which the cloud renderers pin every pod to; None: any (the local rehearsal has
+    #: no nodes)
+    node_architecture: str | None = None
 
     # --- lookups -------------------------------------------------------------------------
     def dns(self, host: str) -> str:

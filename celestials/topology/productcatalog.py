@@ -83,4 +83,4 @@ def product_catalog_mesh(settings: Settings) -> Mesh:
         GatewayRoute(name="gateway-route-frontend", prefix="/", service="frontend-node"),
     ), replicas=settings.request_path_replicas, autoscaling=autoscaling)
     return Mesh(name=MESH_NAME, namespace=NAMESPACE, workloads=workloads, services=services,
-                routers=routers, gateway=gateway).validate()
+                routers=routers, gateway=gateway, node_architecture=settings.node_architecture).validate()

@@ -29,7 +29,8 @@ from .mesh import AppMeshMesh, AppMeshMeshArgs
 def controller_pod(settings: Settings) -> PodDemand:
     """The controller's pods for the capacity check, read from the values its release gets (as
     many as the request path has replicas)."""
-    values = chart_values(settings.region, settings.tracing, settings.request_path_replicas)
+    values = chart_values(settings.region, settings.tracing, settings.request_path_replicas,
+                          node_architecture=settings.node_architecture)
     return PodDemand.of(f"{NAMESPACE}/{RELEASE_NAME}", values["resources"]["requests"],
                         replicas=values["replicaCount"])
 
@@ -86,7 +87,8 @@ class AppMeshBackend(pulumi.ComponentResource):
         settings, child = args.settings, pulumi.ResourceOptions(parent=self)
         self.controller = AppMeshController(f"{name}-controller", AppMeshControllerArgs(
             k8s_provider=args.k8s_provider, oidc_provider_arn=args.oidc_provider_arn,
-            oidc_provider_url=args.oidc_provider_url, region=settings.region, tracing=settings.tracing,
+            oidc_provider_url=args.oidc_provider_url, region=settings.region,
+            node_architecture=settings.node_architecture, tracing=settings.tracing,
             replicas=settings.request_path_replicas, nodes=args.nodes), child)
         images = image_refs_by_key(args.image_refs, {w.image for m in args.topology.meshes for w in m.workloads})
         collector = args.collector

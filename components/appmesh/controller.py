@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 
 from celestials.artifacts import APPMESH_CONTROLLER_CHART
 from celestials.render.appmesh_iam import controller_policy
+from celestials.render.node_placement import node_selector
 from components.identified_release import Chart, Identity, identified_release
 
 NAMESPACE = "appmesh-system"
@@ -50,11 +51,13 @@ def high_availability(replicas: int) -> dict[str, Any]:
     }
 
 
-def chart_values(region: str, tracing: bool, replicas: int = 1) -> dict[str, Any]:
-    """Values for appmesh-controller 1.13.3 (keys as in the chart's values.yaml)."""
+def chart_values(region: str, tracing: bool, replicas: int = 1, *, node_architecture: str) -> dict[str, Any]:
+    """Values for appmesh-controller 1.13.3 (keys as in the chart's values.yaml); the controller's
+    pods run on nodes of `node_architecture`."""
     return {
         "replicaCount": replicas,
         "resources": {k: dict(v) for k, v in CONTROLLER_RESOURCES.items()},
+        "nodeSelector": node_selector(node_architecture),
         **high_availability(replicas),
         "region": region,
         # Created here, annotated with the IRSA role, so the role exists before the controller.
@@ -73,6 +76,8 @@ class AppMeshControllerArgs:
     oidc_provider_arn: pulumi.Input[str]
     oidc_provider_url: pulumi.Input[str]
     region: str
+    #: the node group's architecture (the stack's nodeArchitecture): where the controller runs
+    node_architecture: str
     tracing: bool = True
     #: the stack's requestPathReplicas: the webhook is on the path of every meshed pod's creation
     replicas: int = 1
@@ -94,7 +99,8 @@ class AppMeshController(pulumi.ComponentResource):
             identity=Identity(args.oidc_provider_arn, args.oidc_provider_url, controller_policy(),
                               "App Mesh controller: manages the mesh objects in the App Mesh API"),
             chart=Chart(RELEASE_NAME, CHART, CHART_VERSION, CHART_REPOSITORY, RELEASE_TIMEOUT_SECONDS),
-            values=chart_values(args.region, args.tracing, args.replicas), nodes=args.nodes)
+            values=chart_values(args.region, args.tracing, args.replicas, node_architecture=args.node_architecture),
+            nodes=args.nodes)
         self.namespace, self.irsa = parts.namespace, parts.irsa
         self.service_account, self.release = parts.service_account, parts.release
         self.role_arn = self.irsa.role_arn

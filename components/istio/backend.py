@@ -74,7 +74,8 @@ class IstioBackend(pulumi.ComponentResource):
         settings, provider, collector = args.settings, args.k8s_provider, args.collector
         tracing = tracing_extension_provider(collector.service_host, collector.otlp_grpc_port) if collector else None
         self.control_plane = IstioControlPlane(f"{name}-control-plane", IstioControlPlaneArgs(
-            k8s_provider=provider, tracing_provider=tracing, replicas=settings.request_path_replicas,
+            k8s_provider=provider, node_architecture=settings.node_architecture,
+            tracing_provider=tracing, replicas=settings.request_path_replicas,
             autoscale_max=settings.autoscale_max, gateway_api=gateway_api, nodes=args.nodes),
             pulumi.ResourceOptions(parent=self))
         cp = self.control_plane

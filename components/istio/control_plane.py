@@ -40,6 +40,7 @@ from celestials.capacity import PodDemand, Sidecars, requests_of
 from celestials.render.istio_tracing import ISTIO_NAMESPACE
 from celestials.render.istio import ISTIOD_LABELS
 from celestials.render.kubernetes_workloads import PART_OF, spread_constraints
+from celestials.render.node_placement import node_selector
 
 from .gateway_api_crds import GatewayApiObjects, apply_gateway_api
 
@@ -80,10 +81,11 @@ def base_values() -> dict[str, Any]:
 
 
 def istiod_values(tracing_provider: dict[str, Any] | None, replicas: int = 1,
-                  autoscale_max: int | None = None) -> dict[str, Any]:
+                  autoscale_max: int | None = None, *, node_architecture: str) -> dict[str, Any]:
     """Values for the `istiod` chart at ISTIO_VERSION (keys as in its values.yaml, set at the top
     level). `tracing_provider`: the meshConfig extension provider for the collector, or None;
-    `autoscale_max`: the max of istiod's HPA (None: no HPA, `replicas` fixed)."""
+    `autoscale_max`: the max of istiod's HPA (None: no HPA, `replicas` fixed); istiod's pods run
+    on nodes of `node_architecture`, like every other pod of the stack."""
     mesh_config: dict[str, Any] = {"accessLogFile": "/dev/stdout"}
     if tracing_provider is not None:
         mesh_config["extensionProviders"] = [tracing_provider]
@@ -95,6 +97,7 @@ def istiod_values(tracing_provider: dict[str, Any] | None, replicas: int = 1,
         "replicaCount": replicas,
         **({"topologySpreadConstraints": spread_constraints(ISTIOD_LABELS)} if replicas > 1 else {}),
         "resources": ISTIOD_RESOURCES,
+        "nodeSelector": node_selector(node_architecture),
         "env": {"ENABLE_TLS_ON_SIDECAR_INGRESS": "true"},
         "meshConfig": mesh_config,
     }
@@ -105,6 +108,8 @@ class IstioControlPlaneArgs:
     k8s_provider: k8s.Provider
     #: the Gateway API bundle's objects, read and verified before any resource (`load_gateway_api`)
     gateway_api: GatewayApiObjects
+    #: the node group's architecture (the stack's nodeArchitecture): where istiod's pods run
+    node_architecture: str
     #: istiod meshConfig extension provider for the trace collector (None: tracing off)
     tracing_provider: dict[str, Any] | None = None
     #: istiod replicas (the stack's requestPathReplicas), the minimum with an autoscaler
@@ -125,7 +130,8 @@ class IstioControlPlane(pulumi.ComponentResource):
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace", metadata={"name": NAMESPACE, "labels": dict(PART_OF)}, opts=k8s_opts)
         self.base = self._release(name, "base", base_values(), args, [self.namespace, *self.gateway_api_crds])
-        self.istiod = self._release(name, "istiod", istiod_values(args.tracing_provider, args.replicas, args.autoscale_max), args,
+        self.istiod = self._release(name, "istiod", istiod_values(args.tracing_provider, args.replicas, args.autoscale_max,
+                                                                 node_architecture=args.node_architecture), args,
                                     [self.base, *args.nodes])
         self.register_outputs({"base": self.base.status, "istiod": self.istiod.status})
 

@@ -16,7 +16,9 @@ from typing import Any, Iterable
 
 import yaml
 
-from celestials.render.appmesh import API_VERSION, GATEWAY_LABEL, INJECTOR_LABEL, MESH_LABEL
+from celestials.render.appmesh import (API_VERSION, GATEWAY_LABEL, INJECTOR_LABEL, MESH_LABEL, SECRET_MOUNTS_ANNOTATION,
+                                       VOLUME_MOUNTS_ANNOTATION)
+from tests.support.tls_mounts import mounted_paths, volume_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT.parent / "shared" / "reference" / "appmesh"
@@ -118,6 +120,35 @@ def tls_file_paths(spec: Obj) -> list[str]:
     if client:
         paths += [*client["certificate"]["file"].values(), client["validation"]["trust"]["file"]["certificateChain"]]
     return paths
+
+
+def _annotation_pairs(value: str | None) -> list[tuple[str, str]]:
+    """`a:/x, b:/y` (the injector's format for secretMounts and volumeMounts) as pairs."""
+    pairs = [segment.split(":") for segment in (value or "").split(",") if segment.strip()]
+    return [(a.strip(), b.strip()) for a, b in pairs]
+
+
+def sidecar_volumes(pod_template: Obj) -> list[tuple[Obj, str]]:
+    """(volume, mount path) for everything the App Mesh injector mounts into the Envoy container:
+    a Secret per `secretMounts` entry, a volume of the pod per `volumeMounts` entry."""
+    annotations = pod_template["metadata"].get("annotations") or {}
+    pod_volumes = {v["name"]: v for v in pod_template["spec"].get("volumes", [])}
+    out = [({"secret": {"secretName": secret}}, path)
+           for secret, path in _annotation_pairs(annotations.get(SECRET_MOUNTS_ANNOTATION))]
+    for volume, path in _annotation_pairs(annotations.get(VOLUME_MOUNTS_ANNOTATION)):
+        if volume not in pod_volumes:
+            raise KeyError(f"{VOLUME_MOUNTS_ANNOTATION} names volume {volume!r}, which the pod does not have")
+        out.append((pod_volumes[volume], path))
+    return out
+
+
+def sidecar_secrets(pod_template: Obj) -> list[str]:
+    return [secret for volume, _ in sidecar_volumes(pod_template) for secret in volume_secrets(volume)]
+
+
+def sidecar_files(pod_template: Obj) -> set[str]:
+    """Every file path the Envoy sidecar sees through what the injector mounts."""
+    return {p for volume, path in sidecar_volumes(pod_template) for p in mounted_paths(volume, path.rstrip("/"))}
 
 
 # --- mesh semantics ------------------------------------------------------------------------------

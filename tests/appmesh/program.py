@@ -52,7 +52,7 @@ def backend_program(config: dict[str, Any], refs_as_one_output: bool = False):
         provider = k8s.Provider(PROVIDER_NAME, kubeconfig=pulumi.Output.secret("apiVersion: v1\nkind: Config\n"))
         collector = TracingCollector("tracing", TracingCollectorArgs(
             k8s_provider=provider, oidc_provider_arn=OIDC_ARN, oidc_provider_url=OIDC_URL,
-            region=settings.region)) if settings.tracing else None
+            region=settings.region, node_architecture=settings.node_architecture)) if settings.tracing else None
         identity = backend_plugin.create_identity("mesh-identity", MeshIdentityArgs(settings, topology, OIDC_ARN, OIDC_URL))
         refs = {key: pulumi.Output.from_input(image_ref(key)) for key in IMAGES}
         if refs_as_one_output:  # how components.images.Images exposes them

@@ -8,7 +8,6 @@ API v1.5.1 standard-channel CRDs.
 
 from __future__ import annotations
 
-import posixpath
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -18,6 +17,7 @@ from celestials.artifacts import GATEWAY_API, ISTIO
 from celestials.render.istio import INJECTION_LABEL
 from celestials.render.kubernetes_workloads import Manifest, ObjectKey, key_of
 from tests.appmesh.mesh_checks import ROOT, _strict, name, ns, of_kind, pod_labels, schema_problems, selects
+from tests.support.tls_mounts import MountError, mounted_paths, volume_secrets
 
 REFERENCE = ROOT.parent / "shared" / "reference"
 ISTIO_CRDS = REFERENCE / f"istio-{ISTIO.minor}" / "crd-all.gen.yaml"
@@ -174,8 +174,16 @@ def user_volumes(pod_template: Obj) -> tuple[dict, dict]:
 
 
 def mounted_secrets(pod_template: Obj) -> list[str]:
+    """Every Secret the pod's user volumes read (a `secret` volume's, a `projected` one's sources)."""
     volumes, _ = user_volumes(pod_template)
-    return [v["secret"]["secretName"] for v in volumes.values() if "secret" in v]
+    return [secret for v in volumes.values() for secret in volume_secrets(v)]
+
+
+def sidecar_files(pod_template: Obj) -> set[str]:
+    """Every file path istio-proxy sees through the pod's user volumes, where they are mounted."""
+    volumes, mounts = user_volumes(pod_template)
+    return {path for vol, m in mounts.items() if vol in volumes
+            for path in mounted_paths(volumes[vol], m["mountPath"].rstrip("/"))}
 
 
 def tls_paths(obj: Obj) -> list[str]:
@@ -223,24 +231,28 @@ def deployments_selected(objects: list[Obj], obj: Obj) -> list[Obj]:
     return [d for d in of_kind(objects, "Deployment", ns(obj)) if selects(selector, pod_labels(d))]
 
 
-def tls_file_problems(objects: list[Obj], secret_files: dict[str, set[str]]) -> list[str]:
-    """Each file a TLS policy names is a file of the Secret mounted into istio-proxy of exactly
-    the pods the policy selects, under that mount's path."""
+def tls_file_problems(objects: list[Obj], mounted_in: list[Obj] | None = None) -> list[str]:
+    """Each file a TLS policy names is a file of a Secret mounted into istio-proxy of exactly the
+    pods the policy selects, under that mount's path. `mounted_in`: the objects whose Deployments
+    say what is mounted (default: `objects`), e.g. those of another config, to check that the
+    running pods of one state have every file the policies of another name."""
     problems = []
+    pods = objects if mounted_in is None else mounted_in
     for obj in of_kind(objects, "DestinationRule") + of_kind(objects, "Sidecar"):
         paths = tls_paths(obj)
         if not paths:
             continue
-        selected = deployments_selected(objects, obj)
+        selected = deployments_selected(pods, obj)
         if len(selected) != 1:
             problems.append(f"{obj['kind']} {name(obj)}: selects {[name(d) for d in selected]}, expected one workload")
             continue
-        volumes, mounts = user_volumes(selected[0]["spec"]["template"])
+        try:
+            files = sidecar_files(selected[0]["spec"]["template"])
+        except MountError as e:
+            problems.append(f"{name(selected[0])}: {e}")
+            continue
         for path in paths:
-            hits = [vol for vol, m in mounts.items()
-                    if posixpath.dirname(path) == m["mountPath"].rstrip("/")
-                    and posixpath.basename(path) in secret_files.get(volumes.get(vol, {}).get("secret", {}).get("secretName"), set())]
-            if not hits:
+            if path not in files:
                 problems.append(f"{obj['kind']} {name(obj)}: {path} is not a file of a Secret mounted into "
                                 f"{name(selected[0])}'s sidecar")
     return problems

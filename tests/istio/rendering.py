@@ -11,8 +11,6 @@ from celestials.topology.model import Mesh
 
 ROLES = {"prodcatalog": "arn:aws:iam::123456789012:role/prodcatalog"}
 OTLP = "http://otel-collector.observability.svc.cluster.local:4318"
-#: Secret name → the files it holds (pki file names), as the mTLS component creates them.
-SECRET_FILES = {s.name: set(s.files) for s in colorapp.TLS_SECRETS}
 #: Objects created outside the renderer that its manifests may wait for.
 EXTERNAL = frozenset(ObjectKey("Secret", colorapp.NAMESPACE, s.name) for s in colorapp.TLS_SECRETS)
 

@@ -1,5 +1,6 @@
 """What a config change touches, in the style of a preview diff: a canary weight changes only the
-split HTTPRoute; the mTLS trust switch changes only front's objects (never the servers')."""
+split HTTPRoute; the mTLS trust switch changes only front's DestinationRules (no pod, nothing of
+the servers')."""
 
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ def test_a_weight_change_changes_only_the_split_route(before, after):
     assert _changed({"canaryWeight": before}, {"canaryWeight": after}) == ["HTTPRoute/prodcatalog-ns/proddetail-router"]
 
 
-def test_the_trust_switch_changes_only_fronts_objects():
+def test_the_trust_switch_changes_only_fronts_destination_rules():
+    """No pod changes: front's sidecar has both trust files mounted in either state."""
     assert _changed({"mtlsTrust": "ca1"}, {"mtlsTrust": "ca1+ca2"}) == [
-        "Deployment/mtls/front", "DestinationRule/mtls/front-to-color-blue",
-        "DestinationRule/mtls/front-to-color-green", "DestinationRule/mtls/front-to-color-red"]
+        "DestinationRule/mtls/front-to-color-blue", "DestinationRule/mtls/front-to-color-green",
+        "DestinationRule/mtls/front-to-color-red"]
 
 
 def test_the_canary_owns_its_route_and_its_new_version():

@@ -3,6 +3,7 @@ backend URLs), run locked down, shut down gracefully, and Services that give eve
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from celestials.render.kubernetes_workloads import (APP_UID, IRSA_ROLE_ANNOTATIO
                                                     PRESTOP_SLEEP_SECONDS, TERMINATION_GRACE_SECONDS, ObjectKey,
                                                     RenderError, WorkloadInputs, render_deployment,
                                                     render_service_account, render_services)
+from celestials.render.node_placement import ARCH_LABEL
 from celestials.settings import parse_settings
 from celestials.topology import build_topology, productcatalog
 
@@ -213,6 +215,34 @@ def test_deployments_come_after_their_namespace_and_service_account(mesh, settin
     assert d.depends_on == (ObjectKey("Namespace", None, "prodcatalog-ns"),
                             ObjectKey("ServiceAccount", "prodcatalog-ns", "prodcatalog"))
     assert d.obj["spec"]["template"]["spec"]["serviceAccountName"] == "prodcatalog"
+
+
+@pytest.mark.parametrize("architecture", ["amd64", "arm64"])
+def test_pods_stay_on_nodes_of_the_models_architecture(architecture):
+    """The images are built for one architecture: a pod must never be scheduled elsewhere, e.g. on
+    an old node while a nodeArchitecture switch replaces the node group."""
+    instance = {"amd64": "t3.medium", "arm64": "t4g.medium"}[architecture]
+    settings = _settings(nodeArchitecture=architecture, instanceType=instance)
+    mesh = _mesh(settings)
+    assert mesh.node_architecture == architecture
+    for w in mesh.workloads:
+        pod = render_deployment(mesh, w, settings, _inputs()).obj["spec"]["template"]["spec"]
+        assert pod["nodeSelector"] == {ARCH_LABEL: architecture}, w.name
+    anywhere = replace(mesh, node_architecture=None)  # a model without nodes (the local rehearsal's)
+    pod = render_deployment(anywhere, anywhere.workload("prodcatalog"), settings, _inputs()).obj["spec"]["template"]["spec"]
+    assert "nodeSelector" not in pod
+
+
+def test_proxy_volumes_are_pod_volumes_the_app_does_not_mount(mesh, settings):
+    volume = {"name": "proxy-only", "secret": {"secretName": "s"}}
+    d = render_deployment(mesh, mesh.workload("proddetail-v1"), settings,
+                          _inputs(proxy_volumes={"proddetail-v1": (volume,)}))
+    pod = d.obj["spec"]["template"]["spec"]
+    assert volume in pod["volumes"]
+    assert "proxy-only" not in {m["name"] for m in _container(d)["volumeMounts"]}
+    other = render_deployment(mesh, mesh.workload("proddetail-v2"), settings,
+                              _inputs(proxy_volumes={"proddetail-v1": (volume,)}))
+    assert volume not in other.obj["spec"]["template"]["spec"]["volumes"]
 
 
 def test_replicated_workloads_spread_over_zones(mesh, settings):

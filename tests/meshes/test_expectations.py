@@ -75,11 +75,12 @@ def test_ingress_reaches_the_front_end_only(backend):
 def test_tls_uses_the_issued_secrets_and_trust_follows_the_setting(backend, trust):
     tls = VIEWS[backend].tls(synth(backend, mtlsTrust=trust).manifests)
     mesh = _model(mtlsTrust=trust).mesh_in(MTLS)
-    with_tls = {(MTLS, w.name): colorapp.tls_secret_for(w) for w in mesh.workloads if colorapp.tls_secret_for(w)}
+    with_tls = {(MTLS, w.name): w for w in mesh.workloads if colorapp.tls_mount(w)}
     assert set(tls) == set(with_tls)
-    for key, secret in with_tls.items():
-        assert tls[key]["secret"] == secret.name, key
-        assert tls[key]["files"] <= set(secret.files), key
+    for key, w in with_tls.items():
+        assert tls[key]["secrets"] == [s.name for s in colorapp.tls_mount(w)], key
+        assert tls[key]["files"] <= set(colorapp.mounted_files(w)), key
+        assert tls[key]["named"] <= tls[key]["mounted"], key
     assert tls[(MTLS, "front")]["client_trust"] == pki.trust_file(colorapp.TRUSTS[trust])
     for color in ("blue", "green"):
         assert tls[(MTLS, color)]["server_trust"] == pki.trust_file((colorapp.CA1,))

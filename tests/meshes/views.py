@@ -8,13 +8,13 @@ Secret and files each workload's TLS uses, and where the proxies' spans go.
 
 from __future__ import annotations
 
-import json
 import posixpath
 from typing import Any, Protocol
 
 from celestials.render import appmesh as am
 from celestials.render.istio import INJECTION_LABEL
-from tests.appmesh.mesh_checks import name, ns, of_kind, pod_labels, selects
+from tests.appmesh.mesh_checks import name, ns, of_kind, pod_labels, selects, sidecar_files, sidecar_secrets
+from tests.istio import istio_checks
 from tests.meshes.traffic_checks import authorization_edges, network_policy_edges
 
 Obj = dict[str, Any]
@@ -30,9 +30,10 @@ class MeshView(Protocol):
     def ingress_targets(self, objects: list[Obj]) -> set[tuple[str, str]]: ...
 
     def tls(self, objects: list[Obj]) -> dict[tuple[str, str], dict[str, Any]]:
-        """(namespace, workload) → {"secret": mounted Secret, "files": file names its proxy reads,
-        "client_trust": trust file for the servers it calls (or None), "server_trust": trust file
-        for the clients it accepts (or None)}."""
+        """(namespace, workload) → {"secrets": the Secrets mounted into its proxy, in order,
+        "mounted": the file paths its proxy sees, "named": the file paths its TLS policies name,
+        "files": the file names those are, "client_trust": trust file for the servers it calls (or
+        None), "server_trust": trust file for the clients it accepts (or None)}."""
 
     def proxy_span_sinks(self, result) -> set[str]:
         """Where the proxies' spans go: the collector's host, or "x-ray-daemon"."""
@@ -96,19 +97,19 @@ class AppMeshView:
             namespace = ns(vn)
             workload = _deployment_for(objects, namespace, vn["spec"]["podSelector"])
             [d] = [d for d in of_kind(objects, "Deployment", namespace) if name(d) == workload]
-            mount = (d["spec"]["template"]["metadata"].get("annotations") or {}).get(am.SECRET_MOUNTS_ANNOTATION)
+            secrets = sidecar_secrets(d["spec"]["template"])
             listener_tls = vn["spec"]["listeners"][0].get("tls")
             client_tls = ((vn["spec"].get("backendDefaults") or {}).get("clientPolicy") or {}).get("tls")
-            if not mount and not listener_tls and not client_tls:
+            if not secrets and not listener_tls and not client_tls:
                 continue
-            files = set()
+            named = set()
             for tls in (listener_tls, client_tls):
                 if tls:
-                    files |= {_base(tls["certificate"]["file"]["certificateChain"]),
-                              _base(tls["certificate"]["file"]["privateKey"]),
-                              _base(tls["validation"]["trust"]["file"]["certificateChain"])}
+                    named |= {tls["certificate"]["file"]["certificateChain"], tls["certificate"]["file"]["privateKey"],
+                              tls["validation"]["trust"]["file"]["certificateChain"]}
             out[(namespace, workload)] = {
-                "secret": mount.split(":")[0] if mount else None, "files": files,
+                "secrets": secrets, "mounted": sidecar_files(d["spec"]["template"]), "named": named,
+                "files": {_base(p) for p in named},
                 "client_trust": _base(client_tls["validation"]["trust"]["file"]["certificateChain"]) if client_tls else None,
                 "server_trust": _base(listener_tls["validation"]["trust"]["file"]["certificateChain"]) if listener_tls else None}
         return out
@@ -161,9 +162,7 @@ class IstioView:
         out: dict = {}
         for d in of_kind(objects, "Deployment"):
             pod = d["spec"]["template"]
-            annotations = pod["metadata"].get("annotations") or {}
-            volumes = json.loads(annotations.get("sidecar.istio.io/userVolume", "{}"))
-            secrets = [v["secret"]["secretName"] for v in volumes.values() if "secret" in v]
+            secrets = istio_checks.mounted_secrets(pod)
             labels = pod_labels(d)
             drs = [r for r in of_kind(objects, "DestinationRule", ns(d))
                    if selects(r["spec"].get("workloadSelector") or {"matchLabels": {"_": "none"}}, labels)]
@@ -173,12 +172,13 @@ class IstioView:
             if not secrets and not drs and not server:
                 continue
             client = [r["spec"]["trafficPolicy"]["tls"] for r in drs]
-            files = {_base(t[k]) for t in client for k in ("clientCertificate", "privateKey", "caCertificates")}
-            files |= {_base(t[k]) for t in server for k in ("serverCertificate", "privateKey", "caCertificates")}
+            named = {t[k] for t in client for k in ("clientCertificate", "privateKey", "caCertificates")}
+            named |= {t[k] for t in server for k in ("serverCertificate", "privateKey", "caCertificates")}
             client_trusts = {_base(t["caCertificates"]) for t in client}
             assert len(client_trusts) <= 1, f"{name(d)}: DestinationRules disagree on trust {client_trusts}"
             out[(ns(d), name(d))] = {
-                "secret": secrets[0] if len(secrets) == 1 else secrets or None, "files": files,
+                "secrets": secrets, "mounted": istio_checks.sidecar_files(pod), "named": named,
+                "files": {_base(p) for p in named},
                 "client_trust": client_trusts.pop() if client_trusts else None,
                 "server_trust": _base(server[0]["caCertificates"]) if server else None}
         return out

@@ -11,11 +11,11 @@ import posixpath
 import pytest
 
 from celestials import pki
-from celestials.render.appmesh import (API_VERSION, SDS_ANNOTATION, SECRET_MOUNTS_ANNOTATION, AppMeshInputs,
-                                       render_app_mesh)
+from celestials.render.appmesh import API_VERSION, SDS_ANNOTATION, AppMeshInputs, render_app_mesh
 from celestials.settings import parse_settings
 from celestials.topology import build_topology, colorapp
-from tests.appmesh.mesh_checks import CRDS, crd_problems, load_crd_validators, tls_file_paths
+from tests.appmesh.mesh_checks import (CRDS, crd_problems, load_crd_validators, sidecar_files, sidecar_secrets,
+                                       sidecar_volumes, tls_file_paths)
 
 ROLE = "arn:aws:iam::123456789012:role/celestials-dev-mtls-envoy"
 
@@ -119,9 +119,8 @@ def test_tls_names_the_issued_identities_in_namespace_mtls(rendered):
 
 
 def test_each_sidecar_mounts_the_secret_holding_every_file_its_node_names(rendered, material):
-    trust, _, objects = rendered
+    _, _, objects = rendered
     nodes, deployments = of(objects, "VirtualNode"), of(objects, "Deployment")
-    secrets = {s.name: s for s in colorapp.TLS_SECRETS}
     issued = {**material.public_files(), **material.private_files()}
     mounted = {}
     for name, node in nodes.items():
@@ -130,20 +129,19 @@ def test_each_sidecar_mounts_the_secret_holding_every_file_its_node_names(render
         assert [d for d, dep in deployments.items()
                 if all(dep["spec"]["template"]["metadata"]["labels"].get(k) == v
                        for k, v in node["spec"]["podSelector"]["matchLabels"].items())] == [name]
-        annotations = pod["metadata"].get("annotations", {})
         paths = tls_file_paths(node["spec"])
         if not paths:
-            assert SECRET_MOUNTS_ANNOTATION not in annotations
+            assert sidecar_volumes(pod) == []
             continue
-        secret, mount = annotations[SECRET_MOUNTS_ANNOTATION].split(":", 1)
-        assert annotations[SDS_ANNOTATION] == "disabled"
-        mounted[name] = secret
+        assert pod["metadata"]["annotations"][SDS_ANNOTATION] == "disabled"
+        mounted[name] = sidecar_secrets(pod)
+        files = sidecar_files(pod)
         for path in paths:
-            assert posixpath.dirname(path) + "/" == mount
-            assert posixpath.basename(path) in secrets[secret].files
+            assert path in files
             assert posixpath.basename(path) in issued  # and the issuing function produces it
-    assert mounted == {"front": {"ca1": "front-ca1-tls", "ca1+ca2": "front-ca1-ca2-tls"}[trust],
-                       "blue": "colorapp-blue-tls", "green": "colorapp-green-tls"}
+    # front: both trusts' Secrets whatever the trust, so a switch finds its file already mounted
+    assert mounted == {"front": ["front-ca1-tls", "front-ca1-ca2-tls"],
+                       "blue": ["colorapp-blue-tls"], "green": ["colorapp-green-tls"]}
 
 
 def test_the_mtls_envoys_have_an_iam_identity(rendered):
@@ -155,9 +153,10 @@ def test_the_mtls_envoys_have_an_iam_identity(rendered):
         assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == ROLE
 
 
-def test_the_trust_switch_changes_only_fronts_trust_and_mount():
+def test_the_trust_switch_changes_only_fronts_trust():
+    """front's VirtualNode names the other trust file; its Deployment, which mounts both, stays."""
     _, before = render("ca1")
     _, after = render("ca1+ca2")
     changed = sorted((o["kind"], o["metadata"]["name"]) for o, p in zip(after, before, strict=True) if o != p)
-    assert changed == [("Deployment", "front"), ("VirtualNode", "front")]
+    assert changed == [("VirtualNode", "front")]
     assert pki.trust_file(colorapp.TRUSTS["ca1+ca2"]) == "ca1_ca2_bundle.pem"

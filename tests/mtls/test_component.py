@@ -4,6 +4,7 @@ their file names, secrets end to end, determinism, and the trust switch not reis
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 
 import pulumi
@@ -13,7 +14,7 @@ import pytest
 from celestials import pki
 from celestials.settings import parse_settings
 from celestials.topology import build_topology, colorapp
-from components.mtls_certificates import MtlsCertificates, MtlsCertificatesArgs
+from components.mtls_certificates import MtlsCertificates, MtlsCertificatesArgs, _public_digest
 from components.mtls_provider import RESOURCE_TYPE, placeholder_outputs
 from synth.harness import SECRET, evaluate, quiet
 from synth.mocks import CelestialsMocks
@@ -103,17 +104,32 @@ def test_secret_files_are_the_paths_the_mesh_objects_reference():
         data = mocks.inputs[f"mtls-certs-{secret.name}"]["data"]
         decoded = {k: base64.b64decode(v).decode() for k, v in data.items()}
         assert decoded == {name: files[name] for name in secret.files}
-    # and every path a workload's proxy is told to read is a file of the Secret it mounts
+    # and every path a workload's proxy is told to read is a file of the Secrets it mounts
     for w in mesh.workloads:
-        secret = colorapp.tls_secret_for(w)
+        mount = colorapp.tls_mount(w)
         paths = colorapp.tls_files(w, "/mounted")
-        if secret is None:
-            assert paths == {}
+        if not mount:
+            assert paths == {} and colorapp.mounted_files(w) == ()
             continue
         assert {p.rsplit("/", 1)[0] for p in paths.values()} == {"/mounted"}
-        assert {p.rsplit("/", 1)[1] for p in paths.values()} <= set(secret.files)
+        assert {p.rsplit("/", 1)[1] for p in paths.values()} <= set(colorapp.mounted_files(w))
+        assert set(colorapp.mounted_files(w)) == {f for s in mount for f in s.files}
     assert fake["ca_private_keys"] and not any(k in f for f in (s.files for s in colorapp.TLS_SECRETS)
                                                for k in fake["ca_private_keys"])
+
+
+def test_a_mount_digest_changes_with_every_public_file_it_mounts():
+    """The pod annotation that rolls front on a reissue covers its chain and both trust files
+    (front mounts both), and a single Secret's is what it always was: chain and trust."""
+    front = colorapp.tls_mount(next(w for w in build_topology(parse_settings({}, "dev")).mesh_in(colorapp.NAMESPACE)
+                                    .workloads if w.name == colorapp.FRONT))
+    files = {f: f"pem of {f}" for s in front for f in s.files if not f.endswith("_key.pem")}
+    digest = _public_digest(front, files)
+    for f in files:
+        assert _public_digest(front, {**files, f: "reissued"}) != digest, f
+    [ca1_secret, _] = front
+    _, chain, trust = ca1_secret.files
+    assert _public_digest((ca1_secret,), files) == hashlib.sha256((files[chain] + files[trust]).encode()).hexdigest()[:16]
 
 
 def test_two_evaluations_register_identical_inputs(result):

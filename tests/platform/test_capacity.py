@@ -208,7 +208,7 @@ def test_app_mesh_sidecar_and_controller_requests_match_the_chart_defaults():
     for replicas in (1, 2):
         pod = controller_pod(_settings(requestPathReplicas=replicas))
         assert pod.requests == cap.requests_of(values["resources"]["requests"])
-        assert pod.replicas == chart_values("us-west-2", True, replicas)["replicaCount"] == replicas
+        assert pod.replicas == chart_values("us-west-2", True, replicas, node_architecture="amd64")["replicaCount"] == replicas
 
 
 def test_demand_from_requests_mappings():

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
+#: Values that are Kubernetes label maps a chart copies whole into its pod specs (`nodeSelector`):
+#: their keys are node labels, not chart keys, so only the value's own key must exist in the chart.
+LABEL_MAPS = ("nodeSelector",)
+
 
 def key_paths(values: Mapping[str, Any], prefix: tuple = (), free_form: tuple[str, ...] = ()) -> Iterator[tuple]:
     """Every key path of `values`; below a key named in `free_form` (a map the chart passes on
