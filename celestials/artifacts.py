@@ -148,6 +148,30 @@ BASE_IMAGES = (
 )
 
 
+@dataclass(frozen=True)
+class Action:
+    """A GitHub Action the workflows use, pinned by full commit SHA (the tag is what it was read as)."""
+
+    name: str
+    sha: str
+    tag: str
+
+
+#: Every action .github/workflows/*.yml uses (a test reads the workflows and compares).
+GITHUB_ACTIONS = (
+    Action("actions/checkout", "de0fac2e4500dabe0009e67214ff5f5447ce83dd", "v6.0.2"),
+    Action("actions/setup-python", "a309ff8b426b58ec0e2a45f0f869d46889d02405", "v6.2.0"),
+    Action("actions/upload-artifact", "043fb46d1a93c77aae656e7c1c64a875d1fc6a0a", "v7.0.1"),
+    Action("actions/download-artifact", "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"),
+    Action("aws-actions/configure-aws-credentials", "61815dcd50bd041e203e49132bacad1fd04d2708", "v5.1.1"),
+    Action("pulumi/actions", "8e5e406f4007fca908480587cb9893c07090f58d", "v7.0.0"),
+)
+
+
+#: The Pulumi CLI the workflows install (`pulumi-version:`): the SDK floor of requirements.txt.
+PULUMI_CLI = "3.272.0"
+
+
 def helm_charts() -> tuple[HelmChart, ...]:
     """Every chart any backend may install."""
     return (*(ISTIO.chart(c) for c in ISTIO_CHARTS), OTEL_COLLECTOR_CHART, APPMESH_CONTROLLER_CHART)

@@ -52,6 +52,10 @@ def table() -> str:
                 f"tag {g.tag} (commit {g.commit[:8]}) | yes |")
     for i in artifacts.BASE_IMAGES:
         rows.append(f"| base image | `{i.repository}` | {i.tag} | Docker Hub | {i.source} | yes |")
+    for a in artifacts.GITHUB_ACTIONS:
+        rows.append(f"| GitHub Action | `{a.name}` | {a.tag} (`{a.sha[:12]}`) | github.com | pinned by commit SHA | yes |")
+    rows.append(f"| CLI | Pulumi CLI (workflows' `pulumi-version`) | {artifacts.PULUMI_CLI} | get.pulumi.com | "
+                "the SDK floor in requirements.txt | yes |")
     for r in eks_versions.RELEASES:
         addons = ", ".join(f"{name} {version}" for name, version in r.addons.items())
         rows.append(f"| EKS add-ons for {r.version} | {addons} | per version | EKS API | "

@@ -112,3 +112,21 @@ def test_components_read_their_pins_from_the_catalogue():
     assert (trace_collector.CHART_VERSION, trace_collector.IMAGE_TAG) == (OTEL_COLLECTOR_CHART.version,
                                                                           OTEL_COLLECTOR_IMAGE.tag)
     assert controller.CHART_VERSION == artifacts.APPMESH_CONTROLLER_CHART.version
+
+
+def test_every_workflow_action_is_the_catalogue_s_pin():
+    """Pinned by full SHA with the tag beside it, and one pin per action across all workflows."""
+    used = {(m.group(1), m.group(2), m.group(3)) for p in ROOT.glob(".github/workflows/*.yml")
+            for m in re.finditer(r"uses:\s*([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # (v[\d.]+)\s*$", p.read_text(), re.M)}
+    every_uses = [m.group(1) for p in ROOT.glob(".github/workflows/*.yml")
+                  for m in re.finditer(r"^\s*(?:-\s*)?uses:\s*(\S+)", p.read_text(), re.M)]
+    assert len(every_uses) == sum(1 for p in ROOT.glob(".github/workflows/*.yml")
+                                  for _ in re.finditer(r"uses:\s*\S+@[0-9a-f]{40} # v", p.read_text()))
+    assert used == {(a.name, a.sha, a.tag) for a in artifacts.GITHUB_ACTIONS}
+
+
+def test_the_workflows_install_the_catalogue_s_pulumi_cli_which_is_the_sdk_floor():
+    pins = {m.group(1) for p in ROOT.glob(".github/workflows/*.yml")
+            for m in re.finditer(r"pulumi-version:\s*([\d.]+)", p.read_text())}
+    assert pins == {artifacts.PULUMI_CLI}
+    assert f"pulumi>={artifacts.PULUMI_CLI.rsplit('.', 1)[0]}," in (ROOT / "requirements.txt").read_text()
