@@ -47,6 +47,9 @@ class Image:
     repository: str
     tag: str
     source: str
+    #: the tag is named by an upstream record stored here (release notes, a chart's appVersion or
+    #: values); False: taken from the registry's listing by hand, check before a first deploy
+    confirmed: bool = True
 
     @property
     def ref(self) -> str:
@@ -143,8 +146,8 @@ APPMESH_ENVOY_IMAGE = Image("840364872350.dkr.ecr.us-west-2.amazonaws.com/aws-ap
 
 #: Base images of apps/*/Dockerfile (every FROM line names one of these; a test reads the Dockerfiles).
 BASE_IMAGES = (
-    Image("node", "26.9.0-trixie-slim", "Docker Hub official image node (Node.js 26, current)"),
-    Image("python", "3.13.16-slim-trixie", "Docker Hub official image python (Python 3.13)"),
+    Image("node", "26.9.0-trixie-slim", "Docker Hub official image node (Node.js 26, current)", confirmed=False),
+    Image("python", "3.13.16-slim-trixie", "Docker Hub official image python (Python 3.13)", confirmed=False),
 )
 
 

@@ -45,13 +45,13 @@ def table() -> str:
     for c in artifacts.helm_charts():
         rows.append(f"| Helm chart | `{c.chart}` | {c.version} | {c.repository} | {c.source} | {_yes(c.confirmed)} |")
     for i in artifacts.images():
-        rows.append(f"| image | `{i.repository}` | {i.tag} | {i.repository.split('/')[0]} | {i.source} | yes |")
+        rows.append(f"| image | `{i.repository}` | {i.tag} | {i.repository.split('/')[0]} | {i.source} | {_yes(i.confirmed)} |")
     g = artifacts.GATEWAY_API
     rows.append(f"| Kubernetes manifests | Gateway API {g.channel} channel ({len(g.files)} files, sha256 each in "
                 f"`celestials/artifacts.py`) | {g.tag} | raw.githubusercontent.com/kubernetes-sigs/gateway-api | "
                 f"tag {g.tag} (commit {g.commit[:8]}) | yes |")
     for i in artifacts.BASE_IMAGES:
-        rows.append(f"| base image | `{i.repository}` | {i.tag} | Docker Hub | {i.source} | yes |")
+        rows.append(f"| base image | `{i.repository}` | {i.tag} | Docker Hub | {i.source} | {_yes(i.confirmed)} |")
     for a in artifacts.GITHUB_ACTIONS:
         rows.append(f"| GitHub Action | `{a.name}` | {a.tag} (`{a.sha[:12]}`) | github.com | pinned by commit SHA | yes |")
     rows.append(f"| CLI | Pulumi CLI (workflows' `pulumi-version`) | {artifacts.PULUMI_CLI} | get.pulumi.com | "
