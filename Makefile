@@ -37,6 +37,6 @@ lint: install $(LINT_TARGETS) ## Static checks: ruff, mypy --strict, hadolint, a
 test: install lint $(TEST_TARGETS) ## Run every test, offline
 
 test-python: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -rs
 
 bench: install $(BENCH_TARGETS) ## Benchmarks, printed as side-by-side ratios
