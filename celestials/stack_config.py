@@ -2,10 +2,10 @@
 rehearsal share.
 
 Why: Pulumi hands a program every key of `Pulumi.<stack>.yaml` (and of `pulumi config set`), but a
-typo outside our namespace (`celestial:canaryWeight`, a bare `canaryWeight`, `aws:regoin`) is read
-by nobody, so the stack would silently be evaluated with the default. Here each key must be ours
-(`celestials:*`, whose names and values `parse_settings` checks), a config key of a provider the
-program uses, or it is refused with the nearest known key.
+typo outside our namespace (`celestial:canaryWeight`, `aws:regoin`) is read by nobody, so the stack
+would silently be evaluated with the default. Here each key must be ours (`celestials:*`, whose
+names and values `parse_settings` checks), a config key of a provider the program uses, or it is
+refused with the nearest known key. A secret key's value is never shown in a refusal.
 """
 
 from __future__ import annotations
