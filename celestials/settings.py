@@ -2,8 +2,9 @@
 
 Why one module: a bad value must fail before any resource is registered, with the key, the value
 given and what is allowed, and every layer below reads typed values instead of raw strings.
-Config values arrive as strings from the Pulumi CLI (structured values JSON-encoded) or as native
-YAML values when a stack file is read directly (local rehearsal, synth); both are accepted.
+Config values arrive as strings, structured values JSON-encoded: from the Pulumi runtime, and from
+the offline tools, which read a stack file as Pulumi does (celestials/local/stack.py). Native values
+(ints, booleans, lists) are accepted too, for callers that build settings directly (tests, tools).
 """
 
 from __future__ import annotations

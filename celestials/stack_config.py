@@ -2,14 +2,15 @@
 rehearsal share.
 
 Why: Pulumi hands a program every key of `Pulumi.<stack>.yaml` (and of `pulumi config set`), but a
-typo outside our namespace (`celestial:canaryWeight`, a bare `canaryWeight`, `aws:regoin`) is read
-by nobody, so the stack would silently be evaluated with the default. Here each key must be ours
-(`celestials:*`, whose names and values `parse_settings` checks), a config key of a provider the
-program uses, or it is refused with the nearest known key.
+typo outside our namespace (`celestial:canaryWeight`, `aws:regoin`) is read by nobody, so the stack
+would silently be evaluated with the default. Here each key must be ours (`celestials:*`, whose
+names and values `parse_settings` checks), a config key of a provider the program uses, or it is
+refused with the nearest known key. A secret key's value is never shown in a refusal.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any, Collection, Mapping
 
 from .settings import CONFIG_KEYS, PROJECT, Settings, SettingsError, closest, did_you_mean, parse_settings
@@ -76,4 +77,25 @@ def settings_from_config(config: Mapping[str, Any], stack: str, secret_keys: Col
     """A whole stack config (fully qualified keys, as Pulumi holds it) → typed settings."""
     check_keys(config, secret_keys)
     ours = {k: v for k, v in config.items() if k.startswith(PROJECT + ":")}
-    return parse_settings(ours, stack, region=config.get("aws:region"))
+    try:
+        return parse_settings(ours, stack, region=config.get("aws:region"))
+    except SettingsError as err:
+        key = err.key if ":" in err.key else f"{PROJECT}:{err.key}"
+        if key not in secret_keys:
+            raise
+        raise SettingsError(err.key, SECRET, _redacted(err.allowed, config[key])) from None
+
+
+def _redacted(text: str, secret: Any) -> str:
+    """`text` without the secret value or any item of it (a JSON-encoded list's entries)."""
+    parts = {str(secret)}
+    if isinstance(secret, str):
+        try:
+            decoded = json.loads(secret)
+        except json.JSONDecodeError:
+            decoded = None
+        if isinstance(decoded, list):
+            parts |= {str(item) for item in decoded}
+    for part in sorted((p for p in parts if p), key=len, reverse=True):
+        text = text.replace(part, SECRET)
+    return text

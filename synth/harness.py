@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import runpy
 import sys
@@ -30,7 +29,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from celestials.artifacts import GATEWAY_API
-from celestials.local.stack import read_stack_config
+from celestials.local.stack import qualify, read_stack_config
 from celestials.upstream_files import SOURCE_DIR_ENV
 
 from .mocks import CelestialsMocks
@@ -222,22 +221,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 
 def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """Pulumi.<stack>.yaml's config as the CLI would hand it to the program: every value a
-    string (structured values JSON-encoded), keys fully qualified. The file is read by the same
-    function as the local rehearsal's, so both refuse a missing or malformed stack file alike."""
-    merged: dict[str, Any] = read_stack_config(ROOT, stack)
-    for key, value in (overrides or {}).items():
-        merged[key if ":" in key else f"{PROJECT}:{key}"] = value
-    config = {}
-    for key, value in merged.items():
-        if isinstance(value, dict) and "secure" in value:
-            value = "synth-placeholder-secret"
-        if isinstance(value, bool):
-            value = "true" if value else "false"
-        elif not isinstance(value, str):
-            value = json.dumps(value)
-        config[key] = value
-    return config
+    """Pulumi.<stack>.yaml's config as the CLI hands it to the program: every value the string
+    Pulumi reads (celestials.local.stack), keys fully qualified, a `secure:` value a placeholder;
+    overrides as config strings. The rehearsal and the cost tool read the file the same way."""
+    return {**read_stack_config(ROOT, stack), **qualify(overrides)}
 
 
 def evaluate(fn: Callable[[], Any], stack: str = "dev", config: Mapping[str, str] | None = None,
