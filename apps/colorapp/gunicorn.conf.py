@@ -1,6 +1,8 @@
 """gunicorn settings for both roles, all from the environment: HOST (0.0.0.0), PORT (8080),
 HEALTH_PORT (none: a second listener for the kubelet's probes, `GET /ping` only),
-WEB_CONCURRENCY (1), GUNICORN_THREADS (4), LOG_LEVEL (info).
+WEB_CONCURRENCY (1), GUNICORN_THREADS (4), LOG_LEVEL (info), HEADER_TIMEOUT_SECONDS (10: a request's
+head, and a small body, must arrive within it), BODY_TIMEOUT_SECONDS (30: a larger body, after the
+head); past either, 408 and the connection closes (colorapp/worker.py).
 
 Run from this directory: `COLOR_ROLE=teller|front python -m gunicorn -c gunicorn.conf.py "colorapp:create_app()"`.
 """
@@ -26,7 +28,10 @@ if os.environ.get("HEALTH_PORT", "").strip():
         raise SystemExit(f"invalid environment variable HEALTH_PORT={_health_port!r}: a port other than PORT")
     bind.append(f"{_host}:{_health_port}")
 workers = _int_env("WEB_CONCURRENCY", 1, 1, 32)
-worker_class = "gthread"
+# gthread reading requests on its event loop, with bounded reads: slow clients take no threads.
+worker_class = "colorapp.worker.BoundedThreadWorker"
+_header_timeout = _int_env("HEADER_TIMEOUT_SECONDS", 10, 1, 300)
+_body_timeout = _int_env("BODY_TIMEOUT_SECONDS", 30, 1, 300)
 threads = _int_env("GUNICORN_THREADS", 4, 1, 64)
 preload_app = False          # each worker builds its app (and its span-export thread) after fork
 timeout = 30
@@ -43,6 +48,11 @@ control_socket_disable = True
 # Shared by the teller, which is safe: it reads no request header of its own (trace context
 # headers have no underscores), and answers every request with its colour.
 header_map = "dangerous"
+
+
+def post_fork(server, worker):
+    """Give each worker the read bounds (gunicorn has no settings of its own for them)."""
+    worker.header_timeout, worker.body_timeout = _header_timeout, _body_timeout
 
 
 def worker_exit(server, worker):

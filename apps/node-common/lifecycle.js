@@ -3,12 +3,48 @@
  * Listens and shuts down gracefully: on SIGTERM/SIGINT stop accepting, let in-flight requests
  * finish (bounded), flush traces, exit. Kubernetes sends SIGTERM before it kills a pod.
  * A request Node cannot parse (a malformed chunked body, oversized headers) gets a JSON error.
+ * A request must arrive in bounded time: its head within HEADER_TIMEOUT_SECONDS (default 10), the
+ * whole of it within that plus BODY_TIMEOUT_SECONDS (default 30), the same variables and defaults
+ * as the Python apps'; else 408 and the connection closes. Node's own defaults (60 s for the head,
+ * 300 s for the request, checked every 30 s) let stalled connections pile up for minutes.
  */
-const { STATUS_CODES } = require('node:http');
+const http = require('node:http');
+
+const { STATUS_CODES } = http;
 
 const SHUTDOWN_DEADLINE_MS = 10000;
 const FLUSH_DEADLINE_MS = 3000;
 const IDLE_SWEEP_MS = 50;
+
+const TIMEOUT_DEFAULTS = { HEADER_TIMEOUT_SECONDS: 10, BODY_TIMEOUT_SECONDS: 30 };
+/** How often Node looks for requests past their bound: a small part of the shortest bound. */
+const CHECK_INTERVAL_MS = 500;
+
+class LifecycleConfigError extends Error {}
+
+/** Node's server options for the read bounds, from the environment (integers, 1 to 300 s). */
+function timeoutOptions(env) {
+  const seconds = {};
+  for (const [name, fallback] of Object.entries(TIMEOUT_DEFAULTS)) {
+    const raw = (env[name] || '').trim();
+    if (raw && !(/^[0-9]{1,3}$/.test(raw) && Number(raw) >= 1 && Number(raw) <= 300)) {
+      throw new LifecycleConfigError(`invalid environment variable ${name}=${JSON.stringify(raw)}: an integer from 1 to 300`);
+    }
+    seconds[name] = raw ? Number(raw) : fallback;
+  }
+  return {
+    headersTimeout: seconds.HEADER_TIMEOUT_SECONDS * 1000,
+    requestTimeout: (seconds.HEADER_TIMEOUT_SECONDS + seconds.BODY_TIMEOUT_SECONDS) * 1000,
+    connectionsCheckingInterval: CHECK_INTERVAL_MS,
+  };
+}
+
+/** An HTTP server for `app` with the read bounds and JSON answers to unparsable requests. */
+function createServer(app, options) {
+  const server = http.createServer(options, app);
+  server.on('clientError', answerClientError);
+  return server;
+}
 
 function withDeadline(promise, ms) {
   let timer;
@@ -43,12 +79,19 @@ function answerClientError(err, socket) {
     + `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
-function serve({ app, host, port, name, onShutdown = async () => {} }) {
-  const server = app.listen(port, host, () => {
+function serve({ app, host, port, name, onShutdown = async () => {}, env = process.env }) {
+  let options;
+  try {
+    options = timeoutOptions(env);
+  } catch (err) {
+    console.error(`${name}: configuration error: ${err.message}`);
+    process.exit(2);
+  }
+  const server = createServer(app, options);
+  server.listen(port, host, () => {
     const address = server.address();
     console.log(`${name} listening on http://${address.address}:${address.port}`);
   });
-  server.on('clientError', answerClientError);
   server.on('error', (err) => {
     console.error(`${name}: cannot listen on ${host}:${port}: ${err.message}`);
     process.exit(1);
@@ -83,4 +126,4 @@ function serve({ app, host, port, name, onShutdown = async () => {} }) {
   return server;
 }
 
-module.exports = { answerClientError, serve };
+module.exports = { LifecycleConfigError, answerClientError, createServer, serve, timeoutOptions };

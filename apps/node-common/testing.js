@@ -70,4 +70,23 @@ async function waitExit(proc, timeoutMs = 5000) {
   return result;
 }
 
-module.exports = { listen, startServer, waitExit };
+/**
+ * Opens a connection to `url`'s host and port, sends `partial` (a request cut short) and resolves
+ * to what the server sent until it closed; rejects if it is still open after `withinMs`.
+ */
+function stalledRequest(url, partial, withinMs) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = require('node:net').connect(Number(port), hostname, () => socket.write(partial));
+    let received = '';
+    socket.on('data', (chunk) => { received += chunk; });
+    socket.on('close', () => resolve(received));
+    socket.on('error', () => {});
+    socket.setTimeout(withinMs, () => {
+      socket.destroy();
+      reject(new Error(`still open after ${withinMs} ms; got ${JSON.stringify(received)}`));
+    });
+  });
+}
+
+module.exports = { listen, stalledRequest, startServer, waitExit };

@@ -25,12 +25,19 @@ bind = f"{os.environ.get('HOST', '').strip() or '0.0.0.0'}:{_int_env('PORT', 500
 
 # gthread: the proddetail call waits on the network for up to PROXY_TIMEOUT_SECONDS; threads keep a
 # worker serving other requests meanwhile. Processes give CPU parallelism (and isolation).
-worker_class = "gthread"
+# BoundedThreadWorker is gthread reading requests on its event loop, with bounded reads, so slow
+# clients cannot take its threads (prodcatalog/worker.py).
+worker_class = "prodcatalog.worker.BoundedThreadWorker"
 workers = _int_env("WEB_CONCURRENCY", 2)
 threads = _int_env("GUNICORN_THREADS", 4)
 
 # The app (and its OpenTelemetry batch-export thread) is built in each worker after fork.
 preload_app = False
+
+# A request's head (and a small body) must arrive within HEADER_TIMEOUT_SECONDS, a larger body within
+# BODY_TIMEOUT_SECONDS after that; else 408 and the connection is closed.
+_header_timeout = _int_env("HEADER_TIMEOUT_SECONDS", 10)
+_body_timeout = _int_env("BODY_TIMEOUT_SECONDS", 30)
 
 timeout = 30                 # a worker silent this long is killed and replaced
 graceful_timeout = 20        # SIGTERM: finish in-flight requests, below Kubernetes' 30 s grace period
@@ -55,6 +62,11 @@ def on_starting(server):
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(loglevel.upper())
+
+
+def post_fork(server, worker):
+    """Give each worker the read bounds (gunicorn has no settings of its own for them)."""
+    worker.header_timeout, worker.body_timeout = _header_timeout, _body_timeout
 
 
 def pre_request(worker, req):

@@ -7,14 +7,15 @@ next request onto a socket being closed: that request fails with a 503 (`UC`,
 `connection_termination`). Reading the body first keeps the connection reusable.
 
 A body beyond DRAIN_LIMIT_BYTES is a 413 (and gunicorn.conf.py's `pre_request` hook marks such
-requests, when Content-Length declares them, `Connection: close`); a body too broken to read (a
-malformed chunk) is a 400.
+requests, when Content-Length declares them, `Connection: close`), decided from the declared length
+alone when there is one; a body too broken to read (a malformed chunk) is a 400; one that stops
+arriving (the worker bounds the read, colorapp/worker.py) is a 408.
 """
 
 from __future__ import annotations
 
 from flask import Flask, request
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, RequestTimeout
 
 #: How much of a body the app reads and throws away to keep its connection reusable.
 DRAIN_LIMIT_BYTES = 8 * 1024 * 1024
@@ -26,6 +27,9 @@ def drain_body_first(app: Flask) -> None:
 
     @app.before_request
     def _drain_body():
+        declared = request.content_length
+        if declared is not None and declared > DRAIN_LIMIT_BYTES:
+            raise RequestEntityTooLarge(f"request body exceeds {DRAIN_LIMIT_BYTES} bytes")
         stream, remaining = request.stream, DRAIN_LIMIT_BYTES + 1
         try:
             while remaining > 0:
@@ -33,6 +37,8 @@ def drain_body_first(app: Flask) -> None:
                 if not chunk:
                     return
                 remaining -= len(chunk)
+        except TimeoutError as exc:
+            raise RequestTimeout("request body not received in time") from exc
         except Exception as exc:  # gunicorn's InvalidChunkSize, NoMoreData; werkzeug's dechunker OSError
             raise BadRequest(f"request body is malformed and could not be read ({type(exc).__name__})") from exc
         raise RequestEntityTooLarge(f"request body exceeds {DRAIN_LIMIT_BYTES} bytes")

@@ -72,7 +72,7 @@ def new_app(import_name: str, role: str, tracer_provider: trace.TracerProvider, 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         body = {"error": (exc.name or "error").lower(), "status": exc.code}
-        if exc.code in (400, 413):  # the body was refused: say why
+        if exc.code in (400, 408, 413):  # the body was refused: say why
             body["detail"] = exc.description
         response = jsonify(body)
         if exc.code == 405:

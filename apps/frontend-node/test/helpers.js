@@ -1,7 +1,7 @@
 'use strict';
 /** The shared test helpers (server.js started from this app's directory), and a stand-in prodcatalog. */
 const path = require('node:path');
-const { listen, startServer, waitExit } = require('@celestials/node-common/testing');
+const { listen, stalledRequest, startServer, waitExit } = require('@celestials/node-common/testing');
 
 const APP_DIR = path.join(__dirname, '..');
 
@@ -48,6 +48,6 @@ async function closedPort() {
 }
 
 module.exports = {
-  closedPort, json, listen, startFakeCatalog, waitExit,
+  closedPort, json, listen, stalledRequest, startFakeCatalog, waitExit,
   startServer: (env, options) => startServer(APP_DIR, env, options),
 };

@@ -2,7 +2,7 @@
 const assert = require('node:assert/strict');
 const { test } = require('node:test');
 
-const { json, startFakeCatalog, startServer, waitExit } = require('./helpers');
+const { json, stalledRequest, startFakeCatalog, startServer, waitExit } = require('./helpers');
 
 const LISTING = { products: { 1: 'Widget' }, details: { version: '1', vendors: ['ABC.com'] } };
 
@@ -83,4 +83,21 @@ test('SIGTERM lets an in-flight request finish, then exits 0', async () => {
     const { code } = await waitExit(proc);
     assert.equal(code, 0, proc.output());
   });
+});
+
+test('stalled connections and bodies get a JSON 408 after their bounds while /ping keeps answering', async () => {
+  const catalog = await startFakeCatalog((req, body, res) => json(res, 200, LISTING));
+  await withServer(catalog, async (url) => {
+    const stalled = [
+      ...Array.from({ length: 10 }, () => stalledRequest(url, 'GET / HTTP/1.1\r\nHost: t\r\n', 8000)),
+      ...Array.from({ length: 10 }, () => stalledRequest(url, 'POST /products HTTP/1.1\r\nHost: t\r\n'
+        + 'Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nid=1&na', 10000)),
+    ];
+    const ping = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(await ping.text(), 'Healthy');
+    for (const received of await Promise.all(stalled)) {
+      assert.match(received, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+      assert.equal(JSON.parse(received.split('\r\n\r\n')[1]).error, 'request not received in time');
+    }
+  }, { HEADER_TIMEOUT_SECONDS: '1', BODY_TIMEOUT_SECONDS: '1' });
 });

@@ -8,7 +8,11 @@ being closed: that request fails with a 503 (`UC`, `connection_termination`). Re
 first keeps the connection reusable; a body too broken to read (a malformed chunk) is a 400.
 
 Beyond DRAIN_LIMIT_BYTES the body is abandoned: gunicorn.conf.py's `pre_request` hook marks such
-requests (declared by Content-Length) `Connection: close`, so no proxy reuses their connection.
+requests (declared by Content-Length) `Connection: close`, so no proxy reuses their connection, and
+a body declared that large gets its 413 at once, before any of it is read.
+
+A body encoded (`Content-Encoding`) other than `identity` is a 415: the app decodes none.
+A body that stops arriving (gunicorn's worker bounds the read, prodcatalog/worker.py) is a 408.
 """
 
 from __future__ import annotations
@@ -28,16 +32,25 @@ def read_body_first(app: Flask) -> None:
 
     @app.before_request
     def _read_whole_body():
+        declared = request.content_length
+        if declared is not None and declared > DRAIN_LIMIT_BYTES:
+            raise InvalidInput(f"request body exceeds {MAX_BODY_BYTES} bytes", status=413, limit=MAX_BODY_BYTES)
         try:
             kept = _read_up_to(MAX_BODY_BYTES + 1)
-            if len(kept) <= MAX_BODY_BYTES:
-                g.request_body = kept
-                return
-            _read_up_to(DRAIN_LIMIT_BYTES - len(kept), keep=False)
+            if len(kept) > MAX_BODY_BYTES:
+                _read_up_to(DRAIN_LIMIT_BYTES - len(kept), keep=False)
+        except TimeoutError as exc:
+            raise InvalidInput("request body not received in time", status=408) from exc
         except Exception as exc:  # gunicorn's InvalidChunkSize, NoMoreData; werkzeug's dechunker OSError
             raise InvalidInput("request body is malformed and could not be read",
                                reason=f"{type(exc).__name__}: {exc}"[:200]) from exc
-        raise InvalidInput(f"request body exceeds {MAX_BODY_BYTES} bytes", status=413, limit=MAX_BODY_BYTES)
+        encoding = request.headers.get("Content-Encoding", "").strip().lower()
+        if kept and encoding not in ("", "identity"):
+            raise InvalidInput("request body must not be encoded (Content-Encoding: identity)", status=415,
+                               content_encoding=encoding[:100])
+        if len(kept) > MAX_BODY_BYTES:
+            raise InvalidInput(f"request body exceeds {MAX_BODY_BYTES} bytes", status=413, limit=MAX_BODY_BYTES)
+        g.request_body = kept
 
 
 def request_body() -> bytes:

@@ -9,8 +9,10 @@ from .validation import MAX_BODY_BYTES, MAX_NAME_LENGTH, MAX_PRODUCT_ID
 ADDED_STATUS = "New Product added to Product Catalog"
 
 #: Printable text with at least one non-space character (no control characters, no lone surrogates).
-_ALLOWED = r"[^\u0000-\u001f\u007f-\u009f]"
-_VISIBLE = r"[^\s\u0000-\u001f\u007f-\u009f]"
+# No control characters and no bidirectional controls anywhere; at least one character that is
+# neither whitespace nor invisible (the common format characters; the app refuses every Cf).
+_ALLOWED = r"[^\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+_VISIBLE = r"[^\s\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
 NAME_PATTERN = f"^{_ALLOWED}*{_VISIBLE}{_ALLOWED}*$"
 
 
@@ -82,8 +84,10 @@ def build_spec() -> dict[str, Any]:
                     "responses": {
                         "200": _json("ProductAdded", "Stored"),
                         "400": _error("Bad id, malformed JSON, not an object, or a missing/empty/invalid name"),
+                        "408": _error("The body did not arrive in time"),
                         "413": _error(f"Body larger than {MAX_BODY_BYTES} bytes"),
-                        "415": _error("Content-Type is not application/json"),
+                        "415": _error("Content-Type is not application/json, or the body is encoded "
+                                      "(Content-Encoding other than identity)"),
                         "503": _error("The product store is unavailable"),
                     },
                 },
@@ -98,8 +102,8 @@ def build_spec() -> dict[str, Any]:
                 },
                 "ProductName": {
                     "type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH, "pattern": NAME_PATTERN,
-                    "description": (f"1 to {MAX_NAME_LENGTH} characters, not only whitespace, no control "
-                                    "characters"),
+                    "description": (f"1 to {MAX_NAME_LENGTH} characters, not only whitespace and invisible "
+                                    "(format) characters, no control or bidirectional control characters"),
                 },
                 "ProductAdded": {
                     "type": "object",

@@ -3,8 +3,10 @@
 Bounds (documented in the README and the OpenAPI schema):
 - id: decimal digits only, 0 <= id <= 2**53 - 1, so JavaScript clients (the Node frontend) hold it exactly;
 - body: `Content-Type: application/json`, at most MAX_BODY_BYTES, a JSON object;
-- name: a string of 1..MAX_NAME_LENGTH characters, not only whitespace, without control characters
-  or lone surrogates (they cannot be stored as UTF-8 and break the HTML that shows them).
+- name: a string of 1..MAX_NAME_LENGTH characters, without control characters or lone surrogates
+  (they cannot be stored as UTF-8 and break the HTML that shows them), with something visible
+  (not only whitespace and invisible format characters such as U+200B), and without bidirectional
+  controls, which make a name display as another (`abc\u202egnp.exe` shows as "abcexe.png").
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ MAX_BODY_BYTES = 16 * 1024
 
 _DIGITS = re.compile(r"[0-9]{1,16}")
 _REJECTED_CATEGORIES = {"Cc", "Cs"}  # control characters, surrogates
+#: Bidirectional embeddings, overrides and isolates, the LRM/RLM marks and the Arabic letter mark.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
 
 class InvalidInput(ValueError):
@@ -63,4 +67,9 @@ def parse_product_body(content_type: str | None, body: bytes) -> str:
                            limit=MAX_NAME_LENGTH)
     if any(unicodedata.category(ch) in _REJECTED_CATEGORIES for ch in name):
         raise InvalidInput('field "name" must not contain control characters or lone surrogates', field="name")
+    if any(ch in BIDI_CONTROLS for ch in name):
+        raise InvalidInput('field "name" must not contain bidirectional control characters', field="name")
+    if all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in name):
+        raise InvalidInput('field "name" must have a visible character, not only whitespace and invisible ones',
+                           field="name")
     return name

@@ -61,6 +61,40 @@ def test_name_length_bound(client):
     assert client.post("/products/3", json={"name": "🚀" * MAX_NAME_LENGTH}).status_code == 200
 
 
+@pytest.mark.parametrize("name, message", [
+    ("\u200b", "visible"), ("\u200b\u200c\u200d\u2060\ufeff", "visible"), (" \u200b ", "visible"),
+    ("\u00ad", "visible"), ("\U000e0041", "visible"),
+    ("abc\u202egnp.exe", "bidirectional"), ("\u202dx", "bidirectional"), ("a\u2066b\u2069", "bidirectional"),
+    ("x\u200f", "bidirectional"), ("x\u061c", "bidirectional"), ("\u202a\u202c", "bidirectional"),
+])
+def test_invisible_and_bidi_names_are_400_naming_the_field(client, name, message):
+    error = assert_client_error(client.post("/products/1", json={"name": name}), 400)
+    assert message in error["error"] and error["field"] == "name"
+    assert client.get("/products/").get_json()["products"] == {}
+
+
+@pytest.mark.parametrize("name", ["a\u200bb", "\u0645\u0643\u062a\u0628", "\u05e9\u05dc\u05d5\u05dd x",
+                                  "\U0001f469\u200d\U0001f4bb"])
+def test_names_with_some_visible_text_and_no_bidi_control_are_kept(client, name):
+    """Right-to-left scripts need no control characters; a joiner inside an emoji sequence is fine."""
+    assert client.post("/products/1", json={"name": name}).status_code == 200
+    assert client.get("/products/1").get_json()["product"]["name"] == name
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "x-unknown", "gzip, identity"])
+def test_an_encoded_body_is_415(client, encoding):
+    error = assert_client_error(client.post("/products/1", data='{"name": "x"}', content_type=JSON,
+                                            headers={"Content-Encoding": encoding}), 415)
+    assert error["content_encoding"] == encoding
+    assert client.get("/products/").get_json()["products"] == {}
+
+
+def test_identity_encoding_is_accepted(client):
+    response = client.post("/products/1", data='{"name": "x"}', content_type=JSON,
+                           headers={"Content-Encoding": "identity"})
+    assert response.status_code == 200
+
+
 @pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
                                           "application/jsonx", "multipart/form-data; boundary=x"])
 def test_wrong_content_type_is_415(client, content_type):

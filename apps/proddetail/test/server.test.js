@@ -2,7 +2,7 @@
 const assert = require('node:assert/strict');
 const { test } = require('node:test');
 
-const { startServer, waitExit } = require('./helpers');
+const { stalledRequest, startServer, waitExit } = require('./helpers');
 
 test('an invalid APP_VERSION stops the process at start with a clear message', async () => {
   const proc = startServer({ APP_VERSION: '7', PORT: '0', HOST: '127.0.0.1' });
@@ -43,4 +43,27 @@ test('spans carry the default service name of the version and are flushed on SIG
   assert.match(proc.output(), /'service\.name': 'Product-Detail-V2'/);
   assert.match(proc.output(), new RegExp(`traceId: '${traceId}'[\\s\\S]*name: 'GET /catalogDetail'`));
   assert.doesNotMatch(proc.output(), /'url\.path': '\/ping'/, 'health checks are not traced');
+});
+
+test('stalled connections get a JSON 408 after HEADER_TIMEOUT_SECONDS while /ping keeps answering', async () => {
+  const proc = startServer({ APP_VERSION: '1', PORT: '0', HOST: '127.0.0.1', HEADER_TIMEOUT_SECONDS: '1' });
+  const url = await proc.ready;
+  try {
+    const stalled = Array.from({ length: 20 }, () => stalledRequest(url, 'GET /catalogDetail HTTP/1.1\r\nHost: t\r\n', 8000));
+    const ping = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(await ping.text(), 'Healthy');
+    for (const received of await Promise.all(stalled)) {
+      assert.match(received, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+      assert.equal(JSON.parse(received.split('\r\n\r\n')[1]).error, 'request not received in time');
+    }
+  } finally {
+    proc.child.kill('SIGKILL');
+    await waitExit(proc);
+  }
+});
+
+test('a bad read bound stops the process at start, naming the variable', async () => {
+  const proc = startServer({ APP_VERSION: '1', PORT: '0', HOST: '127.0.0.1', BODY_TIMEOUT_SECONDS: '0' });
+  await assert.rejects(proc.ready, /exited with 2/);
+  assert.match(proc.output(), /invalid environment variable BODY_TIMEOUT_SECONDS="0": an integer from 1 to 300/);
 });
