@@ -20,7 +20,6 @@ followed exactly.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -82,7 +81,8 @@ def _ref(path: str, source: str, *refers_to: str, caveat: str = "") -> Field:
 
 AWS: dict[str, Rule] = {
     VPC: Rule((_f("cidrBlock", "tf-aws ec2/vpc_.go: cidr_block ForceNew"),
-               _f("instanceTenancy", "tf-aws ec2/vpc_.go: instance_tenancy ForceNew"),
+               _f("instanceTenancy", "tf-aws ec2/vpc_.go: instance_tenancy ForceNew in its CustomizeDiff "
+                                     "(all but dedicated → default)"),
                _f("ipv4IpamPoolId", "tf-aws ec2/vpc_.go: ipv4_ipam_pool_id ForceNew"))),
     SUBNET: Rule((_f("cidrBlock", "tf-aws ec2/vpc_subnet.go: cidr_block ForceNew"),
                   _f("availabilityZone", "tf-aws ec2/vpc_subnet.go: availability_zone ForceNew"),
@@ -315,7 +315,7 @@ def _refs(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
 
 def _present(inputs: Mapping[str, Any], path: str) -> bool:
     value: Any = inputs
-    for key in re.split(r"\.", path):
+    for key in path.split("."):
         if not isinstance(value, dict) or key not in value:
             return False
         value = value[key]
