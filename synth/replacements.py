@@ -279,8 +279,8 @@ def covers(field_path: str, change_path: str) -> bool:
 @dataclass
 class Verdict:
     """What a changed resource will do. `reasons`: why it is replaced; `pending`: inputs that
-    carry a replaced resource's identity (path → that resource's name), known only after it is
-    recreated; `unknown`: why replacement is not known; `caveats`: what the plan does not say."""
+    carry a replaced resource's identity (path → the replaced resources' names), known only after
+    they are recreated; `unknown`: why replacement is not known; `caveats`: what the plan does not say."""
 
     replace: bool = False
     reasons: list[str] = field(default_factory=list)
