@@ -10,6 +10,12 @@ never shows its value.
     python -m synth.diff --base main                        # the ref `main` vs the working tree
     python -m synth.diff --base main --stack dev --stack prod --json
 
+A change to an input that forces a new resource (the providers' `ForceNew` fields, listed with
+their sources in synth/replacements.py) is a replace, `+-`, and what a replacement takes with it
+follows: a dependent whose input carries the replaced resource's id is replaced too when that input
+forces replacement, or updated with a value known only after the replacement. A type the list has
+no facts for says "replacement not known" instead of passing as a plain update.
+
 The result is a plain list of `ResourceChange` (one per resource that differs), so other columns
 (e.g. a cost estimate) can be added to it without touching how it is computed.
 """
@@ -31,6 +37,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from celestials.local.stack import parse_overrides
 
 from .harness import ROOT, quiet, synth_stack
+from .replacements import judge
 
 
 class _Missing:
@@ -41,6 +48,17 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An input that carries a replaced resource's identity: known only once it is recreated."""
+
+    #: the replaced resources' names
+    after: str
+
+    def __repr__(self) -> str:
+        return f"(known after {self.after} {'are' if ', ' in self.after else 'is'} replaced)"
 
 
 @dataclass(frozen=True)
@@ -56,9 +74,15 @@ class ResourceChange:
     urn: str
     type: str
     name: str
-    #: "create", "delete" or "update" (Pulumi's words)
+    #: "create", "delete", "update" or "replace" (Pulumi's words)
     op: str
     inputs: tuple[InputChange, ...] = field(default_factory=tuple)
+    #: why it is replaced: the input that forces it, or the replaced resource it follows
+    reasons: tuple[str, ...] = ()
+    #: why replacement is not known for this resource, when it is not
+    unknown: str = ""
+    #: what the providers' plan does not say (e.g. an update the cloud API will refuse)
+    caveats: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -67,6 +91,8 @@ class ResourceChange:
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, Pending):
+        return {"$knownAfterReplaceOf": value.after}
     return None if value is MISSING else value
 
 
@@ -109,22 +135,55 @@ def _parsed(value: Any) -> Any:
 
 
 def diff_resources(base: Iterable[Mapping[str, Any]], head: Iterable[Mapping[str, Any]]) -> list[ResourceChange]:
-    """Per-resource changes from `base` to `head` (synth resource records), in URN order."""
+    """Per-resource changes from `base` to `head` (synth resource records), in URN order: inputs
+    compared by URN, then each update judged replace or update (synth/replacements.py), with the
+    replacements' consequences for the resources that carry a replaced resource's identity."""
     before = {r["urn"]: r for r in base}
     after = {r["urn"]: r for r in head}
-    changes: list[ResourceChange] = []
+    changed: dict[str, tuple[InputChange, ...]] = {}
+    ops: dict[str, str] = {}
     for urn in sorted(set(before) | set(after)):
         old, new = before.get(urn), after.get(urn)
         if old is None:
-            changes.append(ResourceChange(urn, new["type"], new["name"], "create"))
+            ops[urn] = "create"
         elif new is None:
-            changes.append(ResourceChange(urn, old["type"], old["name"], "delete"))
+            ops[urn] = "delete"
         else:
             inputs = diff_values({"provider": old.get("provider"), **old["inputs"]},
                                  {"provider": new.get("provider"), **new["inputs"]})
             if inputs:
-                changes.append(ResourceChange(urn, new["type"], new["name"], "update", tuple(inputs)))
+                changed[urn] = tuple(inputs)
+    both = [after[urn] for urn in sorted(set(before) & set(after))]
+    verdicts = judge(both, {urn: [c.path for c in inputs] for urn, inputs in changed.items()})
+    changes: list[ResourceChange] = []
+    for urn in sorted(set(before) | set(after)):
+        record = after.get(urn) or before[urn]
+        if urn in ops:
+            changes.append(ResourceChange(urn, record["type"], record["name"], ops[urn]))
+            continue
+        verdict = verdicts.get(urn)
+        inputs = changed.get(urn, ())
+        if verdict is None:
+            if inputs:
+                changes.append(ResourceChange(urn, record["type"], record["name"], "update", inputs))
+            continue
+        shown = {c.path for c in inputs}
+        pending = tuple(InputChange(path, _value_at(before[urn]["inputs"], path), Pending(", ".join(names)))
+                        for path, names in sorted(verdict.pending.items()) if path not in shown)
+        changes.append(ResourceChange(
+            urn, record["type"], record["name"], "replace" if verdict.replace else "update",
+            inputs + pending, tuple(dict.fromkeys(verdict.reasons)), verdict.unknown,
+            tuple(dict.fromkeys(verdict.caveats))))
     return changes
+
+
+def _value_at(inputs: Mapping[str, Any], path: str) -> Any:
+    value: Any = inputs
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return MISSING
+        value = value[key]
+    return value
 
 
 @dataclass(frozen=True)
@@ -146,10 +205,11 @@ def compare(stack: str, base: list[Mapping[str, Any]], head: list[Mapping[str, A
             base_label: str, head_label: str) -> StackDiff:
     changes = diff_resources(base, head)
     common = len({r["urn"] for r in base} & {r["urn"] for r in head})
-    return StackDiff(stack, base_label, head_label, changes, common - sum(c.op == "update" for c in changes))
+    return StackDiff(stack, base_label, head_label, changes,
+                     common - sum(c.op in ("update", "replace") for c in changes))
 
 
-_SYMBOL = {"create": "+", "delete": "-", "update": "~"}
+_SYMBOL = {"create": "+", "delete": "-", "update": "~", "replace": "+-"}
 
 
 def render_text(diff: StackDiff) -> str:
@@ -159,14 +219,20 @@ def render_text(diff: StackDiff) -> str:
         lines.append(f"  {_SYMBOL[change.op]} {change.type}  {change.name}")
         for c in change.inputs:
             lines.append(f"      ~ {c.path}: {_show(c.old)} → {_show(c.new)}")
-    counts = {op: sum(1 for c in changes if c.op == op) for op in ("create", "update", "delete")}
+        lines += [f"      +- replaced: {reason}" for reason in change.reasons]
+        lines += [f"      ! {caveat}" for caveat in change.caveats]
+        if change.unknown:
+            lines.append(f"      ? {change.unknown}")
+    counts = {op: sum(1 for c in changes if c.op == op) for op in ("create", "update", "replace", "delete")}
+    unknown = sum(1 for c in changes if c.unknown)
     lines.append(f"Resources: + {counts['create']} to create, ~ {counts['update']} to update, "
-                 f"- {counts['delete']} to delete, {diff.unchanged} unchanged")
+                 f"+- {counts['replace']} to replace, - {counts['delete']} to delete, {diff.unchanged} unchanged"
+                 + (f"; replacement not known for {unknown} (marked ?)" if unknown else ""))
     return "\n".join(lines)
 
 
 def _show(value: Any, limit: int = 120) -> str:
-    text = repr(value) if value is MISSING else json.dumps(value, sort_keys=True)
+    text = repr(value) if value is MISSING or isinstance(value, Pending) else json.dumps(value, sort_keys=True)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 

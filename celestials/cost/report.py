@@ -53,7 +53,7 @@ class CostDelta:
     urn: str
     type: str
     name: str
-    #: "create", "delete", "update" (from the per-resource diff) or "" when only the price moved
+    #: "create", "delete", "update", "replace" (from the per-resource diff) or "" when only the price moved
     #: (e.g. the node group's root volumes after a launch template change)
     op: str
     before: float
@@ -68,7 +68,7 @@ class CostDelta:
 
 def cost_deltas(base: CostReport, head: CostReport, ops: Mapping[str, str]) -> list[CostDelta]:
     """Per resource whose monthly cost differs (or that is unpriced on a side and changed), in
-    URN order. `ops`: URN → create/delete/update from the per-resource diff."""
+    URN order. `ops`: URN → create/delete/update/replace from the per-resource diff."""
     before, after = base.by_urn(), head.by_urn()
     out = []
     for urn in sorted(set(before) | set(after)):
@@ -92,7 +92,8 @@ def render_deltas(stack: str, base_label: str, head_label: str, base: CostReport
     for d in deltas:
         sign = "+" if d.delta >= 0 else "-"
         note = "  (unpriced on one side: delta unknown)" if d.unpriced else ""
-        op = {"create": "create", "delete": "delete", "update": "update", "": "price follows a related change"}[d.op]
+        op = {"create": "create", "delete": "delete", "update": "update", "replace": "replace",
+              "": "price follows a related change"}[d.op]
         lines.append(f"  {sign} {money(abs(d.delta))}/month: {d.type} {d.name}  [{op}]{note}")
     if not deltas:
         lines.append("  no change in monthly cost")

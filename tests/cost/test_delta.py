@@ -58,3 +58,10 @@ def test_a_change_without_cost_shows_no_delta(base):
     before, after, deltas = _delta(base, {"canaryWeight": "90"})
     assert deltas == [] and after.total == pytest.approx(before.total)
     assert "no change in monthly cost" in render_deltas("dev", "a", "b", before, after, deltas)
+
+
+def test_a_replaced_node_group_is_labelled_replace(base):
+    before, after, deltas = _delta(base, {"nodeArchitecture": "amd64", "instanceType": "t3.medium"})
+    assert [(d.type, d.op) for d in deltas] == [("eks:index:ManagedNodeGroup", "replace")]
+    text = render_deltas("dev", "a", "b", before, after, deltas)
+    assert "eks:index:ManagedNodeGroup cluster-nodes  [replace]" in text

@@ -54,7 +54,8 @@ def test_secrets_stay_redacted():
 def test_the_change_list_is_plain_data():
     change = ResourceChange("urn:x", "t", "n", "update", (InputChange("a", MISSING, 1),))
     assert json.loads(json.dumps(change.as_dict())) == {
-        "urn": "urn:x", "type": "t", "name": "n", "op": "update", "inputs": [{"path": "a", "old": None, "new": 1}]}
+        "urn": "urn:x", "type": "t", "name": "n", "op": "update", "inputs": [{"path": "a", "old": None, "new": 1}],
+        "reasons": [], "unknown": "", "caveats": []}
 
 
 def test_an_override_changes_exactly_the_canary_router(capsys):
