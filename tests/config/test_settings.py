@@ -2,6 +2,7 @@
 
 import pytest
 
+from celestials.eks_versions import known_versions
 from celestials.settings import CONFIG_KEYS, Settings, SettingsError, parse_settings
 
 GOOD = [
@@ -43,7 +44,8 @@ BAD = [
     ({"nodeCount": "1"}, "prod", "nodeCount", "at least 2 in prod"),
     ({"nodeCount": "3", "nodeMaxCount": "2"}, "dev", "nodeMaxCount", "at least nodeCount"),
     ({"meshBackend": "Linkerd 2"}, "dev", "meshBackend", "the name of a mesh backend"),
-    ({"eksVersion": "1.29"}, "dev", "eksVersion", "one of 1.34, 1.35, 1.36 (the EKS versions in celestials/eks_versions.py"),
+    ({"eksVersion": "1.29"}, "dev", "eksVersion",
+     f"one of {', '.join(known_versions())} (the EKS versions in celestials/eks_versions.py"),
     ({"eksVersion": "latest"}, "dev", "eksVersion", "one of"),
     ({"eksSupportType": "standard"}, "dev", "eksSupportType", "STANDARD (when standard support"),
     ({"eksSupportType": "NONE"}, "dev", "eksSupportType", "or EXTENDED (it stays on its version"),
