@@ -75,7 +75,9 @@ def test_a_version_past_its_extended_support_is_refused_naming_key_value_and_wha
     assert err.value.key == "eksVersion" and err.value.value == "1.34"
     assert str(err.value).startswith(
         f"invalid stack config celestials:eksVersion = '1.34': a version EKS still offers on "
-        f"{old.extended_support_ends + DAY}: 1.35, 1.36 (extended support of 1.34 ended on {old.extended_support_ends}")
+        f"{old.extended_support_ends + DAY}: {', '.join(ev.offered_versions(old.extended_support_ends + DAY))} "
+        f"(extended support of 1.34 ended on {old.extended_support_ends}")
+    assert "1.34" not in ev.offered_versions(old.extended_support_ends + DAY)
     latest = max(r.extended_support_ends for r in ev.RELEASES)
     with pytest.raises(SettingsError, match="none of the table's: add the current ones to it"):
         check_eks_version(parse_settings({}, "dev"), latest + DAY)
