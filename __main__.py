@@ -43,6 +43,7 @@ cluster = Cluster("cluster", ClusterArgs(
     vpc_id=network.vpc_id, private_subnet_ids=network.private_subnet_ids,
     public_subnet_ids=network.public_subnet_ids, instance_type=settings.instance_type,
     node_count=settings.node_count, node_max_count=settings.node_max_count,
+    support_type=settings.eks_support_type,
     endpoint_public_access=settings.endpoint_public_access,
     public_access_cidrs=settings.endpoint_public_access_cidrs,
     private_access_cidrs=settings.endpoint_private_access_cidrs,

@@ -19,14 +19,11 @@ from datetime import date
 from typing import Any, Callable, Iterable, Mapping
 
 from .stacks import PROD_STACK
-from .eks_versions import MIN_SUPPORT_DAYS, offered_versions
+from . import eks_versions as ev
 from .zones import EKS_UNSUPPORTED_ZONE_IDS, ZONE_ID, unsupported
 
 PROJECT = "celestials"
 
-#: EKS versions offered today: in standard support for at least MIN_SUPPORT_DAYS more (dates and
-#: the add-on versions pinned per version: celestials/eks_versions.py).
-SUPPORTED_EKS_VERSIONS = offered_versions(date.today())
 #: A mesh backend's name; which names exist is the registry's (components.mesh_backends), which
 #: refuses an unknown one before any resource, naming this key.
 _MESH_BACKEND = re.compile(r"^[a-z][a-z0-9]{1,30}$")
@@ -100,6 +97,11 @@ class Settings:
     availability_zone_ids: tuple[str, ...] | None = None
     nat_gateways: int = 1
     eks_version: str = "1.35"
+    #: upgradePolicy.supportType of the cluster (celestials.eks_versions): STANDARD lets AWS upgrade
+    #: the control plane when its version's standard support ends, EXTENDED keeps the version in paid
+    #: extended support. Always written to the cluster, so EKS's own default (EXTENDED) never applies
+    #: silently; the committed stack files set it explicitly.
+    eks_support_type: str = ev.STANDARD
     instance_type: str = "m6i.xlarge"
     #: CPU architecture of the node group (and so of the AMI and the images built): amd64 | arm64.
     node_architecture: str = "amd64"
@@ -294,11 +296,35 @@ def _as_pattern(key: str, raw: Any, pattern: re.Pattern[str], allowed: str) -> s
 
 
 def _as_eks_version(key: str, raw: Any) -> str:
+    """A version of the table (whose add-ons are pinned); whether EKS still offers it on a given day
+    is `check_eks_version`'s, never the parser's: parsing gives the same answer on every day."""
     value = str(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else raw
-    if isinstance(value, str) and value in SUPPORTED_EKS_VERSIONS:
+    if isinstance(value, str) and value in ev.known_versions():
         return value
-    raise SettingsError(key, raw, "one of " + ", ".join(SUPPORTED_EKS_VERSIONS) + f" (EKS versions with at least "
-                        f"{MIN_SUPPORT_DAYS} days of standard support left, celestials/eks_versions.py)")
+    raise SettingsError(key, raw, "one of " + ", ".join(ev.known_versions()) + " (the EKS versions in "
+                        "celestials/eks_versions.py, each with its support dates and pinned add-ons)")
+
+
+def _as_eks_support_type(key: str, raw: Any) -> str:
+    if isinstance(raw, str) and raw in ev.SUPPORT_TYPES:
+        return raw
+    raise SettingsError(key, raw, f"{ev.STANDARD} (when standard support of the version ends, AWS upgrades the "
+                        f"control plane to the next version by itself) or {ev.EXTENDED} (it stays on its version "
+                        "in extended support, billed at the higher rate)")
+
+
+def check_eks_version(s: Settings, today: date, rates: ev.ControlPlaneRates | None = None) -> tuple[str, ...]:
+    """The stack's EKS version on `today`: refused only when EKS no longer offers it at all (past
+    its extended support), naming key, value and what EKS still offers that day; otherwise the
+    warnings a preview shows (celestials.eks_versions.lifecycle_warnings), possibly none."""
+    offered = ev.offered_versions(today)
+    if s.eks_version not in offered:
+        ended = ev.release(s.eks_version).extended_support_ends
+        allowed = ", ".join(offered) if offered else "none of the table's: add the current ones to it"
+        raise SettingsError(ev.VERSION_KEY, s.eks_version, f"a version EKS still offers on {today}: {allowed} "
+                            f"(extended support of {s.eks_version} ended on {ended}, and AWS upgrades such a "
+                            "control plane by itself; celestials/eks_versions.py)")
+    return ev.lifecycle_warnings(s.eks_version, s.eks_support_type, today, rates)
 
 
 def _as_zone_ids(key: str, raw: Any) -> tuple[str, ...]:
@@ -331,7 +357,8 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "availabilityZones": ("availability_zones", lambda k, v: _as_int(k, v, 2, 6)),
     "natGateways": ("nat_gateways", lambda k, v: _as_int(k, v, 1, 6)),
     "availabilityZoneIds": ("availability_zone_ids", _as_zone_ids),
-    "eksVersion": ("eks_version", _as_eks_version),
+    ev.VERSION_KEY: ("eks_version", _as_eks_version),
+    ev.SUPPORT_TYPE_KEY: ("eks_support_type", _as_eks_support_type),
     "instanceType": ("instance_type", lambda k, v: _as_pattern(k, v, _INSTANCE_TYPE, "an EC2 instance type such as m6i.xlarge (family.size)")),
     "nodeArchitecture": ("node_architecture", lambda k, v: _as_choice(k, v, NODE_ARCHITECTURES)),
     "nodeCount": ("node_count", lambda k, v: _as_int(k, v, 1, 100)),

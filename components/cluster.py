@@ -9,7 +9,10 @@ Why these choices:
 - Secrets in etcd are envelope-encrypted with our KMS key (rotation on); the cluster role gets a
   policy for exactly that key. Control-plane logs (the types the stack asks for: all five in prod,
   api + authenticator elsewhere) go to a log group with our retention instead of "never expire".
-- `upgrade_policy` STANDARD: the cluster never slides into paid extended support silently.
+- `upgradePolicy.supportType` is always the stack's `eksSupportType`, never EKS's own default
+  (EXTENDED, which would let a cluster slide into paid extended support unasked): STANDARD lets AWS
+  upgrade the control plane when its version's standard support ends, EXTENDED keeps the version
+  at the extended-support rate (celestials/eks_versions.py says when each applies).
 - Upgrades happen as one change of `eksVersion`: the node group carries `version` (with a launch
   template that names no AMI, EKS takes the node AMI from `version`; without it the nodes stay on
   the AMI of their creation), and the three add-ons are pinned per version from
@@ -52,8 +55,8 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from celestials.eks_versions import addon_version
-from celestials.settings import CONTROL_PLANE_LOG_TYPES, SUPPORTED_EKS_VERSIONS
+from celestials.eks_versions import SUPPORT_TYPES, addon_version, known_versions
+from celestials.settings import CONTROL_PLANE_LOG_TYPES
 from components.log_group_provider import ControlPlaneLogGroup
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -141,6 +144,9 @@ class ClusterArgs:
     instance_type: str
     node_count: int
     node_max_count: int
+    #: upgradePolicy.supportType (celestials.eks_versions.SUPPORT_TYPES); no default, so the API's
+    #: never applies
+    support_type: str
     endpoint_public_access: bool = True
     public_access_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
     #: networks outside the VPC (a CI runner's, peered or over Transit Gateway/VPN) allowed to the
@@ -166,9 +172,11 @@ class ClusterArgs:
     def __post_init__(self) -> None:
         if not _CLUSTER_NAME.match(self.cluster_name):
             raise ValueError(f"cluster name {self.cluster_name!r}: letters, digits, - and _, at most 100")
-        if self.version not in SUPPORTED_EKS_VERSIONS:
-            raise ValueError(f"EKS version {self.version!r} is not in standard support "
-                             f"({', '.join(SUPPORTED_EKS_VERSIONS)})")
+        if self.version not in known_versions():
+            raise ValueError(f"EKS version {self.version!r} is not in celestials/eks_versions.py "
+                             f"({', '.join(known_versions())}): its add-ons are not pinned")
+        if self.support_type not in SUPPORT_TYPES:
+            raise ValueError(f"upgrade policy support type {self.support_type!r}: one of {', '.join(SUPPORT_TYPES)}")
         if not 1 <= self.node_count <= self.node_max_count:
             raise ValueError(f"node group: need 1 <= node_count ({self.node_count}) <= "
                              f"node_max_count ({self.node_max_count})")
@@ -237,7 +245,7 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-eks",
             name=args.cluster_name,
             version=args.version,
-            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=args.support_type),
             vpc_id=args.vpc_id,
             private_subnet_ids=args.private_subnet_ids,
             public_subnet_ids=args.public_subnet_ids,

@@ -3,19 +3,44 @@
 Why not `pulumi.Config().get(...)` per key: a typo must fail too, so every key the runtime holds
 (the stack file's and those set with `pulumi config set`, of any namespace) is read at once and
 handed to the shared check, `settings_from_config`, before any resource is registered.
+
+Why the day is read here: this is where `pulumi preview`/`up` enters the program, so the day is
+taken once (`celestials.today`: `CELESTIALS_TODAY`, else the system date) and handed to the one
+date-dependent check, the EKS version's (`check_eks_version`): a version EKS no longer offers is
+refused before any resource, and the warnings about its support (ahead of the end of standard
+support, in extended support) are logged, so the preview shows them.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from celestials.settings import Settings
+from celestials.cost import CostError, control_plane_rates
+from celestials.eks_versions import ControlPlaneRates
+from celestials.settings import Settings, check_eks_version
 from celestials.stack_config import settings_from_config
+from celestials.today import today
 
 
 def load_settings() -> Settings:
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
     config = {k: runtime_config.get_config(k) for k in sorted(keys)}
     secret = {k for k in keys if runtime_config.is_config_secret(k)}
-    return settings_from_config(config, pulumi.get_stack(), secret_keys=secret)
+    settings = settings_from_config(config, pulumi.get_stack(), secret_keys=secret)
+    for message in eks_warnings(settings, today()):
+        pulumi.log.warn(message)
+    return settings
+
+
+def eks_warnings(settings: Settings, day: date) -> tuple[str, ...]:
+    """`check_eks_version` with the region's control-plane prices, when the price data has them
+    (a region without price data still gets the warnings, without the figures)."""
+    rates: ControlPlaneRates | None
+    try:
+        rates = control_plane_rates(settings.region)
+    except CostError:
+        rates = None
+    return check_eks_version(settings, day, rates)

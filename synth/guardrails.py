@@ -1,18 +1,21 @@
 """`make guardrails`: the policy pack's rules (celestials/guardrails), offline, over the synth of
 every stack and mesh backend — what `pulumi preview --policy-pack policy` would refuse, found
 without the Pulumi CLI. Exit status 1 when any rule is violated, each violation naming the rule
-and the resource."""
+and the resource. The advisory rules' findings are printed too, as of today (`CELESTIALS_TODAY`,
+else the system date), and never fail the run."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from celestials.guardrails import Resource, Violation, check
+from celestials.guardrails import Resource, Violation, advise, check
 from celestials.local.stack import parse_overrides
+from celestials.today import today
 
 from .harness import BACKEND_SELECTION, STACKS, SynthResult, quiet, synth_stack
 
@@ -32,18 +35,28 @@ def from_file(path: Path) -> list[Resource]:
     return _as_resources(json.loads(path.read_text())["resources"])
 
 
-def _report(title: str, found: list[Violation]) -> bool:
-    """Print the violations under `title`; True when there are any."""
+def _report(title: str, resources: list[Resource], day: date) -> bool:
+    """Print the violations and then the advisories under `title`; True when there are violations."""
+    found = check(resources)
+    advisories = advise(resources, day)
     print(f"{title}: {len(found)} violation(s)")
     for v in found:
         print(f"  {v}")
+    if advisories:
+        print(f"  {len(advisories)} advisory (as of {day}, not failing):")
+        for a in advisories:
+            print(f"    {a}")
     return bool(found)
 
 
-def violations(stack: str, backend: str, overrides: Mapping[str, Any] | None = None) -> list[Violation]:
+def evaluated(stack: str, backend: str, overrides: Mapping[str, Any] | None = None) -> list[Resource]:
     with quiet():
         result = synth_stack(stack, {**BACKEND_SELECTION[backend], **(overrides or {})})
-    return check(resources_of(result))
+    return resources_of(result)
+
+
+def violations(stack: str, backend: str, overrides: Mapping[str, Any] | None = None) -> list[Violation]:
+    return check(evaluated(stack, backend, overrides))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,16 +70,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="check this `make synth` output (build/synth/<stack>/resources.json) instead")
     args = parser.parse_args(argv)
     failed = False
-    if args.resources:
-        if not args.resources.is_file():
-            print(f"error: {args.resources}: no such file (run make synth first)", file=sys.stderr)
-            return 1
-        return 1 if _report(str(args.resources), check(from_file(args.resources))) else 0
     try:
+        day = today()
+        if args.resources:
+            if not args.resources.is_file():
+                print(f"error: {args.resources}: no such file (run make synth first)", file=sys.stderr)
+                return 1
+            return 1 if _report(str(args.resources), from_file(args.resources), day) else 0
         overrides = parse_overrides(args.set)
         for stack in args.stack or STACKS:
             for backend in args.backend or sorted(BACKEND_SELECTION):
-                failed |= _report(f"{stack} / {backend}", violations(stack, backend, overrides))
+                failed |= _report(f"{stack} / {backend}", evaluated(stack, backend, overrides), day)
     except ValueError as err:  # overrides, settings, topology or capacity refused the stack
         print(f"error: {err}", file=sys.stderr)
         return 1

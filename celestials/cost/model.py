@@ -1,7 +1,8 @@
 """Monthly on-demand cost of what a stack registers: synth resource records × the price data.
 
 Pure: records in (the `resources` of build/synth/<stack>/resources.json: urn, type, name,
-dependencies, inputs), a report out; no Pulumi, no I/O besides the price file.
+dependencies, inputs) and the day they are priced as of, a report out; no Pulumi, no I/O besides
+the price file, no clock (the day decides the EKS control plane's rate: celestials/eks_versions.py).
 
 Every resource ends in exactly one of three places:
 - priced: one or more charges (quantity × unit price × hours), usage-based ones at the volume
@@ -14,9 +15,15 @@ Every resource ends in exactly one of three places:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Callable, Iterable, Mapping
 
+from celestials import eks_versions as ev
+
 from .prices import Assumption, CostError, PriceBook, Price, RegionPrices, load_price_book
+
+#: the price keys of an EKS control plane's cluster-hour, in standard and in extended support
+EKS_STANDARD_HOUR, EKS_EXTENDED_HOUR = "eks_cluster_hour", "eks_cluster_extended_support_hour"
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,8 @@ class CostReport:
     resources: tuple[ResourceCost, ...]
     #: the usage volumes the usage-based charges assume (prices.yaml `assumptions`)
     assumptions: Mapping[str, Assumption]
+    #: the day priced as of (which support, so which rate, an EKS version is in)
+    today: date
 
     def with_status(self, status: str) -> list[ResourceCost]:
         return [r for r in self.resources if r.status == status]
@@ -154,6 +163,7 @@ class _Context:
     prices: RegionPrices
     by_urn: Mapping[str, Mapping[str, Any]]
     records: tuple[Mapping[str, Any], ...]
+    today: date
 
     def hourly(self, item: str, quantity: float, key: str) -> Charge:
         return Charge(item, quantity, self.prices[key], hours=self.prices.hours_per_month)
@@ -170,11 +180,35 @@ class _Context:
 
 
 def _eks_cluster(r: Mapping[str, Any], ctx: _Context) -> list[Charge]:
-    support = ((r["inputs"].get("upgradePolicy") or {}).get("supportType") or "STANDARD").upper()
-    # EXTENDED lets a version *enter* extended support later; while it is in standard support
-    # (settings only accept such versions) the standard rate applies.
-    return [ctx.hourly(f"EKS control plane ({support.lower()} upgrade policy, version in standard support)",
-                       1, "eks_cluster_hour")]
+    """The control plane at the rate of its version's support on the day priced: extended only
+    for an EXTENDED upgrade policy past the version's standard support (a STANDARD cluster is
+    upgraded by AWS instead). No upgrade policy: EKS's default applies, and the item says so."""
+    inputs = r["inputs"]
+    stated = (inputs.get("upgradePolicy") or {}).get("supportType")
+    support = str(stated or ev.API_DEFAULT_SUPPORT_TYPE).upper()
+    policy = f"{support} upgrade policy" + ("" if stated else " (none stated: EKS's default)")
+    version = inputs.get("version")
+    if version is None:
+        return [ctx.hourly(f"EKS control plane (version not stated: standard support assumed, {policy})",
+                           1, EKS_STANDARD_HOUR)]
+    try:
+        release = ev.release(str(version))
+    except KeyError:
+        raise Unpriced(f"EKS version {version} is not in celestials/eks_versions.py: its support dates, "
+                       "so its rate, are unknown") from None
+    billed = ev.billed_support(release.version, support, ctx.today)
+    phase = release.phase(ctx.today)
+    if billed == ev.ENDED:
+        raise Unpriced(f"EKS no longer offers {version} on {ctx.today} (extended support ended on "
+                       f"{release.extended_support_ends})")
+    if billed == ev.IN_EXTENDED:
+        return [ctx.hourly(f"EKS control plane {version}, {policy}: in extended support on {ctx.today} "
+                           f"(until {release.extended_support_ends})", 1, EKS_EXTENDED_HOUR)]
+    if phase == ev.IN_EXTENDED:
+        return [ctx.hourly(f"EKS control plane {version}, {policy}: past standard support on {ctx.today}, "
+                           "upgraded by AWS to a version in standard support", 1, EKS_STANDARD_HOUR)]
+    return [ctx.hourly(f"EKS control plane {version}, {policy}: in standard support on {ctx.today} "
+                       f"(until {release.standard_support_ends})", 1, EKS_STANDARD_HOUR)]
 
 
 def _node_group(r: Mapping[str, Any], ctx: _Context) -> list[Charge]:
@@ -306,12 +340,19 @@ PRICERS: dict[str, Callable[[Mapping[str, Any], _Context], list[Charge] | None]]
 
 
 def price_resources(records: Iterable[Mapping[str, Any]], region: str,
-                    book: PriceBook | None = None) -> CostReport:
-    """Price every record for `region` (a region without price data raises `CostError`)."""
+                    book: PriceBook | None = None, *, today: date) -> CostReport:
+    """Price every record for `region` as of `today` (a region without price data raises
+    `CostError`)."""
     records = tuple(records)
     prices = (book or load_price_book()).region(region)
-    ctx = _Context(prices, {r["urn"]: r for r in records}, records)
-    return CostReport(region, tuple(_price_one(r, ctx) for r in records), prices.assumptions)
+    ctx = _Context(prices, {r["urn"]: r for r in records}, records, today)
+    return CostReport(region, tuple(_price_one(r, ctx) for r in records), prices.assumptions, today)
+
+
+def control_plane_rates(region: str, book: PriceBook | None = None) -> ev.ControlPlaneRates:
+    """An EKS control plane's cluster-hour in standard and in extended support in `region`."""
+    prices = (book or load_price_book()).region(region)
+    return ev.ControlPlaneRates(prices[EKS_STANDARD_HOUR].usd, prices[EKS_EXTENDED_HOUR].usd)
 
 
 def _price_one(r: Mapping[str, Any], ctx: _Context) -> ResourceCost:

@@ -26,7 +26,7 @@ def number(value: float) -> str:
 def render_table(report: CostReport, title: str) -> str:
     """Priced resources (most expensive first) with their charges, the total per month, then the
     unpriced resources (never counted as zero) and the assumptions behind usage-based charges."""
-    lines = [f"{title} — {report.region}, on-demand, USD per month (730 h)", ""]
+    lines = [f"{title} — {report.region}, on-demand, USD per month (730 h), as of {report.today}", ""]
     width = max((len(f"{r.type}  {r.name}") for r in report.priced), default=20)
     used: set[str] = set()
     for r in sorted(report.priced, key=lambda r: (-r.monthly, r.urn)):
@@ -88,7 +88,7 @@ def _monthly(r: ResourceCost | None) -> float:
 
 def render_deltas(stack: str, base_label: str, head_label: str, base: CostReport, head: CostReport,
                   deltas: list[CostDelta]) -> str:
-    lines = [f"Stack {stack}: monthly cost {base_label} → {head_label} ({head.region}, on-demand, USD)"]
+    lines = [f"Stack {stack}: monthly cost {base_label} → {head_label} ({head.region}, on-demand, USD, as of {head.today})"]
     for d in deltas:
         sign = "+" if d.delta >= 0 else "-"
         note = "  (unpriced on one side: delta unknown)" if d.unpriced else ""

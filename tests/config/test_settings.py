@@ -2,6 +2,7 @@
 
 import pytest
 
+from celestials.eks_versions import known_versions
 from celestials.settings import CONFIG_KEYS, Settings, SettingsError, parse_settings
 
 GOOD = [
@@ -12,6 +13,9 @@ GOOD = [
     ({"vpcCidr": "10.20.0.0/16"}, "dev", {"vpc_cidr": "10.20.0.0/16"}),
     ({"eksVersion": "1.36"}, "dev", {"eks_version": "1.36"}),
     ({"eksVersion": 1.35}, "dev", {"eks_version": "1.35"}),
+    ({"eksVersion": "1.34"}, "dev", {"eks_version": "1.34"}),
+    ({}, "dev", {"eks_support_type": "STANDARD"}),
+    ({"eksSupportType": "EXTENDED"}, "dev", {"eks_support_type": "EXTENDED"}),
     ({"instanceType": "m7i.2xlarge"}, "dev", {"instance_type": "m7i.2xlarge"}),
     ({"instanceType": "t3.large"}, "dev", {"instance_type": "t3.large"}),
     ({"mtlsTrust": "ca1+ca2"}, "dev", {"mtls_trust": "ca1+ca2"}),
@@ -40,9 +44,11 @@ BAD = [
     ({"nodeCount": "1"}, "prod", "nodeCount", "at least 2 in prod"),
     ({"nodeCount": "3", "nodeMaxCount": "2"}, "dev", "nodeMaxCount", "at least nodeCount"),
     ({"meshBackend": "Linkerd 2"}, "dev", "meshBackend", "the name of a mesh backend"),
-    ({"eksVersion": "1.29"}, "dev", "eksVersion", "one of 1.35"),
-    ({"eksVersion": "1.34"}, "dev", "eksVersion", "days of standard support left"),
+    ({"eksVersion": "1.29"}, "dev", "eksVersion",
+     f"one of {', '.join(known_versions())} (the EKS versions in celestials/eks_versions.py"),
     ({"eksVersion": "latest"}, "dev", "eksVersion", "one of"),
+    ({"eksSupportType": "standard"}, "dev", "eksSupportType", "STANDARD (when standard support"),
+    ({"eksSupportType": "NONE"}, "dev", "eksSupportType", "or EXTENDED (it stays on its version"),
     ({"instanceType": "m5large"}, "dev", "instanceType", "EC2 instance type"),
     ({"instanceType": "M5.LARGE"}, "dev", "instanceType", "EC2 instance type"),
     ({"instanceType": "m5.huge"}, "dev", "instanceType", "EC2 instance type"),

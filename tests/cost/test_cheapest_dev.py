@@ -5,6 +5,7 @@ cheaper, priced by the cost model and checked by the capacity check."""
 from __future__ import annotations
 
 import copy
+from datetime import date
 
 import pytest
 
@@ -30,7 +31,7 @@ def _group_cost(records, instance: str, nodes: int, region: str) -> float:
     (group,) = [r for r in records if r["type"] == "eks:index:ManagedNodeGroup"]
     group["inputs"]["instanceTypes"] = [instance]
     group["inputs"]["scalingConfig"]["desiredSize"] = nodes
-    report = price_resources(records, region)
+    report = price_resources(records, region, today=date(2026, 12, 7))  # the node group's price is not dated
     (priced,) = [r for r in report.priced if r.urn == group["urn"]]
     return priced.monthly
 

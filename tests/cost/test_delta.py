@@ -3,24 +3,28 @@ synth.diff's per-resource diff, priced by the model."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from celestials.cost import cost_deltas, load_price_book, price_resources, render_deltas
 from synth.diff import diff_resources, synth_here
 
 H = 730
+#: a fixed day: these deltas do not depend on it
+ON = date(2026, 12, 7)
 
 
 @pytest.fixture(scope="module")
 def base():
     records = synth_here("dev", {})
-    return records, price_resources(records, "us-west-2")
+    return records, price_resources(records, "us-west-2", today=ON)
 
 
 def _delta(base, overrides):
     base_records, base_report = base
     head_records = synth_here("dev", overrides)
-    head = price_resources(head_records, "us-west-2")
+    head = price_resources(head_records, "us-west-2", today=ON)
     ops = {c.urn: c.op for c in diff_resources(base_records, head_records)}
     return base_report, head, cost_deltas(base_report, head, ops)
 

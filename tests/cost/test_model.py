@@ -15,6 +15,8 @@ from celestials.cost import CostError, parse_price_book, price_resources, render
 
 H = 730
 SEEN = datetime.date(2026, 11, 30)
+#: the day priced as of, where it does not matter: 1.35 is in standard support
+ON = datetime.date(2026, 12, 7)
 BOOK = parse_price_book({
     "currency": "USD", "hours_per_month": H,
     "assumptions": {
@@ -30,7 +32,7 @@ BOOK = parse_price_book({
     "regions": {"test-region-1": {
         **{key: {"usd": usd, "unit": "u", "date": SEEN, "source": "test", "region": "all", "confirmed": True}
            for key, usd in {
-               "eks_cluster_hour": 0.1, "nat_gateway_hour": 0.05, "nat_gateway_gb": 0.01,
+               "eks_cluster_hour": 0.1, "eks_cluster_extended_support_hour": 0.6, "nat_gateway_hour": 0.05, "nat_gateway_gb": 0.01,
                "public_ipv4_hour": 0.005, "nlb_hour": 0.02, "nlb_nlcu_hour": 0.01, "kms_key_month": 1.0,
                "dynamodb_write_request_unit_million": 1.0, "dynamodb_read_request_unit_million": 0.5,
                "dynamodb_storage_gb_month": 0.2, "dynamodb_pitr_gb_month": 0.1, "ecr_storage_gb_month": 0.1,
@@ -54,11 +56,11 @@ PUBLIC_SUBNETS = [rec("aws:ec2/subnet:Subnet", f"pub-{i}", {"tags": {"kubernetes
 NLB_ANNOTATIONS = {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
 
 
-def priced(records, tmp_path):
+def priced(records, tmp_path, today=ON):
     """Through a resources.json file, as `make synth` writes it."""
     path = tmp_path / "resources.json"
     path.write_text(json.dumps({"stack": "t", "resources": records, "outputs": {}}))
-    return price_resources(json.loads(path.read_text())["resources"], "test-region-1", BOOK)
+    return price_resources(json.loads(path.read_text())["resources"], "test-region-1", BOOK, today=today)
 
 
 def monthly_of(report, name):
@@ -154,7 +156,7 @@ def test_a_known_type_the_data_cannot_price_is_unpriced_with_the_reason(records,
 
 def test_a_region_without_price_data_is_refused():
     with pytest.raises(CostError, match=r"no price data for region 'eu-north-1'.*test-region-1"):
-        price_resources([rec("eks:index:Cluster", "eks")], "eu-north-1", BOOK)
+        price_resources([rec("eks:index:Cluster", "eks")], "eu-north-1", BOOK, today=ON)
 
 
 def test_the_real_data_prices_every_type_the_stacks_register():
@@ -163,7 +165,7 @@ def test_the_real_data_prices_every_type_the_stacks_register():
 
     for stack, overrides in (("dev", {}), ("prod", {}),
                              ("dev", {"meshBackend": "appmesh", "appMeshEndOfSupportAcknowledged": "true"})):
-        report = price_resources(synth_here(stack, overrides), "us-west-2")
+        report = price_resources(synth_here(stack, overrides), "us-west-2", today=ON)
         assert not report.unpriced, [(r.type, r.name, r.note) for r in report.unpriced]
         assert report.total > 0
 
@@ -176,7 +178,7 @@ def test_vpc_endpoints_gateway_free_interface_unpriced():
                 "provider": None, "dependencies": [], "custom": True,
                 "inputs": {"vpcEndpointType": kind, "serviceName": f"com.amazonaws.us-west-2.{kind.lower()}"}}
 
-    report = price_resources([endpoint("Gateway"), endpoint("Interface")], "us-west-2")
+    report = price_resources([endpoint("Gateway"), endpoint("Interface")], "us-west-2", today=ON)
     by_name = {r.name: r for r in report.resources}
     assert by_name["Gateway"].status == "free" and "no AWS charge" in by_name["Gateway"].note
     assert by_name["Interface"].status == "unpriced"

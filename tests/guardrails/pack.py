@@ -4,12 +4,13 @@ wrapped in the SDK's own proxy (the one that raises on values unknown during pre
 from __future__ import annotations
 
 import copy
+from datetime import date
 from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from policy.guardrail_policies import POLICIES
+from policy.guardrail_policies import POLICIES, policies
 
 BY_NAME = {p.name: p for p in POLICIES}
 
@@ -19,12 +20,14 @@ def urn(resource_type: str, name: str, stack: str = "dev") -> str:
 
 
 def validate(policy: str, resource_type: str, props: dict[str, Any], *, name: str = "res",
-             stack: str = "dev") -> list[tuple[str, str | None]]:
-    """(message, urn) of every violation the policy reports for one resource."""
+             stack: str = "dev", today: date | None = None) -> list[tuple[str, str | None]]:
+    """(message, urn) of every violation the policy reports for one resource; `today`: the day
+    the pack is built as of (needed for an advisory policy)."""
     found: list[tuple[str, str | None]] = []
     args = ResourceValidationArgs(resource_type, unknown_checking_proxy(copy.deepcopy(props)),
                                   urn(resource_type, name, stack), name, None, None)  # type: ignore[arg-type]
-    BY_NAME[policy].validate(args, lambda message, at=None: found.append((message, at)))
+    by_name = BY_NAME if today is None else {p.name: p for p in policies(today)}
+    by_name[policy].validate(args, lambda message, at=None: found.append((message, at)))
     return found
 
 

@@ -1,12 +1,15 @@
 """The pack as the Pulumi CLI starts it (`python -m pulumi.policy <engine> policy`, from any
 directory, without our PYTHONPATH): it serves the analyzer protocol, lists every rule as a
-mandatory policy, and blocks a violating resource with a message naming it and the rule."""
+mandatory policy and every advisory rule as an advisory one, blocks a violating resource with a
+message naming it and the rule, and flags (without blocking) what an advisory rule finds as of the
+day it was started on (`CELESTIALS_TODAY`)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import grpc
@@ -14,14 +17,18 @@ import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from celestials.guardrails import RESOURCE_RULES, STACK_RULES
+from celestials import eks_versions as ev
+from celestials.guardrails import ADVISORY_RULES, RESOURCE_RULES, STACK_RULES
+from celestials.today import TODAY_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
+#: the day the pack runs as of: the first of 1.35's extended support
+AS_OF = ev.release("1.35").standard_support_ends + timedelta(days=1)
 
 
 @pytest.fixture(scope="module")
 def analyzer(tmp_path_factory):
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, TODAY_ENV: str(AS_OF)}
     proc = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(ROOT / "policy")],
                             cwd=tmp_path_factory.mktemp("elsewhere"), env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -41,11 +48,24 @@ def _struct(value: dict) -> struct_pb2.Struct:
     return s
 
 
-def test_the_pack_lists_every_rule_as_mandatory(analyzer):
+def test_the_pack_lists_every_rule_as_mandatory_and_every_advisory_rule_as_advisory(analyzer):
     info = analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
     assert info.name == "celestials-guardrails"
-    assert {p.name for p in info.policies} == {r.name for r in (*RESOURCE_RULES, *STACK_RULES)}
-    assert {p.enforcementLevel for p in info.policies} == {analyzer_pb2.MANDATORY}
+    levels = {p.name: p.enforcementLevel for p in info.policies}
+    assert levels == {**{r.name: analyzer_pb2.MANDATORY for r in (*RESOURCE_RULES, *STACK_RULES)},
+                      **{r.name: analyzer_pb2.ADVISORY for r in ADVISORY_RULES}}
+
+
+def test_the_pack_flags_an_eks_version_as_of_its_day_without_blocking(analyzer):
+    urn = "urn:pulumi:prod::celestials::celestials:cluster:Cluster$eks:index:Cluster::cluster-eks"
+    response = analyzer.Analyze(analyzer_pb2.AnalyzeRequest(
+        type="eks:index:Cluster", urn=urn, name="cluster-eks",
+        properties=_struct({"version": "1.35", "upgradePolicy": {"supportType": "EXTENDED"},
+                            "encryptionConfigKeyArn": "arn:aws:kms:us-west-2:1:key/k", "endpointPublicAccess": False})),
+        timeout=30)
+    assert [(d.policyName, d.urn, d.enforcementLevel) for d in response.diagnostics] == [
+        ("eks-version-support", urn, analyzer_pb2.ADVISORY)]
+    assert "cluster-eks" in response.diagnostics[0].message and "1.35 is in extended support" in response.diagnostics[0].message
 
 
 def test_the_pack_blocks_a_violation_naming_the_resource_and_the_rule(analyzer):

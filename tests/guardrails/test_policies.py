@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import date, timedelta
 
 import pytest
 from pulumi_policy.policy import _NotApplicableError
 
-from celestials.guardrails import RESOURCE_RULES, SECRET, STACK_RULES, Resource
+from celestials import eks_versions as ev
+from celestials.guardrails import ADVISORY_RULES, RESOURCE_RULES, SECRET, STACK_RULES, Resource
 from celestials.guardrails import iam_exceptions
 from celestials.guardrails.kubernetes_rules import secret_from_secret_value
-from policy.guardrail_policies import POLICIES
+from policy.guardrail_policies import POLICIES, policies
 from tests.guardrails.pack import urn, validate, validate_stack
 
 ECR = "aws:ecr/repository:Repository"
@@ -28,6 +30,14 @@ HPA, PDB = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:poli
 def test_the_pack_has_one_mandatory_policy_per_rule():
     assert [p.name for p in POLICIES] == [r.name for r in (*RESOURCE_RULES, *STACK_RULES)]
     assert {p.enforcement_level.value for p in POLICIES} == {"mandatory"}
+
+
+def test_the_pack_as_of_a_day_adds_one_advisory_policy_per_advisory_rule():
+    pack = policies(date(2027, 6, 1))
+    assert pack[:len(POLICIES)] == POLICIES
+    advisory = pack[len(POLICIES):]
+    assert [p.name for p in advisory] == [r.name for r in ADVISORY_RULES] == ["eks-version-support"]
+    assert {p.enforcement_level.value for p in advisory} == {"advisory"}
 
 
 def _reported(found, name):
@@ -297,3 +307,38 @@ def test_the_prod_control_plane_runs_highly_available():
                            "PodDisruptionBudget")):
         found = validate_stack("prod-survives-node-loss", [(RELEASE, "istiod", {"chart": "istiod", "values": bad})])
         assert expected in _reported(found, "istiod")
+
+
+# EKS version support (advisory, as of the day the pack is built)
+V135 = ev.release("1.35")
+EXTENDED_POLICY = {"version": "1.35", "upgradePolicy": {"supportType": "EXTENDED"}}
+
+
+@pytest.mark.parametrize("resource_type", [EKS_COMPONENT, EKS])
+def test_the_eks_version_is_flagged_ahead_of_and_in_extended_support_only(resource_type):
+    rule, std = "eks-version-support", V135.standard_support_ends
+    window = timedelta(days=ev.STANDARD_END_WARNING_DAYS)
+    assert validate(rule, resource_type, EXTENDED_POLICY, today=std - window) == []
+    ahead = _reported(validate(rule, resource_type, EXTENDED_POLICY, name="eks", today=std - window + timedelta(days=1)), "eks")
+    assert f"standard support ends on {std}" in ahead and "extended support" in ahead
+    extended = _reported(validate(rule, resource_type, EXTENDED_POLICY, name="eks", today=std + timedelta(days=1)), "eks")
+    assert "1.35 is in extended support" in extended and "celestials/cost/prices.yaml" in extended
+    standard = {"version": "1.35", "upgradePolicy": {"supportType": "STANDARD"}}
+    assert "AWS upgrades this control plane" in _reported(
+        validate(rule, resource_type, standard, name="eks", today=std + timedelta(days=1)), "eks")
+    ended = V135.extended_support_ends + timedelta(days=1)
+    assert "no longer offers 1.35" in _reported(validate(rule, resource_type, EXTENDED_POLICY, name="eks", today=ended), "eks")
+
+
+def test_an_unstated_policy_is_read_as_the_api_default_and_said_so():
+    found = validate("eks-version-support", EKS, {"version": "1.35"}, name="eks",
+                     today=V135.standard_support_ends + timedelta(days=1))
+    assert "no upgradePolicy.supportType: EKS's default, EXTENDED, applies" in _reported(found, "eks")
+    assert "is in extended support" in found[0][0]
+
+
+def test_an_unknown_version_is_flagged_and_an_unstated_one_is_not():
+    today = date(2027, 6, 1)
+    assert "not in celestials/eks_versions.py" in _reported(
+        validate("eks-version-support", EKS, {"version": "1.29"}, name="eks", today=today), "eks")
+    assert validate("eks-version-support", EKS, {}, today=today) == []

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import timedelta
 from typing import Any, Callable
 
 import pytest
 
-from celestials.guardrails import RESOURCE_RULES, SECRET, STACK_RULES, Resource, check
+from celestials import eks_versions as ev
+from celestials.guardrails import ADVISORY_RULES, RESOURCE_RULES, SECRET, STACK_RULES, Resource, advise, check
 from synth.guardrails import STACKS, main, resources_of
 from synth.harness import BACKEND_SELECTION
 from tests.support.backend_synth import synth
@@ -113,3 +115,34 @@ def test_the_command_checks_a_make_synth_output(tmp_path, capsys):
     assert "0 violation(s)" in capsys.readouterr().out
     assert main(["--resources", str(tmp_path / "absent.json")]) == 1
     assert "run make synth first" in capsys.readouterr().err
+
+
+def _cluster(resources: list[Resource]) -> Resource:
+    return _first(resources, "eks:index:Cluster")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_advisory_rule_flags_the_cluster_alone_and_only_in_its_window(stack, backend):
+    resources = resources_of(synth(backend, stack))
+    cluster = _cluster(resources)
+    std = ev.release(cluster.props["version"]).standard_support_ends
+    assert advise(resources, std - timedelta(days=ev.STANDARD_END_WARNING_DAYS)) == []
+    for day in (std - timedelta(days=ev.STANDARD_END_WARNING_DAYS - 1), std + timedelta(days=1)):
+        found = advise(resources, day)
+        assert [(v.rule, v.urn) for v in found] == [("eks-version-support", cluster.urn)], day
+        assert cluster.name in found[0].message
+    assert [r.name for r in ADVISORY_RULES] == ["eks-version-support"]
+
+
+def test_the_command_prints_advisories_without_failing(capsys, monkeypatch):
+    cluster = _cluster(resources_of(synth("istio", "dev")))
+    std = ev.release(cluster.props["version"]).standard_support_ends
+    day = std + timedelta(days=1)
+    monkeypatch.setenv("CELESTIALS_TODAY", str(day))
+    assert main(["--stack", "dev", "--backend", "istio"]) == 0
+    out = capsys.readouterr().out
+    assert f"dev / istio: 0 violation(s)\n  1 advisory (as of {day}, not failing):\n    [eks-version-support]" in out
+    monkeypatch.setenv("CELESTIALS_TODAY", str(std - timedelta(days=ev.STANDARD_END_WARNING_DAYS)))
+    assert main(["--stack", "dev", "--backend", "istio"]) == 0
+    assert "advisory" not in capsys.readouterr().out

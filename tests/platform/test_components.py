@@ -41,7 +41,8 @@ def _program(apps_root: Path, azs: int = 2, nats: int = 1, ssh_key: str | None =
         cluster = Cluster("cluster", ClusterArgs(
             cluster_name="celestials-dev", region="us-west-2", version="1.35", vpc_id=net.vpc_id,
             private_subnet_ids=net.private_subnet_ids, public_subnet_ids=net.public_subnet_ids,
-            instance_type="m6i.xlarge", node_count=1, node_max_count=2, ssh_key_name=ssh_key,
+            instance_type="m6i.xlarge", node_count=1, node_max_count=2, support_type="STANDARD",
+            ssh_key_name=ssh_key,
             admin_principal_arns=(ADMIN,)))
         imgs = Images("images", ImagesArgs(keys=tuple(registry.IMAGES), repository_prefix="celestials/dev",
                                            root=apps_root))
@@ -197,9 +198,12 @@ def test_kubeconfig_uses_aws_eks_get_token_and_no_token():
 
 def test_cluster_args_are_checked():
     base = dict(cluster_name="c", region="us-west-2", version="1.35", vpc_id="v", private_subnet_ids=[],
-                public_subnet_ids=[], instance_type="m6i.xlarge", node_count=1, node_max_count=1)
-    with pytest.raises(ValueError, match="standard support"):
+                public_subnet_ids=[], instance_type="m6i.xlarge", node_count=1, node_max_count=1,
+                support_type="STANDARD")
+    with pytest.raises(ValueError, match="not in celestials/eks_versions.py"):
         ClusterArgs(**{**base, "version": "1.29"})
+    with pytest.raises(ValueError, match="support type 'standard': one of STANDARD, EXTENDED"):
+        ClusterArgs(**{**base, "support_type": "standard"})
     with pytest.raises(ValueError, match="not an IAM role or user ARN"):
         ClusterArgs(**base, admin_principal_arns=("root",))
     with pytest.raises(ValueError, match="node_count"):
@@ -211,7 +215,8 @@ def _access_entries(apps_root, admins=(), viewers=()):
         Cluster("cluster", ClusterArgs(
             cluster_name="celestials-dev", region="us-west-2", version="1.35", vpc_id="vpc-1",
             private_subnet_ids=["a", "b"], public_subnet_ids=["c", "d"], instance_type="m6i.xlarge",
-            node_count=1, node_max_count=2, admin_principal_arns=admins, viewer_principal_arns=viewers))
+            node_count=1, node_max_count=2, support_type="STANDARD", admin_principal_arns=admins,
+            viewer_principal_arns=viewers))
     return _run(program).get("eks:index:Cluster", "cluster-eks")["inputs"].get("accessEntries") or {}
 
 
@@ -241,7 +246,8 @@ def test_access_entries_are_keyed_by_principal_not_position(apps_root):
 
 def test_a_principal_is_admin_or_viewer_not_both():
     base = dict(cluster_name="c", region="us-west-2", version="1.35", vpc_id="v", private_subnet_ids=[],
-                public_subnet_ids=[], instance_type="m6i.xlarge", node_count=1, node_max_count=1)
+                public_subnet_ids=[], instance_type="m6i.xlarge", node_count=1, node_max_count=1,
+                support_type="STANDARD")
     with pytest.raises(ValueError, match="one access entry per principal"):
         ClusterArgs(**base, admin_principal_arns=(ADMIN,), viewer_principal_arns=(ADMIN,))
 
