@@ -85,6 +85,9 @@ class EksRelease:
     extended_support_ends: date
     #: add-on name → EKS add-on version (`aws eks describe-addon-versions`)
     addons: Mapping[str, str]
+    #: the add-ons whose row for this version was read in the EKS User Guide (sources above); the
+    #: others are what public EKS configurations pin, to confirm before a first deploy
+    confirmed: frozenset[str] = frozenset()
 
     def phase(self, today: date) -> str:
         """IN_STANDARD, IN_EXTENDED or ENDED on `today`."""
@@ -101,10 +104,10 @@ RELEASES: tuple[EksRelease, ...] = (
         "metrics-server": "v0.8.0-eksbuild.6"}),
     EksRelease("1.35", date(2027, 3, 27), date(2028, 3, 27), {
         "vpc-cni": "v1.21.1-eksbuild.8", "kube-proxy": "v1.35.3-eksbuild.13", "coredns": "v1.14.2-eksbuild.4",
-        "metrics-server": "v0.8.0-eksbuild.6"}),
+        "metrics-server": "v0.8.0-eksbuild.6"}, confirmed=frozenset({"kube-proxy", "coredns"})),
     EksRelease("1.36", date(2027, 7, 1), date(2028, 7, 1), {
         "vpc-cni": "v1.22.3-eksbuild.1", "kube-proxy": "v1.36.0-eksbuild.14", "coredns": "v1.14.3-eksbuild.3",
-        "metrics-server": "v0.8.0-eksbuild.6"}),
+        "metrics-server": "v0.8.0-eksbuild.6"}, confirmed=frozenset({"kube-proxy"})),
 )
 
 

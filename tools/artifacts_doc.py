@@ -57,9 +57,9 @@ def table() -> str:
     rows.append(f"| CLI | Pulumi CLI (workflows' `pulumi-version`) | {artifacts.PULUMI_CLI} | get.pulumi.com | "
                 "the SDK floor in requirements.txt | yes |")
     for r in eks_versions.RELEASES:
-        addons = ", ".join(f"{name} {version}" for name, version in r.addons.items())
-        rows.append(f"| EKS add-ons for {r.version} | {addons} | per version | EKS API | "
-                    "celestials/eks_versions.py (sources there) | see celestials/eks_versions.py |")
+        for name, version in r.addons.items():
+            rows.append(f"| EKS add-on for {r.version} | `{name}` | {version} | EKS API | "
+                        f"celestials/eks_versions.py (sources there) | {_yes(name in r.confirmed)} |")
     return "\n".join(rows) + "\n"
 
 

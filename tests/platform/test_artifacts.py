@@ -130,3 +130,12 @@ def test_the_workflows_install_the_catalogue_s_pulumi_cli_which_is_the_sdk_floor
             for m in re.finditer(r"pulumi-version:\s*([\d.]+)", p.read_text())}
     assert pins == {artifacts.PULUMI_CLI}
     assert f"pulumi>={artifacts.PULUMI_CLI.rsplit('.', 1)[0]}," in (ROOT / "requirements.txt").read_text()
+
+
+def test_every_eks_add_on_says_whether_it_is_confirmed():
+    from celestials import eks_versions
+
+    for r in eks_versions.RELEASES:
+        assert r.confirmed <= set(r.addons), r.version
+    # the sources name these rows as read from the EKS User Guide
+    assert eks_versions.release("1.35").confirmed == {"kube-proxy", "coredns"}
