@@ -33,13 +33,11 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
+from celestials.images import PLATFORMS as IMAGE_PLATFORMS
 from celestials.local.stack import StackFileError, load_settings
 from celestials.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Docker platform of the images per node architecture (components/images.py builds for it; a
-#: test holds the two equal).
-IMAGE_PLATFORMS = {"amd64": "linux/amd64", "arm64": "linux/arm64"}
 #: GitHub's standard hosted runner of each architecture (Ubuntu 24.04 with Docker and buildx, for
 #: public and private repositories).
 HOSTED_RUNNERS = {"amd64": "ubuntu-24.04", "arm64": "ubuntu-24.04-arm"}
