@@ -49,7 +49,7 @@ cluster = Cluster("cluster", ClusterArgs(
     admin_principal_arns=(*settings.cluster_admins, *settings.ci_deploy_roles),
     viewer_principal_arns=settings.cluster_viewers, ssh_key_name=settings.ssh_key_name,
     deletion_protection=prod, log_retention_days=90 if prod else 30,
-    log_types=settings.log_types, architecture=settings.node_architecture,
+    log_types=settings.log_types, architecture=settings.node_architecture, cpu_credits=settings.cpu_credits,
     metrics_server=settings.autoscale_max is not None, tags=tags))
 
 images = Images("images", ImagesArgs(
