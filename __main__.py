@@ -11,6 +11,7 @@ import pulumi
 
 from celestials.capacity import check_capacity
 from celestials.images import images_for
+from celestials.stacks import resource_tags
 from celestials.topology import build_topology
 from components import mesh_backends, trace_collector
 from components.catalog_table import CatalogTable, CatalogTableArgs
@@ -30,7 +31,7 @@ capacity = check_capacity(settings, topology, backend.capacity_overhead(settings
 
 prod = settings.stack == "prod"
 prefix = f"celestials-{settings.stack}"
-tags = {"project": "celestials", "stack": settings.stack}
+tags = resource_tags(settings.stack)
 
 # --- AWS foundation ------------------------------------------------------------------------
 network = Network("network", NetworkArgs(
