@@ -11,6 +11,7 @@ import pulumi
 
 from celestials.capacity import check_capacity
 from celestials.images import images_for
+from celestials.stacks import resource_tags
 from celestials.topology import build_topology
 from components import mesh_backends, trace_collector
 from components.catalog_table import CatalogTable, CatalogTableArgs
@@ -30,7 +31,7 @@ capacity = check_capacity(settings, topology, backend.capacity_overhead(settings
 
 prod = settings.stack == "prod"
 prefix = f"celestials-{settings.stack}"
-tags = {"project": "celestials", "stack": settings.stack}
+tags = resource_tags(settings.stack)
 
 # --- AWS foundation ------------------------------------------------------------------------
 network = Network("network", NetworkArgs(
@@ -50,7 +51,7 @@ cluster = Cluster("cluster", ClusterArgs(
     admin_principal_arns=(*settings.cluster_admins, *settings.ci_deploy_roles),
     viewer_principal_arns=settings.cluster_viewers, ssh_key_name=settings.ssh_key_name,
     deletion_protection=prod, log_retention_days=90 if prod else 30,
-    log_types=settings.log_types, architecture=settings.node_architecture,
+    log_types=settings.log_types, architecture=settings.node_architecture, cpu_credits=settings.cpu_credits,
     metrics_server=settings.autoscale_max is not None, tags=tags))
 
 images = Images("images", ImagesArgs(

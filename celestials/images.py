@@ -2,12 +2,17 @@
 ECR repository, with which build arguments and which tag.
 
 Why a content tag: the repositories have immutable tags, so pushing a changed image under a tag
-that already exists fails. Each tag is `<version>-<12 hex of the build-context digest>`: a new tag
-exactly when the files Docker would send change, the same tag (and no rebuild, no push, no pod
-roll) when they do not; it covers what docker-build's own context hash covers, full file modes
-included, so docker-build never rebuilds under an existing tag. The digest honours the ignore file BuildKit uses (`<Dockerfile>.dockerignore`
-next to the Dockerfile when present, else the context's `.dockerignore`; so local `node_modules` or
-`__pycache__` do not change it) and always covers the Dockerfile and that ignore file themselves.
+that already exists fails. Each tag is `<version>-<12 hex of the build digest>` (plus `-<arch>`
+off amd64, for people reading the tag), and the build digest covers every input that decides the
+image's bytes: the files Docker would send, the Dockerfile (and with it the base images its FROM
+lines name), the build arguments and the target platform. So a new tag exactly when one of those
+changes, the same tag (and no rebuild, no push, no pod roll) when none does; two images built
+from one context with different arguments (proddetail v1/v2, colorteller/colorfront) never share
+a digest. The context part covers what docker-build's own context hash covers, full file modes
+included, so docker-build never rebuilds under an existing tag. It honours the ignore file
+BuildKit uses (`<Dockerfile>.dockerignore` next to the Dockerfile when present, else the
+context's `.dockerignore`; so local `node_modules` or `__pycache__` do not change it) and always
+covers the Dockerfile and that ignore file themselves.
 The Node apps build from `apps/` (not their own directory) so their images can copy the shared
 `apps/node-common` package.
 Pods are deployed by digest (`repo@sha256:…`, from the build); the tag is for people and for
@@ -17,6 +22,7 @@ immutability. Pure: no Pulumi; reads only the app directories.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import posixpath
 import re
@@ -29,6 +35,11 @@ from .topology.model import Topology
 ROOT = Path(__file__).resolve().parent.parent
 APPS_DIR = "apps"
 DIGEST_CHARS = 12
+#: the Docker platform of the images per node architecture (celestials:nodeArchitecture): images
+#: are built for the nodes that run them
+PLATFORMS = {"amd64": "linux/amd64", "arm64": "linux/arm64"}
+#: the architecture whose tags carry no `-<arch>` suffix
+PLAIN_TAG_ARCHITECTURE = "amd64"
 
 
 class ImageError(ValueError):
@@ -50,6 +61,10 @@ class ImageSpec:
         if self.dockerfile.startswith("../"):
             raise ImageError(f"image {self.key}: context {self.context}/ does not contain "
                              f"{APPS_DIR}/{self.app_dir}/")
+        names = [name for name, _ in self.build_args]
+        if len(set(names)) != len(names):
+            raise ImageError(f"image {self.key}: build argument given twice in {names} "
+                             f"(the build would see only one of the values)")
 
     @property
     def context(self) -> str:
@@ -247,10 +262,24 @@ def push_decision(tag: str, in_registry: Mapping[str, str | None],
     return digest is None, digest
 
 
-def content_tag(spec: ImageSpec, root: Path = ROOT) -> str:
-    """`<version>-<digest prefix>`; fails clearly when the app (or its Dockerfile) is missing."""
+def build_digest(context: Path, dockerfile: str, build_args: Iterable[tuple[str, str]], platform: str) -> str:
+    """sha256 over everything a build's bytes depend on: the context digest (files, modes, the
+    Dockerfile), the build arguments (sorted by name: their order on the command line changes
+    nothing) and the target platform. One JSON document, so no two different inputs encode alike."""
+    inputs = {"context": context_digest(context, dockerfile), "buildArgs": sorted(build_args), "platform": platform}
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def content_tag(spec: ImageSpec, root: Path = ROOT, architecture: str = PLAIN_TAG_ARCHITECTURE) -> str:
+    """`<version>-<build digest prefix>`, plus `-<architecture>` off amd64; fails clearly when the
+    app (or its Dockerfile) is missing or the architecture has no platform."""
+    if architecture not in PLATFORMS:
+        raise ImageError(f"image {spec.key}: no platform for architecture {architecture!r}; "
+                         f"known: {', '.join(sorted(PLATFORMS))}")
     context = root / spec.context
     if not (context / spec.dockerfile).is_file():
         raise ImageError(f"image {spec.key}: no {spec.dockerfile} in {spec.context}/ "
                          f"(the app must exist before its image can be built)")
-    return f"{spec.version}-{context_digest(context, spec.dockerfile)[:DIGEST_CHARS]}"
+    digest = build_digest(context, spec.dockerfile, spec.build_args, PLATFORMS[architecture])
+    suffix = "" if architecture == PLAIN_TAG_ARCHITECTURE else f"-{architecture}"
+    return f"{spec.version}-{digest[:DIGEST_CHARS]}{suffix}"

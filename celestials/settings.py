@@ -36,6 +36,11 @@ PRODCATALOG_STORAGES = ("dynamodb", "sqlite")
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 DEV_CONTROL_PLANE_LOG_TYPES = ("api", "authenticator")
 NODE_ARCHITECTURES = ("amd64", "arm64")
+#: CPU credit specifications of burstable instances (EC2 `CreditSpecification.CpuCredits`)
+CPU_CREDITS = ("standard", "unlimited")
+#: instance families that run on CPU credits (EC2 burstable performance instances); only these
+#: take a credit specification
+BURSTABLE_FAMILIES = ("t2", "t3", "t3a", "t4g")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)(-[0-9]+xl)?$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 _IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]+$")
@@ -105,6 +110,9 @@ class Settings:
     instance_type: str = "m6i.xlarge"
     #: CPU architecture of the node group (and so of the AMI and the images built): amd64 | arm64.
     node_architecture: str = "amd64"
+    #: credit specification of burstable nodes (`cpu_credits`); EC2 would launch T3/T3a/T4g as
+    #: unlimited (or as the account's default), billing surplus credits per vCPU-hour
+    burstable_cpu_credits: str = "standard"
     node_count: int = 1
     node_max_count: int = 2
     endpoint_public_access: bool = True
@@ -167,6 +175,13 @@ class Settings:
         """The largest minimum among the request path's autoscalers (each one's min is its
         workload's replicas): the least any autoscaler max may be."""
         return max(self.request_path_replicas, self.prodcatalog_replicas)
+
+    @property
+    def cpu_credits(self) -> str | None:
+        """The nodes' CPU credit specification: `burstableCpuCredits` when the instance type is of
+        a burstable family, None for every other type (which has no credits to specify)."""
+        family = self.instance_type.split(".", 1)[0]
+        return self.burstable_cpu_credits if family in BURSTABLE_FAMILIES else None
 
     @property
     def log_types(self) -> tuple[str, ...]:
@@ -361,6 +376,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     ev.SUPPORT_TYPE_KEY: ("eks_support_type", _as_eks_support_type),
     "instanceType": ("instance_type", lambda k, v: _as_pattern(k, v, _INSTANCE_TYPE, "an EC2 instance type such as m6i.xlarge (family.size)")),
     "nodeArchitecture": ("node_architecture", lambda k, v: _as_choice(k, v, NODE_ARCHITECTURES)),
+    "burstableCpuCredits": ("burstable_cpu_credits", lambda k, v: _as_choice(k, v, CPU_CREDITS)),
     "nodeCount": ("node_count", lambda k, v: _as_int(k, v, 1, 100)),
     "nodeMaxCount": ("node_max_count", lambda k, v: _as_int(k, v, 1, 100)),
     "endpointPublicAccess": ("endpoint_public_access", _as_bool),

@@ -34,7 +34,9 @@ Why these choices:
   the root volume is encrypted gp3, and an optional EC2 key pair is installed. EKS refuses a node
   group's `remoteAccess` together with a launch template, so the key goes in the template; nodes
   have no public address and no inbound SSH rule: reach them with SSM Session Manager (the node
-  role has AmazonSSMManagedInstanceCore), e.g. `ssh` through `AWS-StartSSHSession`.
+  role has AmazonSSMManagedInstanceCore), e.g. `ssh` through `AWS-StartSSHSession`. Burstable
+  nodes (t2/t3/t3a/t4g) get the stack's CPU credit specification (`cpu_credits`) in the template,
+  never EC2's default (unlimited for T3/T3a/T4g) or the account's.
 - The Kubernetes provider is built from the cluster's name, region, endpoint and CA only, with an
   `aws eks get-token` exec credential (no token in the config, nothing that changes per run) and
   `cluster_identifier` set to the cluster name: a changed kubeconfig (e.g. a new pulumi-eks
@@ -56,7 +58,7 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from celestials.eks_versions import SUPPORT_TYPES, addon_version, known_versions
-from celestials.settings import CONTROL_PLANE_LOG_TYPES
+from celestials.settings import BURSTABLE_FAMILIES, CONTROL_PLANE_LOG_TYPES, CPU_CREDITS
 from components.log_group_provider import ControlPlaneLogGroup
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -158,6 +160,9 @@ class ClusterArgs:
     ssh_key_name: str | None = None
     node_disk_gib: int = 30
     architecture: str = "amd64"
+    #: CPU credit specification of burstable nodes (celestials.settings.Settings.cpu_credits);
+    #: None for a type without credits
+    cpu_credits: str | None = None
     log_retention_days: int = 30
     #: control-plane log types (celestials.settings.Settings.log_types); empty: no logging
     log_types: tuple[str, ...] = CONTROL_PLANE_LOG_TYPES
@@ -192,6 +197,10 @@ class ClusterArgs:
         unknown = set(self.log_types) - set(CONTROL_PLANE_LOG_TYPES)
         if unknown:
             raise ValueError(f"control-plane log types {sorted(unknown)} are not among {CONTROL_PLANE_LOG_TYPES}")
+        burstable = self.instance_type.split(".", 1)[0] in BURSTABLE_FAMILIES
+        if self.cpu_credits is not None and (self.cpu_credits not in CPU_CREDITS or not burstable):
+            raise ValueError(f"cpu_credits {self.cpu_credits!r}: one of {', '.join(CPU_CREDITS)}, and only for "
+                             f"a burstable type ({', '.join(BURSTABLE_FAMILIES)}), not {self.instance_type}")
 
 
 class Cluster(pulumi.ComponentResource):
@@ -285,6 +294,10 @@ class Cluster(pulumi.ComponentResource):
                     volume_size=args.node_disk_gib, volume_type="gp3", encrypted="true",
                     delete_on_termination="true"))],
             key_name=args.ssh_key_name,
+            # Stated, never inherited: EC2 launches T3/T3a/T4g as unlimited (or as the account's
+            # default), which bills surplus credits; standard throttles to the baseline instead.
+            credit_specification=aws.ec2.LaunchTemplateCreditSpecificationArgs(cpu_credits=args.cpu_credits)
+            if args.cpu_credits else None,
             tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(
                 resource_type="instance", tags={**tags, "Name": f"{args.cluster_name}-node"})],
             update_default_version=True,

@@ -3,8 +3,10 @@
 Why these choices:
 - One repository per image name of the registry (`celestials.images`): scan on push, immutable
   tags, a lifecycle policy that keeps the newest tagged images. Tags are content tags
-  (`<version>-<context digest>`), so an unchanged app is neither rebuilt nor re-pushed and a
-  changed one gets a tag that cannot collide with an existing immutable one.
+  (`<version>-<build digest>`: context, Dockerfile, build args, platform), so an unchanged app is
+  neither rebuilt nor re-pushed and a changed one gets a tag that cannot collide with an existing
+  immutable one. Every input of the Image that decides its bytes is one the tag covers (a test
+  holds the Image's inputs to that list, so a new one, such as a build target, needs a decision).
 - Pods get `<repository URL>@<digest>` (`refs`), so they roll exactly when the image content does.
 - No input here comes from the cluster: images build and push while the VPC and EKS are still
   being created (the engine runs independent resources in parallel).
@@ -16,7 +18,7 @@ Why these choices:
   from this stack's own `imageBuilds` output (a StackReference to itself) and what the repository
   holds from ECR (`aws.ecr.get_images`).
 - `build_on_preview` is off: a preview needs no Docker daemon and shows a changed image as an
-  unknown digest; `pulumi up` builds (linux/amd64, the node group's architecture).
+  unknown digest; `pulumi up` builds (for the node group's platform).
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ from celestials import images as registry
 BUILDS_OUTPUT = "imageBuilds"
 #: images kept per repository (proddetail v1 and v2 share one, so this is per repository)
 KEEP_IMAGES = 20
-#: image platform per node architecture (celestials:nodeArchitecture): images run where the nodes are.
-PLATFORMS = {"amd64": docker_build.Platform.LINUX_AMD64, "arm64": docker_build.Platform.LINUX_ARM64}
+#: image platform per node architecture (celestials.images.PLATFORMS, as docker-build's enum)
+PLATFORMS = {arch: docker_build.Platform(platform) for arch, platform in registry.PLATFORMS.items()}
 
 
 def lifecycle_policy(keep: int = KEEP_IMAGES) -> str:
@@ -117,8 +119,7 @@ class Images(pulumi.ComponentResource):
         for key in sorted(args.keys):
             spec = registry.image_spec(key)
             repository = self.repositories[spec.repository]
-            # ECR tags are immutable: an arm64 build of the same content needs its own tag
-            tag = registry.content_tag(spec, args.root) + ("" if args.architecture == "amd64" else f"-{args.architecture}")
+            tag = registry.content_tag(spec, args.root, args.architecture)
             token = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id,
                                                            opts=pulumi.InvokeOutputOptions(parent=self))
             # registry_id is unknown until the repository exists, so a first preview does not ask

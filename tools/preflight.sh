@@ -3,9 +3,11 @@
 #   tools/preflight.sh up|preview|destroy [STACK]   (STACK: dev unless given)
 # up: the Pulumi CLI, the AWS CLI with credentials, a Docker engine (images are built and pushed)
 #     whose builder can build the stack's platform (its nodes' architecture), a non-empty
-#     passphrase for the stack's secrets, and an API endpoint that a deployer outside the cluster's
-#     nodes can reach. The stack's platform and endpoint are read by the program's own settings
-#     parser (python -m tools.stack_runner, the venv's $PYTHON), the reading CI uses too.
+#     passphrase for the stack's secrets, an API endpoint that a deployer outside the cluster's
+#     nodes can reach, and (asked of AWS when the CLI works) room in the region's Elastic IP quota
+#     for the stack's NAT gateways. The stack's platform, endpoint and NAT gateways are read by the
+#     program's own settings parser (python -m tools.stack_runner, the venv's $PYTHON), the
+#     reading CI uses too.
 # preview: the same without Docker (images are not built on preview, components/images.py).
 # destroy: the same without Docker (nothing is built; the state's secrets must still be decrypted).
 set -u
@@ -22,6 +24,7 @@ case "$mode" in
   *) echo "usage: tools/preflight.sh up|preview|destroy (got '$mode')" >&2; exit 64 ;;
 esac
 missing=0
+aws_ok=0
 if ! command -v pulumi >/dev/null 2>&1; then
   echo "missing: the Pulumi CLI. Install it: curl -fsSL https://get.pulumi.com | sh  (or brew install pulumi/tap/pulumi), then re-run." >&2
   missing=1
@@ -32,6 +35,8 @@ if ! command -v aws >/dev/null 2>&1; then
 elif ! aws sts get-caller-identity >/dev/null 2>&1; then
   echo "missing: AWS credentials. Run 'aws configure sso' / 'aws sso login', or export AWS_PROFILE (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), then re-run." >&2
   missing=1
+else
+  aws_ok=1
 fi
 if [ "$mode" = up ]; then
   if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then
@@ -67,6 +72,14 @@ if [ "$mode" = up ]; then
     if ! (cd "$root" && "$python" -m tools.stack_runner way-in "$stack" 2>"$errors"); then
       echo "refused: $(cat "$errors")" >&2
       missing=1
+    fi
+    if [ "$aws_ok" -eq 1 ]; then
+      if ! (cd "$root" && "$python" -m tools.stack_runner elastic-ips "$stack" 2>"$errors"); then
+        echo "refused: $(cat "$errors")" >&2
+        missing=1
+      elif [ -s "$errors" ]; then
+        cat "$errors" >&2  # the check could not be made: say so, do not refuse
+      fi
     fi
   fi
 fi

@@ -4,6 +4,9 @@ settings parser (`celestials.local.stack.load_settings`, the check `pulumi up` r
     python -m tools.stack_runner platform STACK     the Docker platform of its images (make up's preflight)
     python -m tools.stack_runner way-in STACK       exit 3, with the reason, when no deployer outside the
                                                     cluster's own nodes can reach its API endpoint
+    python -m tools.stack_runner elastic-ips STACK  exit 3, with the numbers and the fix, when the account's
+                                                    Elastic IP quota in the stack's region cannot hold its
+                                                    NAT gateways' addresses (asks the AWS CLI)
     python -m tools.stack_runner github --output FILE STACK...
                                                     `stacks=<JSON>` for $GITHUB_OUTPUT: per stack the
                                                     runner (runs-on), its runner.arch, the image
@@ -21,25 +24,31 @@ on purpose and must still evaluate offline. What the stack file does decide is c
 endpoint that nothing outside the cluster's nodes can reach, and, for CI, an endpoint that the
 GitHub-hosted runners (no fixed addresses) cannot reach and no runner of the repository's is
 configured for.
+
+Why Elastic IPs are checked before `up`: each NAT gateway holds one, the quota is per account and
+region (5 by default), and a prod stack (3) beside a dev stack (1) and anything else in the same
+region reaches it; `pulumi up` would then fail allocating an address (AddressLimitExceeded) with
+part of the stack already created. The stack's own addresses (a second `up`) count as held.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import subprocess
 import sys
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping, Sequence
 
+from celestials.images import PLATFORMS as IMAGE_PLATFORMS
 from celestials.local.stack import StackFileError, load_settings
 from celestials.settings import Settings, SettingsError
+from celestials.stacks import resource_tags
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Docker platform of the images per node architecture (components/images.py builds for it; a
-#: test holds the two equal).
-IMAGE_PLATFORMS = {"amd64": "linux/amd64", "arm64": "linux/arm64"}
 #: GitHub's standard hosted runner of each architecture (Ubuntu 24.04 with Docker and buildx, for
 #: public and private repositories).
 HOSTED_RUNNERS = {"amd64": "ubuntu-24.04", "arm64": "ubuntu-24.04-arm"}
@@ -47,6 +56,9 @@ HOSTED_RUNNERS = {"amd64": "ubuntu-24.04", "arm64": "ubuntu-24.04-arm"}
 RUNNER_ARCHS = {"amd64": "X64", "arm64": "ARM64"}
 #: the docs section that says how to open a way in
 WAY_IN_DOCS = 'docs/platform.md, "Reaching the API endpoint"'
+#: EC2's "EC2-VPC Elastic IPs" quota in Service Quotas (per account and region)
+EIP_QUOTA_CODE = "L-0263D0A3"
+EIP_DOCS = 'docs/platform.md, "Elastic IP addresses"'
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,73 @@ def no_way_in(s: Settings) -> str:
             f"its VPC (celestials:endpointPublicAccess false, no celestials:endpointPrivateAccessCidrs): "
             f"`pulumi up` from anywhere but the cluster's own nodes would create the VPC, NAT gateways, EKS "
             f"and nodes, then fail on every Kubernetes object. Give it a way in first ({WAY_IN_DOCS}).")
+
+
+def elastic_ips(s: Settings) -> int:
+    """The Elastic IP addresses the stack holds: one per NAT gateway (components/network.py)."""
+    return s.nat_gateways
+
+
+def _tags(address: Mapping[str, Any]) -> dict[str, str]:
+    return {t.get("Key", ""): t.get("Value", "") for t in address.get("Tags") or []}
+
+
+def eip_shortfall(s: Settings, quota: int, addresses: Sequence[Mapping[str, Any]]) -> str:
+    """Why the region cannot hold the stack's Elastic IPs (`addresses`: what `describe-addresses`
+    lists there), empty when it can. Addresses tagged as this stack's are its own already."""
+    own_tags = resource_tags(s.stack).items()
+    own = sum(1 for a in addresses if own_tags <= _tags(a).items())
+    others, need = len(addresses) - own, elastic_ips(s)
+    if others + need <= quota:
+        return ""
+    fits = quota - others
+    fewer = (f"or run fewer NAT gateways (pulumi config set --stack {s.stack} celestials:natGateways {fits}; "
+             f"fewer than one per zone makes egress depend on those zones)" if fits >= 1 else
+             "no natGateways value fits (at least one is needed)")
+    held = f", besides the {own} the stack holds already" if own else ""
+    return (f"the {s.stack} stack needs {need} Elastic IP addresses in {s.region} (celestials:natGateways = "
+            f"{s.nat_gateways}, one per NAT gateway), but {others} of the account's quota of {quota} there are "
+            f"allocated to others{held}: {others} + {need} > {quota}. `pulumi up` would fail allocating a NAT "
+            f"gateway's address (AddressLimitExceeded) with part of the stack created. Request a quota increase "
+            f"(aws service-quotas request-service-quota-increase --service-code ec2 --quota-code {EIP_QUOTA_CODE} "
+            f"--desired-value {others + need} --region {s.region}), release addresses nothing uses, or {fewer} "
+            f"({EIP_DOCS}).")
+
+
+def _aws_json(args: list[str]) -> tuple[Any, str]:
+    """The AWS CLI's JSON answer, or None and why there is none."""
+    try:
+        proc = subprocess.run(["aws", *args, "--output", "json"], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return None, str(err)
+    if proc.returncode != 0:
+        return None, proc.stderr.strip() or f"exit status {proc.returncode}"
+    try:
+        return json.loads(proc.stdout), ""
+    except ValueError:
+        return None, f"not JSON: {proc.stdout.strip()[:200]!r}"
+
+
+def check_elastic_ips(s: Settings) -> tuple[int, str]:
+    """(exit status, message) of the Elastic IP check: 3 and the shortfall when the quota cannot
+    hold the stack's addresses; 0 and a note when the CLI cannot tell (a role without
+    servicequotas:GetServiceQuota must not block a deploy the quota may well allow)."""
+    quota_doc, why = _aws_json(["service-quotas", "get-service-quota", "--service-code", "ec2",
+                                "--quota-code", EIP_QUOTA_CODE, "--region", s.region])
+    listed, why_listed = _aws_json(["ec2", "describe-addresses", "--region", s.region])
+    try:
+        quota = math.floor(float(quota_doc["Quota"]["Value"])) if quota_doc is not None else None
+    except (KeyError, TypeError, ValueError):
+        quota, why = None, f"no Quota.Value in {json.dumps(quota_doc)[:200]}"
+    addresses = listed.get("Addresses") if isinstance(listed, dict) else None
+    if not isinstance(addresses, list):
+        why_listed = why_listed or f"no Addresses in {json.dumps(listed)[:200]}"
+    if quota is None or not isinstance(addresses, list):
+        what = "the Elastic IP quota" if quota is None else "the allocated Elastic IPs"
+        return 0, (f"note: Elastic IP check skipped: could not read {what} in {s.region} ({why or why_listed}); "
+                   f"the {s.stack} stack needs {elastic_ips(s)} ({EIP_DOCS}).")
+    shortfall = eip_shortfall(s, quota, addresses)
+    return (3, shortfall) if shortfall else (0, "")
 
 
 def hosted_runners_reach(s: Settings) -> bool:
@@ -138,6 +217,7 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("platform").add_argument("stack")
     sub.add_parser("way-in").add_argument("stack")
+    sub.add_parser("elastic-ips").add_argument("stack")
     github = sub.add_parser("github")
     github.add_argument("--output", type=Path, required=True, help="the step's $GITHUB_OUTPUT file")
     github.add_argument("stacks", nargs="+")
@@ -152,6 +232,11 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
                 print(reason, file=sys.stderr)
                 return 3
             return 0
+        if args.command == "elastic-ips":
+            status, message = check_elastic_ips(load_settings(args.root, args.stack))
+            if message:
+                print(message, file=sys.stderr)
+            return status
         found = plans(args.stacks, os.environ if env is None else env, args.root)
     except (SettingsError, StackFileError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from celestials import eks_versions as ev
 
+from ..settings import BURSTABLE_FAMILIES
 from .prices import Assumption, CostError, PriceBook, Price, RegionPrices, load_price_book
 
 #: the price keys of an EKS control plane's cluster-hour, in standard and in extended support
@@ -50,7 +51,7 @@ class ResourceCost:
     #: "priced", "free" or "unpriced"
     status: str
     charges: tuple[Charge, ...] = ()
-    #: why it is free, or why it could not be priced
+    #: why it is free, why it could not be priced, or (priced) what the figure leaves out
     note: str = ""
 
     @property
@@ -88,6 +89,15 @@ class CostReport:
 
     def by_urn(self) -> dict[str, ResourceCost]:
         return {r.urn: r for r in self.resources}
+
+
+@dataclass(frozen=True)
+class Partly:
+    """A pricer's answer when a charge of the resource cannot be estimated: the charges that can,
+    and what is left out (shown beside the figure, never counted as zero without saying so)."""
+
+    charges: list[Charge]
+    not_included: str
 
 
 class Unpriced(Exception):
@@ -211,7 +221,7 @@ def _eks_cluster(r: Mapping[str, Any], ctx: _Context) -> list[Charge]:
                        f"(until {release.standard_support_ends})", 1, EKS_STANDARD_HOUR)]
 
 
-def _node_group(r: Mapping[str, Any], ctx: _Context) -> list[Charge]:
+def _node_group(r: Mapping[str, Any], ctx: _Context) -> list[Charge] | Partly:
     inputs = r["inputs"]
     if (inputs.get("capacityType") or "ON_DEMAND") != "ON_DEMAND":
         raise Unpriced(f"capacityType {inputs.get('capacityType')}: only on-demand prices are in the data")
@@ -238,6 +248,16 @@ def _node_group(r: Mapping[str, Any], ctx: _Context) -> list[Charge]:
             raise Unpriced(f"no price for EBS {volume_type} volumes in {ctx.prices.region}")
         charges.append(Charge(f"{nodes} × {size:g} GiB {volume_type} root volume "
                               f"({mapping.get('deviceName', '?')})", nodes * size, ctx.prices[key]))
+    family = itype.split(".", 1)[0]
+    if family in BURSTABLE_FAMILIES:
+        credits = (template["inputs"].get("creditSpecification") or {}).get("cpuCredits")
+        if credits is None and family != "t2":  # EC2 launches T3/T3a/T4g as unlimited
+            return Partly(charges, f"no credit specification: EC2 launches {itype} as unlimited (unless the "
+                                   "account's default says otherwise), and surplus CPU credits above the "
+                                   "baseline are billed per vCPU-hour, not estimated here")
+        if credits == "unlimited":
+            return Partly(charges, "unlimited CPU credits: surplus credits, when the 24-hour average CPU use "
+                                   "exceeds the baseline, are billed per vCPU-hour, not estimated here")
     return charges
 
 
@@ -323,7 +343,7 @@ def _vpc_endpoint(r: Mapping[str, Any], ctx: _Context) -> list[Charge] | None:
     raise Unpriced(f"interface endpoint {r['inputs'].get('serviceName')}: no interface-endpoint price in the data file")
 
 
-PRICERS: dict[str, Callable[[Mapping[str, Any], _Context], list[Charge] | None]] = {
+PRICERS: dict[str, Callable[[Mapping[str, Any], _Context], list[Charge] | Partly | None]] = {
     "eks:index:Cluster": _eks_cluster,
     "eks:index:ManagedNodeGroup": _node_group,
     "aws:ec2/natGateway:NatGateway": _nat_gateway,
@@ -367,6 +387,8 @@ def _price_one(r: Mapping[str, Any], ctx: _Context) -> ResourceCost:
             return ResourceCost(urn, typ, name, "free", note=str(why))
         if charges is None:
             return ResourceCost(urn, typ, name, "free", note=_ON_NODES)
+        if isinstance(charges, Partly):
+            return ResourceCost(urn, typ, name, "priced", tuple(charges.charges), note=charges.not_included)
         return ResourceCost(urn, typ, name, "priced", tuple(charges))
     if typ in FREE_TYPES:
         return ResourceCost(urn, typ, name, "free", note=FREE_TYPES[typ])

@@ -37,6 +37,8 @@ def render_table(report: CostReport, title: str) -> str:
             lines.append(f"      {c.item}: {number(c.quantity)} × {per} = {money(c.monthly)}{mark}")
             if c.assumption:
                 used.add(c.assumption)
+        if r.note:
+            lines.append(f"      not included: {r.note}")
     lines += ["", f"  Total: {money(report.total)} per month "
               f"({len(report.priced)} priced, {len(report.free)} without charge, {len(report.unpriced)} unpriced)"]
     if report.unpriced:

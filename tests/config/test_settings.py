@@ -71,6 +71,8 @@ BAD = [
      "fewer days than tlsValidityDays"),
     ({"sshKeyName": "bad key!"}, "dev", "sshKeyName", "EC2 key pair"),
     ({"prodcatalogStorage": "postgres"}, "dev", "prodcatalogStorage", "one of dynamodb, sqlite"),
+    ({"burstableCpuCredits": "unlimted"}, "dev", "burstableCpuCredits", "one of standard, unlimited"),
+    ({"burstableCpuCredits": True}, "dev", "burstableCpuCredits", "one of standard, unlimited"),
 ]
 
 
@@ -102,6 +104,18 @@ def test_settings_are_frozen():
     settings = parse_settings({}, "dev")
     with pytest.raises(AttributeError):
         settings.canary_weight = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("raw,credits", [
+    ({"instanceType": "t4g.medium", "nodeArchitecture": "arm64"}, "standard"),        # the default
+    ({"instanceType": "t3.large", "burstableCpuCredits": "unlimited"}, "unlimited"),
+    ({"instanceType": "t3a.large", "burstableCpuCredits": "standard"}, "standard"),
+    ({"instanceType": "t2.medium"}, "standard"),
+    ({"instanceType": "m6i.xlarge", "burstableCpuCredits": "unlimited"}, None),     # no credits to specify
+    ({"instanceType": "m7g.xlarge", "nodeArchitecture": "arm64"}, None),
+])
+def test_only_burstable_nodes_get_a_credit_specification(raw, credits):
+    assert parse_settings(raw, "dev").cpu_credits == credits
 
 
 def test_canary_split_is_one_value():

@@ -39,6 +39,8 @@ BOOK = parse_price_book({
                "cloudwatch_logs_ingestion_gb": 0.5, "cloudwatch_logs_storage_gb_month": 0.03,
                "ebs_gp3_gb_month": 0.08}.items()},
         "ec2_instance_hour": {"m6i.xlarge": {"usd": 0.2, "date": SEEN, "source": "test",
+                                             "region": "test-region-1", "confirmed": True},
+                              "t4g.medium": {"usd": 0.03, "date": SEEN, "source": "test",
                                              "region": "test-region-1", "confirmed": True}},
     }},
 })
@@ -152,6 +154,28 @@ def test_a_known_type_the_data_cannot_price_is_unpriced_with_the_reason(records,
     (unpriced,) = report.unpriced
     assert why in unpriced.note
     assert report.total == 0
+
+
+@pytest.mark.parametrize("itype, credits, left_out", [
+    ("t4g.medium", {"cpuCredits": "unlimited"}, "unlimited CPU credits: surplus credits"),
+    ("t4g.medium", None, "no credit specification: EC2 launches t4g.medium as unlimited"),
+    ("t4g.medium", {"cpuCredits": "standard"}, ""),
+    ("m6i.xlarge", None, ""),
+])
+def test_surplus_cpu_credits_are_said_to_be_left_out(itype, credits, left_out, tmp_path):
+    template = rec("aws:ec2/launchTemplate:LaunchTemplate", "lt", {
+        **TEMPLATE["inputs"], **({"creditSpecification": credits} if credits else {})})
+    report = priced([template, rec("eks:index:ManagedNodeGroup", "ng", {
+        "instanceTypes": [itype], "scalingConfig": {"desiredSize": 2}}, [template["urn"]])], tmp_path)
+    per_node = {"t4g.medium": 0.03, "m6i.xlarge": 0.2}[itype]
+    assert monthly_of(report, "ng") == pytest.approx(2 * per_node * H + 2 * 50 * 0.08)  # the figure is unchanged
+    (ng,) = [r for r in report.resources if r.name == "ng"]
+    text = render_table(report, "t")
+    if left_out:
+        assert left_out in ng.note and "not estimated" in ng.note
+        assert f"not included: {ng.note}" in text
+    else:
+        assert ng.note == "" and "not included" not in text
 
 
 def test_a_region_without_price_data_is_refused():

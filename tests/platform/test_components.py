@@ -282,6 +282,31 @@ def test_images_build_from_apps_with_content_tags(result, apps_root):
         assert "@sha256:" in ref and ref.split("@")[0].endswith(registry.image_spec(key).repository)
 
 
+#: the Image inputs that decide its bytes (each in the content tag: celestials.images.build_digest),
+#: the ones held at one value for every image (docker-build's default build network), and the
+#: others, which say where the result goes or when it is built
+BYTES_INPUTS = {"context", "dockerfile", "buildArgs", "platforms"}
+FIXED_INPUTS = {"network": "default"}
+PLACEMENT_INPUTS = {"tags", "push", "registries", "buildOnPreview"}
+
+
+def test_every_image_input_that_decides_its_bytes_is_in_its_tag(result, apps_root):
+    """A new input (a build target, a secret, labels) must be put in one of the two sets, and if
+    it decides the bytes, in the tag, or a change to it would push an existing immutable tag."""
+    for image in result.by_type("docker-build:index:Image"):
+        inputs = image["inputs"]
+        known = BYTES_INPUTS | set(FIXED_INPUTS) | PLACEMENT_INPUTS
+        assert set(inputs) <= known, sorted(set(inputs) - known)
+        assert {k: inputs.get(k) for k in FIXED_INPUTS} == FIXED_INPUTS
+        spec = registry.image_spec(image["name"].removeprefix("images-"))
+        assert (inputs["context"], inputs["dockerfile"]) == (
+            {"location": spec.context}, {"location": f"{spec.context}/{spec.dockerfile}"})
+        assert inputs.get("buildArgs", {}) == dict(spec.build_args)
+        assert inputs["platforms"] == [registry.PLATFORMS["amd64"]]
+        (tag,) = inputs["tags"]
+        assert tag.rsplit(":", 1)[1] == registry.content_tag(spec, apps_root, "amd64")
+
+
 def test_images_do_not_depend_on_the_cluster(result):
     cluster = _members(result, _component(result, "celestials:cluster:Cluster"))
     network = _members(result, _component(result, "celestials:network:Network"))

@@ -116,3 +116,31 @@ def test_a_refusal_of_one_stack_leaves_the_others_planned(tmp_path):
     assert main(["github", "--output", str(out), "dev", "prod"], env={"PROD_RUNNER_LABELS": "bad"}) == 0
     planned = json.loads(out.read_text().partition("=")[2])
     assert planned["dev"]["refusal"] == "" and planned["prod"]["refusal"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_elastic_ips_counted_are_the_ones_the_stack_creates_tagged_as_its_own(stack):
+    """The preflight's count and its way of telling the stack's own addresses from others' hold
+    only if the program creates exactly that many addresses, each with the stack's tags."""
+    from celestials.stacks import resource_tags
+    from synth.harness import quiet, synth_stack
+    from tools.stack_runner import elastic_ips
+
+    with quiet():
+        eips = synth_stack(stack).by_type("aws:ec2/eip:Eip")
+    assert len(eips) == elastic_ips(_stack(stack))
+    for eip in eips:
+        assert resource_tags(stack).items() <= eip["inputs"]["tags"].items()
+
+
+def test_a_shortfall_names_the_numbers_and_both_fixes():
+    from tools.stack_runner import eip_shortfall
+
+    prod = _stack("prod")
+    theirs = [{"Tags": [{"Key": "Name", "Value": "bastion"}]}] * 3
+    ours = [{"Tags": [{"Key": "project", "Value": "celestials"}, {"Key": "stack", "Value": "prod"}]}] * 3
+    assert eip_shortfall(prod, 5, theirs[:2]) == ""
+    assert eip_shortfall(prod, 6, theirs) == ""
+    assert eip_shortfall(prod, 6, [*theirs, *ours]) == ""          # a second `up`: its own are held
+    message = eip_shortfall(prod, 5, theirs)
+    assert "3 + 3 > 5" in message and "--desired-value 6" in message and "celestials:natGateways 2" in message

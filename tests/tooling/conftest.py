@@ -8,11 +8,14 @@ is never reinstalled (`-o .venv/.installed`, `-o policy/venv/.installed`).
 
 from __future__ import annotations
 
+import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tools.stack_runner import EIP_QUOTA_CODE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,9 +27,19 @@ env > "$FAKE_LOG.$(basename "$0").env"
 if [ "$(basename "$0") $1 $2" = "docker buildx inspect" ]; then
   printf 'Name: default\\nNodes:\\nName: default\\nPlatforms: %s\\n' "$(cat "$FAKE_LOG.platforms")"
 fi
+# aws: the canned answer to `aws <service> <operation>` in $FAKE_LOG.aws.<service>.<operation>, its
+# exit status in the same file name plus .rc (not 0: the answer goes to stderr, as the CLI's errors
+# do); without one, no output and status 0
+if [ "$(basename "$0")" = aws ] && [ -f "$FAKE_LOG.aws.$1.$2" ]; then
+  rc=$(cat "$FAKE_LOG.aws.$1.$2.rc" 2>/dev/null || echo 0)
+  if [ "$rc" -eq 0 ]; then cat "$FAKE_LOG.aws.$1.$2"; else cat "$FAKE_LOG.aws.$1.$2" >&2; fi
+  exit "$rc"
+fi
 """
 #: what the fake Docker's builder offers unless a test says otherwise (Docker Desktop's, with emulation)
 DEFAULT_PLATFORMS = "linux/amd64, linux/amd64/v2, linux/arm64, linux/arm/v7"
+#: the fake AWS account unless a test says otherwise: EC2's default Elastic IP quota, none allocated
+DEFAULT_EIP_QUOTA = 5.0
 
 
 @dataclass
@@ -47,6 +60,18 @@ class Tools:
     def platforms(self, text: str) -> None:
         """What the fake Docker's buildx builder lists as its platforms."""
         Path(f"{self.log}.platforms").write_text(text)
+
+    def aws_answer(self, command: str, text: str, status: int = 0) -> None:
+        """What the fake AWS CLI prints for `aws <command>` ("ec2 describe-addresses"), and its status."""
+        base = Path(f"{self.log}.aws.{command.replace(' ', '.')}")
+        base.write_text(text)
+        Path(f"{base}.rc").write_text(str(status))
+
+    def aws_account(self, eip_quota: float = DEFAULT_EIP_QUOTA, addresses: list[dict] | tuple = ()) -> None:
+        """The fake account's Elastic IP quota and allocated addresses, as the AWS CLI answers."""
+        self.aws_answer("service-quotas get-service-quota", json.dumps(
+            {"Quota": {"ServiceCode": "ec2", "QuotaCode": EIP_QUOTA_CODE, "Value": eip_quota}}))
+        self.aws_answer("ec2 describe-addresses", json.dumps({"Addresses": list(addresses)}))
 
     def env_of(self, tool: str) -> dict[str, str]:
         """The environment the fake `tool` last ran with."""
@@ -76,4 +101,5 @@ def tools(tmp_path) -> Tools:
     home.mkdir()
     tools = Tools(home=home, bin=fake_bin, log=tmp_path / "calls.log")
     tools.platforms(DEFAULT_PLATFORMS)
+    tools.aws_account()
     return tools

@@ -72,3 +72,88 @@ def test_every_pulumi_command_takes_a_missing_salt_from_the_state(tools, target)
     tools.passphrase_file("dev")
     assert tools.make(target).returncode == 0
     assert tools.env_of("pulumi")["PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER"] == "true"
+
+
+# --- Elastic IPs: one per NAT gateway, 5 per region by default ----------------------------------
+def _address(n: int, **tags: str) -> dict:
+    return {"AllocationId": f"eipalloc-{n:08x}", "PublicIp": f"198.51.100.{n}", "Domain": "vpc",
+            "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+
+
+def _others(n: int) -> list[dict]:
+    """Addresses of something else in the account (another team's NAT, a bastion)."""
+    return [_address(i, Name=f"other-{i}") for i in range(1, n + 1)]
+
+
+def _ours(stack: str, n: int, first: int = 100) -> list[dict]:
+    return [_address(first + i, project="celestials", stack=stack, Name=f"celestials-{stack}-nat-{i}")
+            for i in range(n)]
+
+
+def test_a_region_without_room_for_the_nat_gateways_addresses_stops_up(tools):
+    """prod (3 NAT gateways) beside two dev stacks (1 each) fills the default 5; one more address
+    in the region (here another team's) leaves no room for prod's third."""
+    tools.passphrase_file("prod")
+    tools.aws_account(eip_quota=5.0, addresses=[*_ours("dev", 1), *_ours("dev-alice", 1, first=110), *_others(1)])
+    result = tools.make("up", "STACK=prod")
+    assert result.returncode != 0
+    assert ("refused: the prod stack needs 3 Elastic IP addresses in us-west-2 (celestials:natGateways = 3, one per "
+            "NAT gateway), but 3 of the account's quota of 5 there are allocated to others: 3 + 3 > 5.") in result.stderr
+    assert "--quota-code L-0263D0A3 --desired-value 6 --region us-west-2" in result.stderr
+    assert "celestials:natGateways 2" in result.stderr and '"Elastic IP addresses"' in result.stderr
+    assert tools.calls("pulumi") == []
+    asked = [c.split(" | ")[0] for c in tools.calls("aws")]
+    assert "aws service-quotas get-service-quota --service-code ec2 --quota-code L-0263D0A3 --region us-west-2 --output json" in asked
+    assert "aws ec2 describe-addresses --region us-west-2 --output json" in asked
+    # without the other team's address, prod and two dev stacks fill the quota exactly: that fits
+    tools.aws_account(eip_quota=5.0, addresses=[*_ours("dev", 1), *_ours("dev-alice", 1, first=110)])
+    assert "Elastic IP" not in tools.make("up", "STACK=prod").stderr
+
+
+def test_room_for_the_addresses_lets_up_run(tools):
+    tools.passphrase_file("dev")  # 1 NAT gateway
+    tools.aws_account(eip_quota=5.0, addresses=_others(4))
+    result = tools.make("up")
+    assert result.returncode == 0, result.stderr
+    assert "Elastic IP" not in result.stderr
+
+
+def test_the_stacks_own_addresses_count_as_held(tools):
+    """A second `up` of a deployed stack: its own NAT addresses are in the region already."""
+    tools.passphrase_file("dev")
+    tools.aws_account(eip_quota=5.0, addresses=[*_ours("dev", 1), *_others(4)])
+    assert tools.make("up").returncode == 0
+    tools.aws_account(eip_quota=5.0, addresses=[*_ours("prod", 1), *_others(4)])  # another stack's are not
+    result = tools.make("up")
+    assert result.returncode != 0
+    assert "but 5 of the account's quota of 5 there are allocated to others: 5 + 1 > 5" in result.stderr
+    assert "no natGateways value fits" in result.stderr
+
+
+def test_a_raised_quota_is_the_one_counted(tools):
+    tools.passphrase_file("dev")
+    tools.aws_account(eip_quota=10.0, addresses=_others(9))
+    assert tools.make("up").returncode == 0
+    tools.aws_account(eip_quota=10.0, addresses=_others(10))
+    result = tools.make("up")
+    assert result.returncode != 0 and "10 + 1 > 10" in result.stderr
+
+
+def test_a_quota_the_cli_cannot_read_is_said_not_refused(tools):
+    """A deploy role without servicequotas:GetServiceQuota: the check is skipped, visibly."""
+    tools.passphrase_file("dev")
+    tools.aws_answer("service-quotas get-service-quota",
+                     "An error occurred (AccessDeniedException) when calling the GetServiceQuota operation", 254)
+    result = tools.make("up")
+    assert result.returncode == 0, result.stderr
+    assert "note: Elastic IP check skipped: could not read the Elastic IP quota in us-west-2" in result.stderr
+    assert "AccessDeniedException" in result.stderr
+
+
+def test_without_working_aws_credentials_aws_is_not_asked_about_addresses(tools):
+    tools.passphrase_file("dev")
+    (tools.bin / "aws").write_text('#!/bin/sh\necho "$*" >> "$FAKE_LOG"\nexit 255\n')
+    result = tools.make("up")
+    assert "missing: AWS credentials" in result.stderr
+    assert "Elastic IP" not in result.stderr
+    assert not [c for c in tools.calls() if "describe-addresses" in c or "service-quotas" in c]
