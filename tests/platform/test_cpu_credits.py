@@ -41,7 +41,7 @@ def test_a_type_without_credits_gets_no_specification(stack, overrides):
 
 
 BASE = dict(cluster_name="c", region="us-west-2", version="1.35", vpc_id="v", private_subnet_ids=[],
-            public_subnet_ids=[], node_count=1, node_max_count=1)
+            public_subnet_ids=[], node_count=1, node_max_count=1, support_type="STANDARD")
 
 
 @pytest.mark.parametrize("instance_type,credits,why", [
