@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from .stacks import PROD_STACK
 from . import eks_versions as ev
-from .zones import EKS_UNSUPPORTED_ZONE_IDS, ZONE_ID, unsupported
+from .zones import EKS_UNSUPPORTED_ZONE_IDS, ZONE_ID, unsupported, zone_id_prefix
 
 PROJECT = "celestials"
 
@@ -238,9 +238,13 @@ def _as_cidr_list(key: str, raw: Any) -> tuple[str, ...]:
     if not raw:
         raise SettingsError(key, original, allowed)
     try:
-        return tuple(_as_cidr(key, item) for item in raw)
+        cidrs = tuple(_as_cidr(key, item) for item in raw)
     except SettingsError as err:
         raise SettingsError(key, original, f"{allowed}; {err.value!r} is not: {err.allowed}") from None
+    repeated = sorted({c for c in cidrs if cidrs.count(c) > 1})
+    if repeated:
+        raise SettingsError(key, original, f"a list without duplicates; {', '.join(repeated)} is written more than once")
+    return cidrs
 
 
 #: what a public endpoint can never see as a source: documentation (TEST-NET-1/2/3, RFC 5737),
@@ -435,6 +439,18 @@ def _check_combinations(s: Settings, raw: Mapping[str, Any]) -> None:
     if s.availability_zone_ids and len(s.availability_zone_ids) != s.availability_zones:
         raise SettingsError("availabilityZones", given("availabilityZones", s.availability_zones),
                             f"the number of availabilityZoneIds ({len(s.availability_zone_ids)}), or leave it unset")
+    prefix = zone_id_prefix(s.region)
+    foreign = [z for z in s.availability_zone_ids or () if prefix and not z.startswith(f"{prefix}-az")]
+    if foreign:
+        raise SettingsError("availabilityZoneIds", given("availabilityZoneIds", list(s.availability_zone_ids or ())),
+                            f"zone IDs of aws:region {s.region} ({prefix}-az1, {prefix}-az2, ...); "
+                            f"{', '.join(foreign)} belong to another region")
+    vpc = ipaddress.IPv4Network(s.vpc_cidr)
+    inside = [c for c in s.endpoint_private_access_cidrs if ipaddress.IPv4Network(c).overlaps(vpc)]
+    if inside:
+        raise SettingsError("endpointPrivateAccessCidrs", given("endpointPrivateAccessCidrs", list(s.endpoint_private_access_cidrs)),
+                            f"networks outside the VPC ({s.vpc_cidr}, whose own addresses already reach the private "
+                            f"endpoint); {', '.join(inside)} overlaps it")
     if s.nat_gateways > s.availability_zones:
         raise SettingsError("natGateways", given("natGateways", s.nat_gateways), f"at most availabilityZones ({s.availability_zones})")
     if s.node_max_count < s.node_count:

@@ -23,6 +23,24 @@ EKS_UNSUPPORTED_ZONE_IDS: dict[str, tuple[str, ...]] = {
 }
 ZONE_ID = re.compile(r"^[a-z]{2,5}[0-9]-az[0-9]{1,2}$")
 
+#: how a region code's direction words shorten in its zone IDs (eu-west-1 → euw1, ap-northeast-1 →
+#: apne1, us-gov-west-1 → usgw1: AWS Regions and Availability Zones guide, "AZ IDs" and the zone
+#: tables of "AWS Availability Zones")
+_DIRECTIONS = {"north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
+               "northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw"}
+_REGION = re.compile(r"^([a-z]{2})-(gov-)?([a-z]+)-([0-9])$")
+
+
+def zone_id_prefix(region: str) -> str | None:
+    """The prefix every zone ID of `region` carries (`usw2` for us-west-2), or None for a region
+    whose code does not follow the commercial pattern (the isolated partitions), where no prefix is
+    claimed."""
+    match = _REGION.match(region)
+    if not match or match.group(3) not in _DIRECTIONS:
+        return None
+    country, gov, direction, number = match.groups()
+    return f"{country}{'g' if gov else ''}{_DIRECTIONS[direction]}{number}"
+
 
 def unsupported(zone_id: str) -> bool:
     """Is this zone ID one EKS is documented to refuse (in whatever region it is)?"""
