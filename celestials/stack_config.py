@@ -10,7 +10,10 @@ refused with the nearest known key. A secret key's value is never shown in a ref
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
+import re
 from typing import Any, Collection, Mapping
 
 from .settings import CONFIG_KEYS, PROJECT, Settings, SettingsError, closest, did_you_mean, parse_settings
@@ -44,6 +47,60 @@ def known_keys() -> tuple[str, ...]:
     return ours + tuple(f"{ns}:{name}" for ns, names in PROVIDER_KEYS.items() for name in names)
 
 
+@functools.lru_cache(maxsize=1)
+def aws_value_kinds() -> dict[str, str]:
+    """The AWS provider's config keys → the kind of value each takes (str, bool, int, list of
+    strings, list of objects, object), read from the pinned provider's own `ProviderArgs`, so a
+    provider upgrade moves it. Imported lazily: pulumi_aws is slow to import."""
+    from pulumi_aws.provider import ProviderArgs
+
+    kinds: dict[str, str] = {}
+    for name, param in inspect.signature(ProviderArgs.__init__).parameters.items():
+        if name == "__self__":
+            continue
+        first = str(param.annotation).removeprefix("typing.Union[")
+        if first.startswith("typing.Sequence["):
+            kind = "objects" if first.startswith("typing.Sequence[typing.Union[ForwardRef(") else "strings"
+        elif first.startswith("ForwardRef("):
+            kind = "object"
+        else:
+            kind = first.split(",", 1)[0]
+        kinds[re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), name)] = kind
+    return kinds
+
+
+_KIND_ALLOWED = {
+    "str": "a non-empty string (leave the key out for the provider's default)",
+    "bool": "true or false",
+    "int": "an integer",
+    "strings": 'a list of strings, e.g. ["123456789012"]',
+    "objects": "a list of mappings, as the AWS provider documents the key",
+    "object": "a mapping, as the AWS provider documents the key",
+}
+
+
+def _provider_value_ok(kind: str, value: Any) -> bool:
+    """Does a config value hold the kind the provider reads for its key? Values arrive as config
+    strings (structured ones JSON-encoded) or, from tests and tools, natively."""
+    if kind == "str":
+        return isinstance(value, str) and bool(value.strip())
+    if kind == "bool":
+        return isinstance(value, bool) or value in ("true", "True", "false", "False")
+    if kind == "int":
+        return (isinstance(value, int) and not isinstance(value, bool)) \
+            or (isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value) is not None)
+    decoded = value
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except json.JSONDecodeError:
+            return False
+    if kind == "object":
+        return isinstance(decoded, dict)
+    item = str if kind == "strings" else dict
+    return isinstance(decoded, list) and all(isinstance(v, item) for v in decoded)
+
+
 def _suggestion(key: str) -> str:
     """The nearest known key, compared whole and by the part after the namespace, so both
     `celestial:canaryWeight` and a bare `canaryWeight` lead to `celestials:canaryWeight`."""
@@ -68,6 +125,9 @@ def check_keys(config: Mapping[str, Any], secret_keys: Collection[str] = ()) -> 
             if name not in PROVIDER_KEYS[namespace]:
                 raise SettingsError(key, shown, f"not a config key of the {namespace} provider{_suggestion(key)}; "
                                     f"known: {', '.join(PROVIDER_KEYS[namespace])}")
+            kind = aws_value_kinds().get(name) if namespace == "aws" else None
+            if kind and name != "region" and not _provider_value_ok(kind, value):
+                raise SettingsError(key, shown, f"{_KIND_ALLOWED[kind]}: the AWS provider would refuse it at preview")
             continue
         raise SettingsError(key, shown, f"unknown namespace {namespace!r}{_suggestion(key)}; "
                             f"namespaces: {', '.join([PROJECT, *PROVIDER_KEYS])}")

@@ -72,3 +72,37 @@ def test_every_listed_aws_key_is_one_the_provider_reads():
 def test_the_region_list_is_the_providers():
     assert "us-west-2" in aws_regions() and "xx-nowhere-9" not in aws_regions()
     assert len(aws_regions()) >= 30
+
+
+@pytest.mark.parametrize("key, value, allowed", [
+    ("aws:defaultTags", "foo", "a mapping"),
+    ("aws:defaultTags", '["team"]', "a mapping"),
+    ("aws:profile", "", "a non-empty string"),
+    ("aws:maxRetries", "three", "an integer"),
+    ("aws:skipMetadataApiCheck", "yes", "true or false"),
+    ("aws:allowedAccountIds", "[123456789012]", "a list of strings"),
+    ("aws:assumeRoles", '{"roleArn": "arn:aws:iam::123456789012:role/deploy"}', "a list of mappings"),
+])
+def test_a_provider_key_with_a_value_of_the_wrong_kind_is_refused(key, value, allowed):
+    with pytest.raises(SettingsError) as err:
+        settings_from_config({"aws:region": "us-west-2", key: value}, "dev")
+    assert err.value.key == key and err.value.allowed.startswith(allowed), str(err.value)
+
+
+@pytest.mark.parametrize("key, value", [
+    ("aws:defaultTags", '{"tags": {"team": "platform"}}'),
+    ("aws:profile", "deploy"),
+    ("aws:maxRetries", "5"),
+    ("aws:skipMetadataApiCheck", "true"),
+    ("aws:allowedAccountIds", '["123456789012"]'),
+    ("aws:assumeRoles", '[{"roleArn": "arn:aws:iam::123456789012:role/deploy"}]'),
+])
+def test_a_provider_key_with_a_value_of_its_kind_is_accepted(key, value):
+    settings_from_config({"aws:region": "us-west-2", key: value}, "dev")
+
+
+def test_a_secret_provider_value_of_the_wrong_kind_is_refused_without_showing_it():
+    with pytest.raises(SettingsError) as err:
+        settings_from_config({"aws:region": "us-west-2", "aws:maxRetries": "hunter2"}, "dev",
+                             secret_keys={"aws:maxRetries"})
+    assert "hunter2" not in str(err.value) and "[secret]" in str(err.value)
