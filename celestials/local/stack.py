@@ -60,6 +60,8 @@ class StackFile:
     secret_keys: frozenset[str] = frozenset()
     #: key → (line, the value's source text when it is a plain or quoted scalar)
     written: dict[str, tuple[int, str | None]] = field(default_factory=dict)
+    #: the line of a non-empty `environment:` (Pulumi ESC environments it imports), else None
+    environment_line: int | None = None
 
 
 class _Secure:
@@ -86,12 +88,22 @@ def read_stack_config(project_root: str | Path, stack: str) -> dict[str, str]:
 
 
 def read_stack_file(project_root: str | Path, stack: str) -> StackFile:
+    """The stack file as the offline tools read it: what `parse_stack_file` reads, refusing a file
+    whose config they cannot see whole."""
     path = stack_file(project_root, stack)
     if not path.is_file():
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in Path(project_root).glob("Pulumi.*.yaml"))
         raise StackFileError(f"no stack file {path.name} for STACK={stack}; stacks with a file: "
                              f"{', '.join(known) or 'none'}")
-    return parse_stack_file(path.read_text(encoding="utf-8-sig"), path.name)
+    stack_doc = parse_stack_file(path.read_text(encoding="utf-8-sig"), path.name)
+    if stack_doc.environment_line is not None:
+        # Under Pulumi, an imported ESC environment adds config values this reader cannot see:
+        # evaluating without them would show a stack that is not the one `pulumi up` deploys.
+        raise StackFileError(f"{stack_doc.name} line {stack_doc.environment_line}: `environment:` imports Pulumi ESC "
+                             "environments, whose config values only the Pulumi CLI can read; the offline tools would "
+                             "evaluate the stack without them. Write the values under `config:` (or pass them as "
+                             "SET=\"key=value ...\") and drop `environment:` to use the offline tools")
+    return stack_doc
 
 
 def parse_stack_file(text: str, name: str) -> StackFile:
@@ -107,10 +119,13 @@ def parse_stack_file(text: str, name: str) -> StackFile:
         raise StackFileError(f"{name}: a stack file is a mapping (secretsprovider:, config:, ...), "
                              f"not a {_kind(doc)} (line {_line(doc)})")
     config_node: yaml.Node | None = None
+    environment_line: int | None = None
     for key_node, value_node in _unique_items(doc, name, lambda k: k):
         key, line = _key(key_node, name), _line(key_node)
         if key == "config":
             config_node = value_node
+        elif key == "environment":
+            environment_line = None if _is_null(value_node) or value_node.value == [] else line
         elif key in _STRING_FIELDS:
             if not isinstance(value_node, yaml.ScalarNode):
                 raise StackFileError(f"{name} line {line}: `{key}:` holds a string, not a {_kind(value_node)}")
@@ -122,7 +137,7 @@ def parse_stack_file(text: str, name: str) -> StackFile:
                       f"its keys are {', '.join(TOP_LEVEL_KEYS)}"
             raise StackFileError(f"{name} line {line}: `{key}` is {why}")
     if config_node is None or _is_null(config_node):
-        return StackFile(name, {})
+        return StackFile(name, {}, environment_line=environment_line)
     if not isinstance(config_node, yaml.MappingNode):
         raise StackFileError(f"{name} line {_line(config_node)}: `config:` must be a mapping of keys to values, "
                              f"not a {_kind(config_node)}")
@@ -138,7 +153,7 @@ def parse_stack_file(text: str, name: str) -> StackFile:
             secret.add(key)
         source = value_node.value if isinstance(value_node, yaml.ScalarNode) else None
         written[key] = (_line(key_node), source)
-    return StackFile(name, config, frozenset(secret), written)
+    return StackFile(name, config, frozenset(secret), written, environment_line)
 
 
 def _namespaced(key: str) -> str:

@@ -135,6 +135,21 @@ def test_every_stack_file_key_pulumi_knows_is_accepted():
     assert parse_stack_file("config:\n", "Pulumi.t.yaml").config == {}
 
 
+@pytest.mark.parametrize("environment", ["environment:\n  - shared\n", "environment: [a, b]\n"])
+def test_a_stack_that_imports_esc_environments_is_refused_by_the_offline_tools(tmp_path, environment):
+    (tmp_path / "Pulumi.t.yaml").write_text(HEAD + environment)
+    for read in (load_settings, stackmod.read_stack_config):
+        with pytest.raises(StackFileError, match=r"^Pulumi.t.yaml line 4: `environment:` imports Pulumi ESC "):
+            read(tmp_path, "t")
+    assert parse_stack_file(HEAD + environment, "Pulumi.t.yaml").environment_line == 4  # Pulumi reads it
+
+
+@pytest.mark.parametrize("environment", ["", "environment:\n", "environment: []\n"])
+def test_a_stack_without_environments_is_read_offline(tmp_path, environment):
+    (tmp_path / "Pulumi.t.yaml").write_text(HEAD + environment)
+    assert stackmod.read_stack_config(tmp_path, "t") == {"aws:region": "us-west-2"}
+
+
 @pytest.mark.parametrize("text,message", [
     ("config:\n  aws:profile: .inf\n", "Pulumi.t.yaml line 2, aws:profile: .inf is an infinite or NaN float"),
     ("config:\n  aws:profile: 2026-01-05T10:00:00Z\n", "Pulumi.t.yaml line 2, aws:profile: 2026-01-05T10:00:00Z "
