@@ -39,6 +39,10 @@ from ..stack_config import SECRET, settings_from_config
 #: key a stack file may have. The first three hold strings.
 TOP_LEVEL_KEYS = ("secretsprovider", "encryptedkey", "encryptionsalt", "config", "environment")
 _STRING_FIELDS = ("secretsprovider", "encryptedkey", "encryptionsalt")
+#: the secrets providers Pulumi knows (pulumi/pulumi pkg/secrets: `default` is Pulumi Cloud's,
+#: `passphrase`, and the cloud KMS schemes of gocloud.dev/secrets, given as URLs)
+SECRETS_PROVIDERS = ("default", "passphrase")
+SECRETS_PROVIDER_SCHEMES = ("awskms://", "azurekeyvault://", "gcpkms://", "hashivault://")
 #: What an offline tool hands the program for a `secure:` value (there is no passphrase to decrypt it).
 SECRET_PLACEHOLDER = "synth-placeholder-secret"
 
@@ -129,6 +133,12 @@ def parse_stack_file(text: str, name: str) -> StackFile:
         elif key in _STRING_FIELDS:
             if not isinstance(value_node, yaml.ScalarNode):
                 raise StackFileError(f"{name} line {line}: `{key}:` holds a string, not a {_kind(value_node)}")
+            provider = str(value_node.value)
+            if key == "secretsprovider" and provider not in SECRETS_PROVIDERS \
+                    and not provider.startswith(SECRETS_PROVIDER_SCHEMES):
+                raise StackFileError(f"{name} line {line}: `secretsprovider: {provider}` is not a secrets provider "
+                                     f"Pulumi knows{did_you_mean(closest(provider, SECRETS_PROVIDERS))}; it is one of "
+                                     f"{', '.join(SECRETS_PROVIDERS)} or a URL {', '.join(SECRETS_PROVIDER_SCHEMES)}...")
         elif key not in TOP_LEVEL_KEYS:
             if ":" in key:
                 why = "a config key, which belongs under `config:` (indented below it)"

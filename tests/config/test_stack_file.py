@@ -115,6 +115,9 @@ def test_a_key_without_namespace_is_ours_as_pulumi_reads_it(tmp_path):
      "secretsprovider, encryptedkey, encryptionsalt, config, environment"),
     ("config:\n  - aws:region\n",
      "Pulumi.t.yaml line 2: `config:` must be a mapping of keys to values, not a list"),
+    ("secretsprovider: passphrse\nconfig: {}\n",
+     "Pulumi.t.yaml line 1: `secretsprovider: passphrse` is not a secrets provider Pulumi knows (did you mean "
+     "passphrase?); it is one of default, passphrase or a URL awskms://, azurekeyvault://, gcpkms://, hashivault://..."),
     ("secretsprovider:\n  kind: passphrase\nconfig: {}\n",
      "Pulumi.t.yaml line 1: `secretsprovider:` holds a string, not a mapping"),
 ])
@@ -132,6 +135,8 @@ def test_every_stack_file_key_pulumi_knows_is_accepted():
                            "environment:\n  - shared\nconfig:\n  aws:region: us-west-2\n", "Pulumi.t.yaml")
     assert doc.config == {"aws:region": "us-west-2"}
     assert parse_stack_file("", "Pulumi.t.yaml").config == {}
+    for provider in ("default", "awskms://alias/celestials?region=us-west-2", "hashivault://celestials"):
+        parse_stack_file(f"secretsprovider: {provider}\n", "Pulumi.t.yaml")
     assert parse_stack_file("config:\n", "Pulumi.t.yaml").config == {}
 
 
