@@ -100,11 +100,20 @@ MALFORMED = ("{method} {path} HTTP/1.1\r\nHost: rehearsal\r\nContent-Type: {cont
 
 
 def _raw_exchange(address, ctx, raw: bytes) -> bytes:
+    """One raw request's whole response: the head, then as many body bytes as it declares (to EOF
+    when it declares none). Read by length, not to EOF, because an Envoy that closes a connection
+    after an error waits for the peer to close first (its delayed close, 1 s by default)."""
     with socket.create_connection(address, timeout=15) as plain:
         sock = ctx.wrap_socket(plain) if ctx else plain
         sock.sendall(raw)
         answer = b""
-        while chunk := sock.recv(65536):
+        while b"\r\n\r\n" not in answer and (chunk := sock.recv(65536)):
+            answer += chunk
+        head = answer.partition(b"\r\n\r\n")[0].decode("latin-1").lower()
+        declared = [int(line.split(":", 1)[1]) for line in head.split("\r\n")[1:]
+                    if line.startswith("content-length:")]
+        while (not declared or len(answer.partition(b"\r\n\r\n")[2]) < declared[0]) \
+                and (chunk := sock.recv(65536)):
             answer += chunk
     return answer
 
