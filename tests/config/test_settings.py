@@ -68,7 +68,7 @@ BAD = [
     ({"availabilityZones": "1"}, "dev", "availabilityZones", "integer from 2"),
     ({"tlsKeyAlgorithm": "dsa-1024"}, "dev", "tlsKeyAlgorithm", "one of rsa-2048"),
     ({"tlsValidityDays": "30", "tlsRotationWindowDays": "30"}, "dev", "tlsRotationWindowDays",
-     "fewer days than tlsValidityDays"),
+     "fewer than tlsValidityDays (30)"),
     ({"sshKeyName": "bad key!"}, "dev", "sshKeyName", "EC2 key pair"),
     ({"prodcatalogStorage": "postgres"}, "dev", "prodcatalogStorage", "one of dynamodb, sqlite"),
     ({"burstableCpuCredits": "unlimted"}, "dev", "burstableCpuCredits", "one of standard, unlimited"),
