@@ -368,8 +368,8 @@ class CidrList(Kind):
     @property
     def allowed(self) -> str:
         if self.public:
-            return f"{self._shape}: public internet CIDRs, none {_NOT_PUBLIC}"
-        return f"{self._shape}: private (RFC 1918) CIDRs routed to the VPC"
+            return f"{self._shape}, of public internet addresses (no {_NOT_PUBLIC} range)"
+        return f"{self._shape}, of private (RFC 1918) networks routed to the VPC"
 
     def parse(self, key: str, raw: Any) -> tuple[str, ...]:
         value = _json_list(key, raw, self._shape)
@@ -609,13 +609,12 @@ KEYS: tuple[Key, ...] = (
         "with a value, every request-path Deployment and istiod get a HorizontalPodAutoscaler from their replicas up "
         "to this many, and the cluster gets metrics-server; the capacity check refuses a max that would not fit "
         "([Autoscaling](docs/platform.md#autoscaling))",
-        unset=f"in `{PROD_STACK}`: twice the larger of `requestPathReplicas` and `prodcatalogReplicas`; elsewhere "
-              "no autoscalers"),
+        unset=f"twice the larger of `requestPathReplicas` and `prodcatalogReplicas` in `{PROD_STACK}`, no "
+              "autoscalers elsewhere"),
     Key("tracing", "tracing", Boolean(), "deploy the tracing pipeline (collector → X-Ray)"),
     Key("controlPlaneLogTypes", "control_plane_log_types", Subset(CONTROL_PLANE_LOG_TYPES),
         "EKS control-plane logs sent to CloudWatch (billed per GB; `audit` is the largest)",
-        unset=f"in `{PROD_STACK}`: all {len(CONTROL_PLANE_LOG_TYPES)}; elsewhere "
-              + json.dumps(list(DEV_CONTROL_PLANE_LOG_TYPES))),
+        unset=f"all of them in `{PROD_STACK}`, `{json.dumps(list(DEV_CONTROL_PLANE_LOG_TYPES))}` elsewhere"),
     Key("ecrEndpoints", "ecr_endpoints", Boolean(),
         "ECR interface endpoints (api, dkr) in the private subnets; the free S3 gateway endpoint that carries image "
         "layers is always there ([when they pay](docs/platform.md#network))"),
