@@ -260,7 +260,7 @@ def reads_as_text(text: str) -> bool:
     """Whether `text`, written unquoted as a value, is the string `text` to Pulumi (not a number,
     boolean, null or date): how a document writes a value a user can copy into a stack file."""
     try:
-        return _resolve(text, "") == text
+        return bool(_resolve(text, "") == text)
     except StackFileError:
         return False
 
