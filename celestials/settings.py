@@ -355,7 +355,7 @@ _NOT_PUBLIC = "documentation (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24), pr
 @dataclass(frozen=True)
 class CidrList(Kind):
     """CIDRs the API endpoint is opened to: `public`, real routable internet addresses (or
-    0.0.0.0/0); otherwise RFC 1918 networks routed to the VPC."""
+    0.0.0.0/0), at least one; otherwise RFC 1918 networks routed to the VPC, possibly none."""
 
     public: bool
 
@@ -363,7 +363,7 @@ class CidrList(Kind):
     def _shape(self) -> str:
         if self.public:
             return 'a non-empty list of IPv4 CIDR blocks, e.g. ["52.95.110.0/24"]'
-        return 'a non-empty list of IPv4 CIDR blocks, e.g. ["172.31.0.0/16"]'
+        return 'a list of IPv4 CIDR blocks, e.g. ["172.31.0.0/16"] (may be empty)'
 
     @property
     def allowed(self) -> str:
@@ -373,7 +373,7 @@ class CidrList(Kind):
 
     def parse(self, key: str, raw: Any) -> tuple[str, ...]:
         value = _json_list(key, raw, self._shape)
-        if not value:
+        if self.public and not value:
             raise SettingsError(key, raw, self._shape)
         try:
             cidrs = tuple(_as_cidr(key, item) for item in value)
@@ -643,6 +643,9 @@ class Rule:
     doc: str
     broken: Callable[[Settings, frozenset[str]], str | None]
     also: tuple[str, ...] = ()
+    #: a bound's relation ("<=", ">=", "<") of `key` to the largest value of `others`
+    relation: str = ""
+    others: tuple[str, ...] = ()
 
 
 _RELATIONS: dict[str, tuple[str, Callable[[int, int], bool]]] = {
@@ -654,16 +657,16 @@ def _bound(name: str, relation: str, others: tuple[str, ...], what: str = "") ->
     """`name` `relation` the other key's value (the largest of several): doc and refusal from the
     same relation."""
     phrase, holds = _RELATIONS[relation]
-    shown = others[0] if len(others) == 1 else f"max({', '.join(others)})"
+    doc = f"{phrase} {what + ', ' if what else ''}" + (others[0] if len(others) == 1 else f"max({', '.join(others)})")
 
     def broken(s: Settings, written: frozenset[str]) -> str | None:
         value = getattr(s, _BY_NAME[name].field)
         bound = max(getattr(s, _BY_NAME[o].field) for o in others)
         if value is None or holds(value, bound):
             return None
-        return f"{phrase} {what + ', ' if what else ''}{shown}" + (f" ({bound})" if len(others) == 1 else f" = {bound}")
+        return doc + (f" ({bound})" if len(others) == 1 else f" = {bound}")
 
-    return Rule(name, f"{phrase} {shown}", broken)
+    return Rule(name, doc, broken, relation=relation, others=others)
 
 
 def _zone_count(s: Settings, written: frozenset[str]) -> str | None:

@@ -26,6 +26,7 @@ GOOD = [
       "requestPathReplicas": "2"}, "prod", {"node_count": 2, "request_path_replicas": 2}),
     ({"sshKeyName": "my-key"}, "dev", {"ssh_key_name": "my-key"}),
     ({"availabilityZones": "3", "natGateways": "3"}, "dev", {"nat_gateways": 3}),
+    ({"endpointPrivateAccessCidrs": "[]"}, "dev", {"endpoint_private_access_cidrs": ()}),   # the default, written
 ]
 
 BAD = [
