@@ -706,6 +706,14 @@ def _prod_minimum(name: str, least: int, why: str) -> Rule:
     return Rule(name, f"at least {least} in `{PROD_STACK}`", broken)
 
 
+def _public_cidrs_need_a_public_endpoint(s: Settings, written: frozenset[str]) -> str | None:
+    if "endpointPublicAccessCidrs" in written and not s.endpoint_public_access:
+        return ("only with endpointPublicAccess true; with endpointPublicAccess false the cluster has no public "
+                "endpoint for these CIDRs to open, so the key would change nothing: remove it, or set "
+                "endpointPublicAccess true")
+    return None
+
+
 def _prod_public_cidrs(s: Settings, written: frozenset[str]) -> str | None:
     if s.stack == PROD_STACK and s.endpoint_public_access and "0.0.0.0/0" in s.endpoint_public_access_cidrs:
         return (f"in {PROD_STACK} with endpointPublicAccess true, the public CIDRs of your operators and CI runners "
@@ -726,6 +734,8 @@ RULES: tuple[Rule, ...] = (
     _disjoint("ciDeployRoles", ("clusterAdmins",)),
     _disjoint("clusterViewers", ("clusterAdmins", "ciDeployRoles")),
     *(_prod_minimum(*m) for m in PROD_MINIMUMS),
+    Rule("endpointPublicAccessCidrs", "only with endpointPublicAccess `true`", _public_cidrs_need_a_public_endpoint,
+         also=("endpointPublicAccess",)),
     Rule("endpointPublicAccessCidrs", f"not `0.0.0.0/0` in `{PROD_STACK}`", _prod_public_cidrs),
 )
 

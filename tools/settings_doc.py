@@ -78,7 +78,8 @@ def default_cell(key: st.Key) -> str:
 
 def allowed_cell(key: st.Key) -> str:
     parts = [BEYOND_KIND[key.name]() if key.name in BEYOND_KIND else key.kind.doc]
-    parts += [r.doc for r in st.rules_of(key.name)]
+    # a rule shown on another key's row says which key it limits
+    parts += [r.doc if r.key == key.name else f"{r.key}: {r.doc}" for r in st.rules_of(key.name)]
     return "; ".join(parts)
 
 

@@ -160,3 +160,14 @@ def test_an_autoscaler_max_below_a_minimum_is_refused_naming_both():
     assert err.value.key == "autoscaleMaxReplicas"
     with pytest.raises(SettingsError, match="autoscaleMaxReplicas"):
         parse_settings({"autoscaleMaxReplicas": 0}, "dev")
+
+
+@pytest.mark.parametrize("cidrs", ['["52.95.110.0/24"]', '["0.0.0.0/0"]'])
+def test_public_cidrs_without_a_public_endpoint_are_refused_naming_both_keys(cidrs):
+    with pytest.raises(SettingsError) as err:
+        parse_settings({"endpointPublicAccess": "false", "endpointPublicAccessCidrs": cidrs}, "dev")
+    assert err.value.key == "endpointPublicAccessCidrs" and err.value.value == cidrs
+    assert "endpointPublicAccess false" in str(err.value) and "would change nothing" in str(err.value)
+    # without the CIDRs, or with the endpoint on, the same stack is fine
+    assert parse_settings({"endpointPublicAccess": "false"}, "dev").endpoint_public_access is False
+    assert parse_settings({"endpointPublicAccess": "true", "endpointPublicAccessCidrs": cidrs}, "dev")
