@@ -646,6 +646,9 @@ class Rule:
     #: a bound's relation ("<=", ">=", "<") of `key` to the largest value of `others`
     relation: str = ""
     others: tuple[str, ...] = ()
+    #: (key, value) under which `key` needs the value `needs`
+    when: tuple[str, Any] | None = None
+    needs: Any = None
 
 
 _RELATIONS: dict[str, tuple[str, Callable[[int, int], bool]]] = {
@@ -686,6 +689,20 @@ def _disjoint(name: str, earlier: tuple[str, ...]) -> Rule:
         return None
 
     return Rule(name, "none also in " + " or ".join(earlier), broken)
+
+
+def _requires(name: str, needs: Any, when: tuple[str, str], why: str) -> Rule:
+    """`name` must be `needs` while the key `when[0]` is `when[1]`."""
+    other, value = when
+    kind = _BY_NAME[other].kind
+    alternatives = [c for c in kind.choices if c != value] if isinstance(kind, Choice) else []
+
+    def broken(s: Settings, written: frozenset[str]) -> str | None:
+        if getattr(s, _BY_NAME[other].field) == value and getattr(s, _BY_NAME[name].field) != needs:
+            return f"{needs} with {other} {value} ({why})" + "".join(f"; or {other} {a}" for a in alternatives)
+        return None
+
+    return Rule(name, f"`{needs}` with {other} `{value}`", broken, also=(other,), when=when, needs=needs)
 
 
 #: The least a prod stack may have of each key, and why.
@@ -733,6 +750,8 @@ RULES: tuple[Rule, ...] = (
            what="the autoscalers' minimum"),
     _disjoint("ciDeployRoles", ("clusterAdmins",)),
     _disjoint("clusterViewers", ("clusterAdmins", "ciDeployRoles")),
+    _requires("prodcatalogReplicas", 1, ("prodcatalogStorage", "sqlite"),
+              "products live in one pod's file, which one writer holds"),
     *(_prod_minimum(*m) for m in PROD_MINIMUMS),
     Rule("endpointPublicAccessCidrs", "only with endpointPublicAccess `true`", _public_cidrs_need_a_public_endpoint,
          also=("endpointPublicAccess",)),

@@ -171,3 +171,13 @@ def test_public_cidrs_without_a_public_endpoint_are_refused_naming_both_keys(cid
     # without the CIDRs, or with the endpoint on, the same stack is fine
     assert parse_settings({"endpointPublicAccess": "false"}, "dev").endpoint_public_access is False
     assert parse_settings({"endpointPublicAccess": "true", "endpointPublicAccessCidrs": cidrs}, "dev")
+
+
+def test_sqlite_storage_with_more_than_one_prodcatalog_replica_is_refused_naming_both_keys():
+    with pytest.raises(SettingsError) as err:
+        parse_settings({"prodcatalogStorage": "sqlite"}, "dev")   # prodcatalogReplicas' default is 2
+    assert err.value.key == "prodcatalogReplicas" and err.value.value == 2
+    assert "1 with prodcatalogStorage sqlite" in str(err.value) and "or prodcatalogStorage dynamodb" in str(err.value)
+    with pytest.raises(SettingsError, match="celestials:prodcatalogReplicas = '3': 1 with prodcatalogStorage sqlite"):
+        parse_settings({"prodcatalogStorage": "sqlite", "prodcatalogReplicas": "3"}, "dev")
+    assert parse_settings({"prodcatalogStorage": "sqlite", "prodcatalogReplicas": "1"}, "dev").prodcatalog_replicas == 1
