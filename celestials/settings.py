@@ -341,8 +341,8 @@ class VpcCidr(Kind):
         if not self.min_prefix <= net.prefixlen <= self.max_prefix:
             raise SettingsError(key, raw, f"a VPC CIDR with a prefix from /{self.min_prefix} to /{self.max_prefix} "
                                 "(room for 2x subnets per AZ)")
-        if not net.is_private:
-            raise SettingsError(key, raw, "a private (RFC 1918) range")
+        if not _is_rfc1918(net):
+            raise SettingsError(key, raw, "a private (RFC 1918) range: " + ", ".join(str(n) for n in _RFC1918))
         return cidr
 
 

@@ -41,6 +41,8 @@ BAD = [
     ({"vpcCidr": "not-a-cidr"}, "dev", "vpcCidr", "CIDR"),
     ({"vpcCidr": "8.8.0.0/16"}, "dev", "vpcCidr", "private"),
     ({"vpcCidr": "10.0.0.0/24"}, "dev", "vpcCidr", "/16 to /20"),
+    ({"vpcCidr": "169.254.0.0/16"}, "dev", "vpcCidr", "RFC 1918"),    # link-local: private, not RFC 1918
+    ({"vpcCidr": "198.18.0.0/16"}, "dev", "vpcCidr", "RFC 1918"),     # benchmarking: likewise
     ({"nodeCount": "0"}, "dev", "nodeCount", "integer from 1"),
     ({"nodeCount": "1"}, "prod", "nodeCount", "at least 2 in prod"),
     ({"nodeCount": "3", "nodeMaxCount": "2"}, "dev", "nodeMaxCount", "at least nodeCount"),
