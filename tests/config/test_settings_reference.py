@@ -47,3 +47,13 @@ def test_a_default_marker_is_written_from_the_dataclass_and_an_unknown_one_refus
         f"<!-- default:canaryWeight -->{canary}<!-- /default -->"
     with pytest.raises(KeyError, match="unknown default marker 'canaryWieght'"):
         render("<!-- default:canaryWieght -->1<!-- /default -->")
+
+
+@pytest.mark.parametrize("name", DOCS)
+def test_no_default_marker_sits_in_inline_code(name):
+    """Inside backticks a marker would be shown as text, not hidden."""
+    from tools.settings_doc import DEFAULT
+
+    for line in (ROOT / name).read_text().splitlines():
+        for m in DEFAULT.finditer(line):
+            assert line[:m.start()].count("`") % 2 == 0, f"{name}: {line.strip()}"
