@@ -14,7 +14,8 @@ import functools
 import ipaddress
 import json
 import re
-from dataclasses import dataclass, field, fields
+from abc import ABC, abstractmethod
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date
 from typing import Any, Callable, Iterable, Mapping
 
@@ -82,16 +83,10 @@ def aws_regions() -> tuple[str, ...]:
     return tuple(region.value for region in Region)
 
 
-def _as_region(key: str, raw: Any) -> str:
-    if isinstance(raw, str) and raw in aws_regions():
-        return raw
-    hint = did_you_mean(closest(raw, aws_regions())) if isinstance(raw, str) else ""
-    raise SettingsError(key, raw, f"an AWS region the provider knows, such as us-west-2{hint}")
-
-
 @dataclass(frozen=True)
 class Settings:
-    """Typed stack settings; defaults here are the documented defaults (README config table)."""
+    """Typed stack settings. A field's default is its key's default (`Key.default` reads it here);
+    README's configuration reference is written from these and `KEYS` (tools/settings_doc.py)."""
 
     stack: str = "dev"
     #: AWS region (`aws:region`), used for the controller chart and X-Ray exporter.
@@ -191,60 +186,164 @@ class Settings:
         return CONTROL_PLANE_LOG_TYPES if self.stack == PROD_STACK else DEV_CONTROL_PLANE_LOG_TYPES
 
 
-def _as_int(key: str, raw: Any, lo: int, hi: int | None = None) -> int:
-    allowed = f"an integer from {lo}" + (f" to {hi}" if hi is not None else " up")
-    if isinstance(raw, bool):
-        raise SettingsError(key, raw, allowed)
-    if isinstance(raw, int):
-        value = raw
-    elif isinstance(raw, str) and re.fullmatch(r"[+-]?[0-9]+", raw.strip()):
-        value = int(raw.strip())
-    else:
-        raise SettingsError(key, raw, allowed)
-    if value < lo or (hi is not None and value > hi):
-        raise SettingsError(key, raw, allowed)
-    return value
+# --- what a key accepts ------------------------------------------------------------------------
+# Each kind parses a value and states what it allows, from the same fields: the refusal and the
+# configuration reference (README, written by tools/settings_doc.py) cannot say different things.
 
 
-def _as_bool(key: str, raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
-        return raw.strip().lower() == "true"
-    raise SettingsError(key, raw, "true or false")
+class Kind(ABC):
+    """What one key accepts: `parse` refuses anything else with `allowed` (or a narrower reason
+    built from the same data); `doc` is how the configuration reference states it."""
+
+    @property
+    @abstractmethod
+    def allowed(self) -> str: ...
+
+    @property
+    def doc(self) -> str:
+        return self.allowed
+
+    @abstractmethod
+    def parse(self, key: str, raw: Any) -> Any: ...
 
 
-def _as_choice(key: str, raw: Any, choices: tuple[str, ...]) -> str:
-    if isinstance(raw, str) and raw in choices:
-        return raw
-    raise SettingsError(key, raw, "one of " + ", ".join(choices))
+@dataclass(frozen=True)
+class Integer(Kind):
+    lo: int
+    hi: int | None = None
+
+    @property
+    def allowed(self) -> str:
+        return f"an integer from {self.lo}" + (f" to {self.hi}" if self.hi is not None else " up")
+
+    def parse(self, key: str, raw: Any) -> int:
+        if isinstance(raw, bool):
+            raise SettingsError(key, raw, self.allowed)
+        if isinstance(raw, int):
+            value = raw
+        elif isinstance(raw, str) and re.fullmatch(r"[+-]?[0-9]+", raw.strip()):
+            value = int(raw.strip())
+        else:
+            raise SettingsError(key, raw, self.allowed)
+        if value < self.lo or (self.hi is not None and value > self.hi):
+            raise SettingsError(key, raw, self.allowed)
+        return value
+
+
+@dataclass(frozen=True)
+class Boolean(Kind):
+    @property
+    def allowed(self) -> str:
+        return "true or false"
+
+    @property
+    def doc(self) -> str:
+        return "`true` or `false`"
+
+    def parse(self, key: str, raw: Any) -> bool:
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+            return raw.strip().lower() == "true"
+        raise SettingsError(key, raw, self.allowed)
+
+
+@dataclass(frozen=True)
+class Choice(Kind):
+    choices: tuple[str, ...]
+    #: (choice, what it means) for each choice, when the refusal should say so
+    meanings: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def allowed(self) -> str:
+        if self.meanings:
+            said = [f"{c} ({m})" for c, m in self.meanings]
+            return ", ".join(said[:-1]) + " or " + said[-1]
+        return "one of " + ", ".join(self.choices)
+
+    @property
+    def doc(self) -> str:
+        return ", ".join(f"`{c}`" for c in self.choices)
+
+    def parse(self, key: str, raw: Any) -> str:
+        if isinstance(raw, str) and raw in self.choices:
+            return raw
+        raise SettingsError(key, raw, self.allowed)
+
+
+@dataclass(frozen=True)
+class Subset(Kind):
+    """A list of distinct values from `choices` (possibly empty), kept in `choices` order."""
+
+    choices: tuple[str, ...]
+
+    @property
+    def allowed(self) -> str:
+        return "a list of distinct values from " + ", ".join(self.choices) + " (may be empty)"
+
+    @property
+    def doc(self) -> str:
+        return "a list of distinct values from " + ", ".join(f"`{c}`" for c in self.choices) + " (may be empty)"
+
+    def parse(self, key: str, raw: Any) -> tuple[str, ...]:
+        value = _json_list(key, raw, self.allowed)
+        if not all(isinstance(v, str) and v in self.choices for v in value) or len(set(value)) != len(value):
+            raise SettingsError(key, raw, self.allowed)
+        return tuple(c for c in self.choices if c in value)
+
+
+@dataclass(frozen=True)
+class Pattern(Kind):
+    pattern: re.Pattern[str]
+    text: str
+
+    @property
+    def allowed(self) -> str:
+        return self.text
+
+    def parse(self, key: str, raw: Any) -> str:
+        if isinstance(raw, str) and self.pattern.fullmatch(raw):
+            return raw
+        raise SettingsError(key, raw, self.allowed)
+
+
+_RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+_CIDR = "an IPv4 CIDR block such as 10.0.0.0/16"
+
+
+def _is_rfc1918(net: ipaddress.IPv4Network) -> bool:
+    return any(net.subnet_of(n) for n in _RFC1918)
 
 
 def _as_cidr(key: str, raw: Any) -> str:
-    allowed = "an IPv4 CIDR block such as 10.0.0.0/16"
     if not isinstance(raw, str) or "/" not in raw:
-        raise SettingsError(key, raw, allowed)
+        raise SettingsError(key, raw, _CIDR)
     try:
         return str(ipaddress.IPv4Network(raw.strip(), strict=True))
     except ValueError as err:
-        raise SettingsError(key, raw, f"{allowed} ({err})") from None
+        raise SettingsError(key, raw, f"{_CIDR} ({err})") from None
 
 
-def _as_cidr_list(key: str, raw: Any) -> tuple[str, ...]:
-    allowed = 'a non-empty list of IPv4 CIDR blocks, e.g. ["172.31.0.0/16"]' if key == "endpointPrivateAccessCidrs" \
-        else 'a non-empty list of IPv4 CIDR blocks, e.g. ["52.95.110.0/24"]'
-    original = raw
-    raw = _json_list(key, raw, allowed)
-    if not raw:
-        raise SettingsError(key, original, allowed)
-    try:
-        cidrs = tuple(_as_cidr(key, item) for item in raw)
-    except SettingsError as err:
-        raise SettingsError(key, original, f"{allowed}; {err.value!r} is not: {err.allowed}") from None
-    repeated = sorted({c for c in cidrs if cidrs.count(c) > 1})
-    if repeated:
-        raise SettingsError(key, original, f"a list without duplicates; {', '.join(repeated)} is written more than once")
-    return cidrs
+@dataclass(frozen=True)
+class VpcCidr(Kind):
+    """The VPC's range; the prefix bounds leave room for two subnets per zone (celestials.network)."""
+
+    min_prefix: int
+    max_prefix: int
+
+    @property
+    def allowed(self) -> str:
+        return f"a private (RFC 1918) IPv4 CIDR block with a prefix from /{self.min_prefix} to /{self.max_prefix}"
+
+    def parse(self, key: str, raw: Any) -> str:
+        cidr = _as_cidr(key, raw)
+        net = ipaddress.IPv4Network(cidr)
+        if not self.min_prefix <= net.prefixlen <= self.max_prefix:
+            raise SettingsError(key, raw, f"a VPC CIDR with a prefix from /{self.min_prefix} to /{self.max_prefix} "
+                                "(room for 2x subnets per AZ)")
+        if not _is_rfc1918(net):
+            raise SettingsError(key, raw, "a private (RFC 1918) range: " + ", ".join(str(n) for n in _RFC1918))
+        return cidr
 
 
 #: what a public endpoint can never see as a source: documentation (TEST-NET-1/2/3, RFC 5737),
@@ -253,36 +352,63 @@ _NOT_PUBLIC = "documentation (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24), pr
               "loopback, link-local, multicast or reserved"
 
 
-def _as_public_cidr_list(key: str, raw: Any) -> tuple[str, ...]:
-    """CIDRs a public API endpoint is opened to: real, routable internet addresses (or 0.0.0.0/0)."""
-    cidrs = _as_cidr_list(key, raw)
-    for cidr in cidrs:
-        net = ipaddress.IPv4Network(cidr)
-        if cidr != "0.0.0.0/0" and not net.is_global:
-            raise SettingsError(key, raw, f"public internet CIDRs (the addresses your operators and CI runners "
-                                f"connect from); {cidr} is {_NOT_PUBLIC}, which never reaches a public endpoint")
-    return cidrs
+@dataclass(frozen=True)
+class CidrList(Kind):
+    """CIDRs the API endpoint is opened to: `public`, real routable internet addresses (or
+    0.0.0.0/0), at least one; otherwise RFC 1918 networks routed to the VPC, possibly none."""
+
+    public: bool
+
+    @property
+    def _shape(self) -> str:
+        if self.public:
+            return 'a non-empty list of IPv4 CIDR blocks, e.g. ["52.95.110.0/24"]'
+        return 'a list of IPv4 CIDR blocks, e.g. ["172.31.0.0/16"] (may be empty)'
+
+    @property
+    def allowed(self) -> str:
+        if self.public:
+            return f"{self._shape}, of public internet addresses (no {_NOT_PUBLIC} range)"
+        return f"{self._shape}, of private (RFC 1918) networks routed to the VPC"
+
+    def parse(self, key: str, raw: Any) -> tuple[str, ...]:
+        value = _json_list(key, raw, self._shape)
+        if self.public and not value:
+            raise SettingsError(key, raw, self._shape)
+        try:
+            cidrs = tuple(_as_cidr(key, item) for item in value)
+        except SettingsError as err:
+            raise SettingsError(key, raw, f"{self._shape}; {err.value!r} is not: {err.allowed}") from None
+        repeated = sorted({c for c in cidrs if cidrs.count(c) > 1})
+        if repeated:
+            raise SettingsError(key, raw, f"a list without duplicates; {', '.join(repeated)} is written more than once")
+        for cidr in cidrs:
+            net = ipaddress.IPv4Network(cidr)
+            if self.public and cidr != "0.0.0.0/0" and not net.is_global:
+                raise SettingsError(key, raw, f"public internet CIDRs (the addresses your operators and CI runners "
+                                    f"connect from); {cidr} is {_NOT_PUBLIC}, which never reaches a public endpoint")
+            if not self.public and not _is_rfc1918(net):
+                raise SettingsError(key, raw, f"private (RFC 1918) CIDRs routed to the VPC; {cidr} is not one")
+        return cidrs
 
 
-def _as_private_cidr_list(key: str, raw: Any) -> tuple[str, ...]:
-    cidrs = _as_cidr_list(key, raw)
-    rfc1918 = [ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
-    for cidr in cidrs:
-        if not any(ipaddress.IPv4Network(cidr).subnet_of(n) for n in rfc1918):
-            raise SettingsError(key, raw, f"private (RFC 1918) CIDRs routed to the VPC; {cidr} is not one")
-    return cidrs
+@dataclass(frozen=True)
+class PrincipalList(Kind):
+    roles_only: bool = False
 
+    @property
+    def allowed(self) -> str:
+        return (f'a list of IAM role{"" if self.roles_only else " or user"} ARNs, '
+                'e.g. ["arn:aws:iam::123456789012:role/admins"]')
 
-def _as_principal_list(key: str, raw: Any, roles_only: bool = False) -> tuple[str, ...]:
-    allowed = (f'a list of IAM role{"" if roles_only else " or user"} ARNs, '
-               'e.g. ["arn:aws:iam::123456789012:role/admins"]')
-    raw = _json_list(key, raw, allowed)
-    if not all(isinstance(a, str) and _IAM_PRINCIPAL.match(a)
-                                            and (":role/" in a or not roles_only) for a in raw):
-        raise SettingsError(key, raw, allowed)
-    if len(set(raw)) != len(raw):
-        raise SettingsError(key, raw, "a list without duplicates")
-    return tuple(raw)
+    def parse(self, key: str, raw: Any) -> tuple[str, ...]:
+        value = _json_list(key, raw, self.allowed)
+        if not all(isinstance(a, str) and _IAM_PRINCIPAL.match(a) and (":role/" in a or not self.roles_only)
+                   for a in value):
+            raise SettingsError(key, raw, self.allowed)
+        if len(set(value)) != len(value):
+            raise SettingsError(key, raw, "a list without duplicates")
+        return tuple(value)
 
 
 def _json_list(key: str, raw: Any, allowed: str) -> list[Any]:
@@ -298,38 +424,65 @@ def _json_list(key: str, raw: Any, allowed: str) -> list[Any]:
     return value
 
 
-def _as_subset(key: str, raw: Any, choices: tuple[str, ...]) -> tuple[str, ...]:
-    """A list of distinct values from `choices` (possibly empty), kept in `choices` order."""
-    allowed = "a list of distinct values from " + ", ".join(choices) + " (may be empty)"
-    value = _json_list(key, raw, allowed)
-    if not all(isinstance(v, str) and v in choices for v in value) \
-            or len(set(value)) != len(value):
-        raise SettingsError(key, raw, allowed)
-    return tuple(c for c in choices if c in value)
-
-
-def _as_pattern(key: str, raw: Any, pattern: re.Pattern[str], allowed: str) -> str:
-    if isinstance(raw, str) and pattern.fullmatch(raw):
-        return raw
-    raise SettingsError(key, raw, allowed)
-
-
-def _as_eks_version(key: str, raw: Any) -> str:
+@dataclass(frozen=True)
+class EksVersion(Kind):
     """A version of the table (whose add-ons are pinned); whether EKS still offers it on a given day
     is `check_eks_version`'s, never the parser's: parsing gives the same answer on every day."""
-    value = str(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else raw
-    if isinstance(value, str) and value in ev.known_versions():
-        return value
-    raise SettingsError(key, raw, "one of " + ", ".join(ev.known_versions()) + " (the EKS versions in "
-                        "celestials/eks_versions.py, each with its support dates and pinned add-ons)")
+
+    @property
+    def allowed(self) -> str:
+        return "one of " + ", ".join(ev.known_versions()) + " (the EKS versions in celestials/eks_versions.py, " \
+               "each with its support dates and pinned add-ons)"
+
+    def parse(self, key: str, raw: Any) -> str:
+        value = str(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else raw
+        if isinstance(value, str) and value in ev.known_versions():
+            return value
+        raise SettingsError(key, raw, self.allowed)
 
 
-def _as_eks_support_type(key: str, raw: Any) -> str:
-    if isinstance(raw, str) and raw in ev.SUPPORT_TYPES:
-        return raw
-    raise SettingsError(key, raw, f"{ev.STANDARD} (when standard support of the version ends, AWS upgrades the "
-                        f"control plane to the next version by itself) or {ev.EXTENDED} (it stays on its version "
-                        "in extended support, billed at the higher rate)")
+@dataclass(frozen=True)
+class ZoneIds(Kind):
+    lo: int
+    hi: int
+
+    @property
+    def allowed(self) -> str:
+        return f'a list of {self.lo} to {self.hi} distinct availability zone IDs, e.g. ["usw2-az1", "usw2-az2"]'
+
+    @property
+    def doc(self) -> str:
+        refused = ", ".join(f"`{z}`" for ids in EKS_UNSUPPORTED_ZONE_IDS.values() for z in ids)
+        return f"{self.allowed}, none EKS cannot hold subnets in ({refused})"
+
+    def parse(self, key: str, raw: Any) -> tuple[str, ...]:
+        value = _json_list(key, raw, self.allowed)
+        if not self.lo <= len(value) <= self.hi or len(set(value)) != len(value) \
+                or not all(isinstance(z, str) and ZONE_ID.match(z) for z in value):
+            raise SettingsError(key, raw, self.allowed)
+        refused = [z for z in value if unsupported(z)]
+        if refused:
+            known = "; ".join(f"{r}: {', '.join(ids)}" for r, ids in EKS_UNSUPPORTED_ZONE_IDS.items())
+            raise SettingsError(key, raw, f"zones EKS supports; {', '.join(refused)} cannot hold EKS cluster subnets "
+                                f"(EKS User Guide, subnet requirements: {known})")
+        return tuple(value)
+
+
+@dataclass(frozen=True)
+class Region(Kind):
+    @property
+    def allowed(self) -> str:
+        return "an AWS region the provider knows, such as us-west-2"
+
+    @property
+    def doc(self) -> str:
+        return "an AWS region the pinned AWS provider knows (`pulumi_aws.Region`), such as `us-west-2`"
+
+    def parse(self, key: str, raw: Any) -> str:
+        if isinstance(raw, str) and raw in aws_regions():
+            return raw
+        hint = did_you_mean(closest(raw, aws_regions())) if isinstance(raw, str) else ""
+        raise SettingsError(key, raw, f"{self.allowed}{hint}")
 
 
 def check_eks_version(s: Settings, today: date, rates: ev.ControlPlaneRates | None = None) -> tuple[str, ...]:
@@ -346,144 +499,324 @@ def check_eks_version(s: Settings, today: date, rates: ev.ControlPlaneRates | No
     return ev.lifecycle_warnings(s.eks_version, s.eks_support_type, today, rates)
 
 
-def _as_zone_ids(key: str, raw: Any) -> tuple[str, ...]:
-    allowed = 'a list of 2 to 6 distinct availability zone IDs, e.g. ["usw2-az1", "usw2-az2"]'
-    value = _json_list(key, raw, allowed)
-    if not 2 <= len(value) <= 6 or len(set(value)) != len(value) \
-            or not all(isinstance(z, str) and ZONE_ID.match(z) for z in value):
-        raise SettingsError(key, raw, allowed)
-    refused = [z for z in value if unsupported(z)]
-    if refused:
-        known = "; ".join(f"{r}: {', '.join(ids)}" for r, ids in EKS_UNSUPPORTED_ZONE_IDS.items())
-        raise SettingsError(key, raw, f"zones EKS supports; {', '.join(refused)} cannot hold EKS cluster subnets "
-                            f"(EKS User Guide, subnet requirements: {known})")
-    return tuple(value)
+# --- the keys ----------------------------------------------------------------------------------
 
 
-def _as_vpc_cidr(key: str, raw: Any) -> str:
-    cidr = _as_cidr(key, raw)
-    net = ipaddress.IPv4Network(cidr)
-    if not 16 <= net.prefixlen <= 20:
-        raise SettingsError(key, raw, "a VPC CIDR with a prefix from /16 to /20 (room for 2x subnets per AZ)")
-    if not net.is_private:
-        raise SettingsError(key, raw, "a private (RFC 1918) range")
-    return cidr
+@dataclass(frozen=True)
+class Key:
+    """One config key: its name, the Settings field it sets (whose default is the key's default),
+    what it accepts, and what it does (one line of the configuration reference)."""
+
+    name: str
+    field: str
+    kind: Kind
+    what: str
+    #: what leaving the key out means, for a field whose default is None (unset); else empty
+    unset: str = ""
+
+    @property
+    def default(self) -> Any:
+        return _DEFAULTS[self.field]
+
+    def parse(self, raw: Any) -> Any:
+        return self.kind.parse(self.name, raw)
 
 
-#: key → (field name, parser). The key set is the whole accepted vocabulary: anything else fails.
-_PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
-    "vpcCidr": ("vpc_cidr", _as_vpc_cidr),
-    "availabilityZones": ("availability_zones", lambda k, v: _as_int(k, v, 2, 6)),
-    "natGateways": ("nat_gateways", lambda k, v: _as_int(k, v, 1, 6)),
-    "availabilityZoneIds": ("availability_zone_ids", _as_zone_ids),
-    ev.VERSION_KEY: ("eks_version", _as_eks_version),
-    ev.SUPPORT_TYPE_KEY: ("eks_support_type", _as_eks_support_type),
-    "instanceType": ("instance_type", lambda k, v: _as_pattern(k, v, _INSTANCE_TYPE, "an EC2 instance type such as m6i.xlarge (family.size)")),
-    "nodeArchitecture": ("node_architecture", lambda k, v: _as_choice(k, v, NODE_ARCHITECTURES)),
-    "burstableCpuCredits": ("burstable_cpu_credits", lambda k, v: _as_choice(k, v, CPU_CREDITS)),
-    "nodeCount": ("node_count", lambda k, v: _as_int(k, v, 1, 100)),
-    "nodeMaxCount": ("node_max_count", lambda k, v: _as_int(k, v, 1, 100)),
-    "endpointPublicAccess": ("endpoint_public_access", _as_bool),
-    "endpointPublicAccessCidrs": ("endpoint_public_access_cidrs", _as_public_cidr_list),
-    "endpointPrivateAccessCidrs": ("endpoint_private_access_cidrs", _as_private_cidr_list),
-    "sshKeyName": ("ssh_key_name", lambda k, v: _as_pattern(k, v, _NAME, "the name of an existing EC2 key pair")),
-    "clusterAdmins": ("cluster_admins", _as_principal_list),
-    "clusterViewers": ("cluster_viewers", _as_principal_list),
-    "ciDeployRoles": ("ci_deploy_roles", lambda k, v: _as_principal_list(k, v, roles_only=True)),
-    "meshBackend": ("mesh_backend", lambda k, v: _as_pattern(k, v, _MESH_BACKEND, "the name of a mesh backend, e.g. istio")),
-    "appMeshEndOfSupportAcknowledged": ("appmesh_end_of_support_acknowledged", _as_bool),
-    "canaryWeight": ("canary_weight", lambda k, v: _as_int(k, v, 0, 100)),
-    "mtlsTrust": ("mtls_trust", lambda k, v: _as_choice(k, v, MTLS_TRUSTS)),
-    "tlsKeyAlgorithm": ("tls_key_algorithm", lambda k, v: _as_choice(k, v, TLS_KEY_ALGORITHMS)),
-    "tlsValidityDays": ("tls_validity_days", lambda k, v: _as_int(k, v, 2, 825)),
-    "tlsRotationWindowDays": ("tls_rotation_window_days", lambda k, v: _as_int(k, v, 1, 365)),
-    "tlsRotation": ("tls_rotation", lambda k, v: _as_int(k, v, 0)),
-    "tlsRotateCas": ("tls_rotate_cas", _as_bool),
-    "prodcatalogStorage": ("prodcatalog_storage", lambda k, v: _as_choice(k, v, PRODCATALOG_STORAGES)),
-    "prodcatalogReplicas": ("prodcatalog_replicas", lambda k, v: _as_int(k, v, 1, 20)),
-    "requestPathReplicas": ("request_path_replicas", lambda k, v: _as_int(k, v, 1, 10)),
-    "autoscaleMaxReplicas": ("autoscale_max_replicas", lambda k, v: _as_int(k, v, 1, 40)),
-    "tracing": ("tracing", _as_bool),
-    "controlPlaneLogTypes": ("control_plane_log_types", lambda k, v: _as_subset(k, v, CONTROL_PLANE_LOG_TYPES)),
-    "ecrEndpoints": ("ecr_endpoints", _as_bool),
-}
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Settings) if f.default is not MISSING}
 
-CONFIG_KEYS = tuple(_PARSERS)
+#: How many zones a stack may span (and so how many NAT gateways and zone IDs it may have).
+MIN_ZONES, MAX_ZONES = 2, 6
+
+REGION = Key("aws:region", "region", Region(), "where everything is created")
+
+#: Every `celestials:*` key, in the reference's order. The set is the whole accepted vocabulary.
+KEYS: tuple[Key, ...] = (
+    Key("vpcCidr", "vpc_cidr", VpcCidr(16, 20), "the VPC's address range"),
+    Key("availabilityZones", "availability_zones", Integer(MIN_ZONES, MAX_ZONES),
+        "AZs spanned by public and private subnets"),
+    Key("availabilityZoneIds", "availability_zone_ids", ZoneIds(MIN_ZONES, MAX_ZONES),
+        "exactly these zones (IDs are the same in every account, names are not); sets availabilityZones",
+        unset="the first zones by name that EKS supports"),
+    Key("natGateways", "nat_gateways", Integer(1, MAX_ZONES),
+        "NAT gateways (one per AZ for zone-independent egress); each holds an Elastic IP, and EC2 allows 5 per "
+        "account and region unless the quota is raised: `make up` checks the region has room first "
+        "([Elastic IP addresses](docs/platform.md#network))"),
+    Key(ev.VERSION_KEY, "eks_version", EksVersion(),
+        "Kubernetes version of the control plane, the nodes and the pinned add-ons (VPC CNI, kube-proxy, CoreDNS); "
+        "refused only once EKS no longer offers it (past its extended support); the preview warns ahead of the end "
+        "of its standard support and while it is in extended support ([EKS versions](docs/platform.md#eks-versions))"),
+    Key(ev.SUPPORT_TYPE_KEY, "eks_support_type", Choice(ev.SUPPORT_TYPES, meanings=(
+        (ev.STANDARD, "when standard support of the version ends, AWS upgrades the control plane to the next "
+                      "version by itself"),
+        (ev.EXTENDED, "it stays on its version in extended support, billed at the higher rate"))),
+        "the cluster's `upgradePolicy.supportType`, always set: at the end of the version's standard support, "
+        f"`{ev.STANDARD}` lets AWS upgrade the control plane by itself, `{ev.EXTENDED}` keeps the version in extended "
+        "support at the higher cluster-hour rate (priced by `make cost`)"),
+    Key("instanceType", "instance_type",
+        Pattern(_INSTANCE_TYPE, "an EC2 instance type such as m6i.xlarge (family.size)"),
+        "node instance type (the capacity check must pass)"),
+    Key("nodeArchitecture", "node_architecture", Choice(NODE_ARCHITECTURES),
+        "CPU architecture of the nodes: selects the AL2023 AMI type and the platform the images are built for, and "
+        "every pod is pinned to it (`kubernetes.io/arch`); an `instanceType` of the other architecture is refused "
+        "([changing it](docs/platform.md#changing-nodearchitecture))"),
+    Key("burstableCpuCredits", "burstable_cpu_credits", Choice(CPU_CREDITS),
+        "CPU credit specification of burstable nodes (" + ", ".join(BURSTABLE_FAMILIES) + "), stated in the launch "
+        "template instead of EC2's default (`unlimited` for T3/T3a/T4g). `standard`: the bill is the instance price, "
+        "and a node whose credits run out is throttled to its baseline; `unlimited`: no throttling, surplus credits "
+        "billed per vCPU-hour (not in `make cost`). A policy for burstable types: another type has no credits, so "
+        "none is specified and the key changes nothing "
+        "([the trade-off](docs/platform.md#cpu-credits-of-burstable-nodes))"),
+    Key("nodeCount", "node_count", Integer(1, 100), "desired (and minimum) nodes of the managed node group"),
+    Key("nodeMaxCount", "node_max_count", Integer(1, 100), "maximum nodes of the managed node group"),
+    Key("endpointPublicAccess", "endpoint_public_access", Boolean(),
+        "whether the EKS API has a public endpoint (the private one is always on)"),
+    Key("endpointPublicAccessCidrs", "endpoint_public_access_cidrs", CidrList(public=True),
+        "who may reach the public API endpoint ([reaching the API](docs/platform.md#reaching-the-api-endpoint))"),
+    Key("endpointPrivateAccessCidrs", "endpoint_private_access_cidrs", CidrList(public=False),
+        "networks outside the VPC (peered, Transit Gateway, VPN: a CI runner's) allowed to the private API "
+        "endpoint on 443"),
+    Key("sshKeyName", "ssh_key_name", Pattern(_NAME, "the name of an existing EC2 key pair"),
+        "SSH access to the nodes with this key pair, as in the tutorial", unset="no SSH access"),
+    Key("clusterAdmins", "cluster_admins", PrincipalList(),
+        "extra cluster-admin access entries (the principal that creates the cluster is admin already)"),
+    Key("clusterViewers", "cluster_viewers", PrincipalList(),
+        "read-only access entries (`AmazonEKSAdminViewPolicy`), e.g. the CI preview role "
+        "([CI set-up](docs/platform.md#ci-githubworkflows))"),
+    Key("ciDeployRoles", "ci_deploy_roles", PrincipalList(roles_only=True),
+        "cluster-admin access entries for the CI deploy roles (needed when the stack was first created from a laptop)"),
+    Key("meshBackend", "mesh_backend", Pattern(_MESH_BACKEND, "the name of a mesh backend, e.g. istio"),
+        "which mesh backend renders the topology (`components/mesh_backends.py` refuses a name it does not have)"),
+    Key("appMeshEndOfSupportAcknowledged", "appmesh_end_of_support_acknowledged", Boolean(),
+        "required `true` to deploy the discontinued App Mesh backend; an acknowledgement, not a setting: with "
+        "another backend it deploys nothing, and a stack that keeps it can switch `meshBackend` alone"),
+    Key("canaryWeight", "canary_weight", Integer(0, 100),
+        "share (%) of proddetail traffic sent to v2; v1 gets the rest"),
+    Key("mtlsTrust", "mtls_trust", Choice(MTLS_TRUSTS),
+        "what front trusts when calling the color service (the trust switch)"),
+    Key("tlsKeyAlgorithm", "tls_key_algorithm", Choice(TLS_KEY_ALGORITHMS),
+        "key algorithm of the mTLS demo's CAs and leaves"),
+    Key("tlsValidityDays", "tls_validity_days", Integer(2, 825),
+        "validity of issued leaf certificates (CAs live three times as long)"),
+    Key("tlsRotationWindowDays", "tls_rotation_window_days", Integer(1, 365),
+        "leaves are re-issued by `pulumi up` when this close to expiry"),
+    Key("tlsRotation", "tls_rotation", Integer(0), "bump to re-issue the leaves now"),
+    Key("tlsRotateCas", "tls_rotate_cas", Boolean(),
+        "each bump of `tlsRotation` also re-issues the CAs (a standing choice: without a bump it re-issues nothing)"),
+    Key("prodcatalogStorage", "prodcatalog_storage", Choice(PRODCATALOG_STORAGES),
+        "where prodcatalog keeps products in the cluster (`sqlite`: one pod's file, lost with the pod)"),
+    Key("prodcatalogReplicas", "prodcatalog_replicas", Integer(1, 20), "prodcatalog replicas"),
+    Key("requestPathReplicas", "request_path_replicas", Integer(1, 10),
+        "replicas of the ingress gateway, frontend-node, proddetail v1 and v2 and istiod; with 2 or more each gets a "
+        "PodDisruptionBudget and a required spread across zones"),
+    Key("autoscaleMaxReplicas", "autoscale_max_replicas", Integer(1, 40),
+        "with a value, every request-path Deployment and istiod get a HorizontalPodAutoscaler from their replicas up "
+        "to this many, and the cluster gets metrics-server; the capacity check refuses a max that would not fit "
+        "([Autoscaling](docs/platform.md#autoscaling))",
+        unset=f"twice the larger of `requestPathReplicas` and `prodcatalogReplicas` in `{PROD_STACK}`, no "
+              "autoscalers elsewhere"),
+    Key("tracing", "tracing", Boolean(), "deploy the tracing pipeline (collector → X-Ray)"),
+    Key("controlPlaneLogTypes", "control_plane_log_types", Subset(CONTROL_PLANE_LOG_TYPES),
+        "EKS control-plane logs sent to CloudWatch (billed per GB; `audit` is the largest)",
+        unset=f"all of them in `{PROD_STACK}`, `{json.dumps(list(DEV_CONTROL_PLANE_LOG_TYPES))}` elsewhere"),
+    Key("ecrEndpoints", "ecr_endpoints", Boolean(),
+        "ECR interface endpoints (api, dkr) in the private subnets; the free S3 gateway endpoint that carries image "
+        "layers is always there ([when they pay](docs/platform.md#network))"),
+)
+
+_BY_NAME: dict[str, Key] = {k.name: k for k in KEYS}
+CONFIG_KEYS = tuple(_BY_NAME)
+
+
+def definition(name: str) -> Key:
+    """The definition of `celestials:<name>` (or of `aws:region`)."""
+    return REGION if name == REGION.name else _BY_NAME[name]
+
+
+# --- rules between keys ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A limit on `key`'s value that other keys set, checked once every key is parsed. `doc` is the
+    limit as the configuration reference states it (on the rows of `key` and of `also`);
+    `broken(settings, written)` is what the refusal says is allowed, or None when the rule holds
+    (`written`: the keys the stack sets)."""
+
+    key: str
+    doc: str
+    broken: Callable[[Settings, frozenset[str]], str | None]
+    also: tuple[str, ...] = ()
+    #: a bound's relation ("<=", ">=", "<") of `key` to the largest value of `others`
+    relation: str = ""
+    others: tuple[str, ...] = ()
+    #: (key, value) under which `key` needs the value `needs`
+    when: tuple[str, Any] | None = None
+    needs: Any = None
+
+
+_RELATIONS: dict[str, tuple[str, Callable[[int, int], bool]]] = {
+    "<=": ("at most", lambda a, b: a <= b), ">=": ("at least", lambda a, b: a >= b),
+    "<": ("fewer than", lambda a, b: a < b)}
+
+
+def _bound(name: str, relation: str, others: tuple[str, ...], what: str = "") -> Rule:
+    """`name` `relation` the other key's value (the largest of several): doc and refusal from the
+    same relation."""
+    phrase, holds = _RELATIONS[relation]
+    doc = f"{phrase} {what + ', ' if what else ''}" + (others[0] if len(others) == 1 else f"max({', '.join(others)})")
+
+    def broken(s: Settings, written: frozenset[str]) -> str | None:
+        value = getattr(s, _BY_NAME[name].field)
+        bound = max(getattr(s, _BY_NAME[o].field) for o in others)
+        if value is None or holds(value, bound):
+            return None
+        return doc + (f" ({bound})" if len(others) == 1 else f" = {bound}")
+
+    return Rule(name, doc, broken, relation=relation, others=others)
+
+
+def _zone_count(s: Settings, written: frozenset[str]) -> str | None:
+    if s.availability_zone_ids and len(s.availability_zone_ids) != s.availability_zones:
+        return f"the number of availabilityZoneIds ({len(s.availability_zone_ids)}), or leave it unset"
+    return None
+
+
+def _zones_of_the_region(s: Settings, written: frozenset[str]) -> str | None:
+    prefix = zone_id_prefix(s.region)
+    foreign = [z for z in s.availability_zone_ids or () if prefix and not z.startswith(f"{prefix}-az")]
+    if foreign:
+        return (f"zone IDs of aws:region {s.region} ({prefix}-az1, {prefix}-az2, ...); "
+                f"{', '.join(foreign)} belong to another region")
+    return None
+
+
+def _private_cidrs_outside_the_vpc(s: Settings, written: frozenset[str]) -> str | None:
+    vpc = ipaddress.IPv4Network(s.vpc_cidr)
+    inside = [c for c in s.endpoint_private_access_cidrs if ipaddress.IPv4Network(c).overlaps(vpc)]
+    if inside:
+        return (f"networks outside the VPC ({s.vpc_cidr}, whose own addresses already reach the private "
+                f"endpoint); {', '.join(inside)} overlaps it")
+    return None
+
+
+def _disjoint(name: str, earlier: tuple[str, ...]) -> Rule:
+    """No principal of `name` in an `earlier` list: one access entry per principal."""
+
+    def broken(s: Settings, written: frozenset[str]) -> str | None:
+        for other in earlier:
+            common = [arn for arn in getattr(s, _BY_NAME[name].field) if arn in getattr(s, _BY_NAME[other].field)]
+            if common:
+                return f"principals not already in {other} ({common[0]}: one access entry per principal)"
+        return None
+
+    return Rule(name, "none also in " + " or ".join(earlier), broken)
+
+
+def _requires(name: str, needs: Any, when: tuple[str, str], why: str) -> Rule:
+    """`name` must be `needs` while the key `when[0]` is `when[1]`."""
+    other, value = when
+    kind = _BY_NAME[other].kind
+    alternatives = [c for c in kind.choices if c != value] if isinstance(kind, Choice) else []
+
+    def broken(s: Settings, written: frozenset[str]) -> str | None:
+        if getattr(s, _BY_NAME[other].field) == value and getattr(s, _BY_NAME[name].field) != needs:
+            return f"{needs} with {other} {value} ({why})" + "".join(f"; or {other} {a}" for a in alternatives)
+        return None
+
+    return Rule(name, f"`{needs}` with {other} `{value}`", broken, also=(other,), when=when, needs=needs)
+
+
+#: The least a prod stack may have of each key, and why.
+PROD_MINIMUMS: tuple[tuple[str, int, str], ...] = (
+    ("nodeCount", 2, "nodes spread across AZs"),
+    # One node or zone lost must not take a request-path workload down with it.
+    ("requestPathReplicas", 2, "replicas spread across zones survive losing a node or a zone"),
+    ("prodcatalogReplicas", 2, "replicas spread across zones survive losing a node or a zone"),
+)
+
+
+def _prod_minimum(name: str, least: int, why: str) -> Rule:
+    def broken(s: Settings, written: frozenset[str]) -> str | None:
+        if s.stack == PROD_STACK and getattr(s, _BY_NAME[name].field) < least:
+            return f"at least {least} in {PROD_STACK} ({why})"
+        return None
+
+    return Rule(name, f"at least {least} in `{PROD_STACK}`", broken)
+
+
+def _public_cidrs_need_a_public_endpoint(s: Settings, written: frozenset[str]) -> str | None:
+    if "endpointPublicAccessCidrs" in written and not s.endpoint_public_access:
+        return ("only with endpointPublicAccess true; with endpointPublicAccess false the cluster has no public "
+                "endpoint for these CIDRs to open, so the key would change nothing: remove it, or set "
+                "endpointPublicAccess true")
+    return None
+
+
+def _prod_public_cidrs(s: Settings, written: frozenset[str]) -> str | None:
+    if s.stack == PROD_STACK and s.endpoint_public_access and "0.0.0.0/0" in s.endpoint_public_access_cidrs:
+        return (f"in {PROD_STACK} with endpointPublicAccess true, the public CIDRs of your operators and CI runners "
+                "(not 0.0.0.0/0); or endpointPublicAccess false: private endpoint only "
+                "(docs/platform.md, \"Reaching the API endpoint\")")
+    return None
+
+
+#: Every rule between keys, in the order they are checked.
+RULES: tuple[Rule, ...] = (
+    Rule("availabilityZones", "the number of availabilityZoneIds when both are set (the list alone sets it)",
+         _zone_count),
+    Rule("availabilityZoneIds", "zone IDs of the stack's `aws:region`", _zones_of_the_region),
+    Rule("endpointPrivateAccessCidrs", "none overlapping vpcCidr", _private_cidrs_outside_the_vpc,
+         also=("vpcCidr",)),
+    _bound("natGateways", "<=", ("availabilityZones",)),
+    _bound("nodeMaxCount", ">=", ("nodeCount",)),
+    _bound("tlsRotationWindowDays", "<", ("tlsValidityDays",)),
+    _bound("autoscaleMaxReplicas", ">=", ("requestPathReplicas", "prodcatalogReplicas"),
+           what="the autoscalers' minimum"),
+    _disjoint("ciDeployRoles", ("clusterAdmins",)),
+    _disjoint("clusterViewers", ("clusterAdmins", "ciDeployRoles")),
+    _requires("prodcatalogReplicas", 1, ("prodcatalogStorage", "sqlite"),
+              "products live in one pod's file, which one writer holds"),
+    *(_prod_minimum(*m) for m in PROD_MINIMUMS),
+    Rule("endpointPublicAccessCidrs", "only with endpointPublicAccess `true`", _public_cidrs_need_a_public_endpoint,
+         also=("endpointPublicAccess",)),
+    Rule("endpointPublicAccessCidrs", f"not `0.0.0.0/0` in `{PROD_STACK}`", _prod_public_cidrs),
+)
+
+
+def rules_of(name: str) -> tuple[Rule, ...]:
+    """The rules the reference states on `name`'s row."""
+    return tuple(r for r in RULES if name == r.key or name in r.also)
 
 
 def parse_settings(raw: Mapping[str, Any], stack: str, region: str | None = None) -> Settings:
     """Parse `celestials:*` config (keys with or without the `celestials:` prefix)."""
     values: dict[str, Any] = {"stack": stack}
     if region is not None:
-        values["region"] = _as_region("aws:region", region)
+        values["region"] = REGION.parse(region)
+    written: set[str] = set()
     for full_key, value in sorted(raw.items()):
-        key = full_key.split(":", 1)[1] if full_key.startswith(PROJECT + ":") else full_key
-        if key not in _PARSERS:
-            raise SettingsError(key, value, f"unknown key{did_you_mean(closest(key, _PARSERS))}; known keys are "
-                                + ", ".join(sorted(_PARSERS)))
-        name, parser = _PARSERS[key]
-        values[name] = parser(key, value)
+        name = full_key.split(":", 1)[1] if full_key.startswith(PROJECT + ":") else full_key
+        if name not in _BY_NAME:
+            raise SettingsError(name, value, f"unknown key{did_you_mean(closest(name, _BY_NAME))}; known keys are "
+                                + ", ".join(sorted(_BY_NAME)))
+        values[_BY_NAME[name].field] = _BY_NAME[name].parse(value)
+        written.add(name)
     if values.get("availability_zone_ids") and "availability_zones" not in values:
         values["availability_zones"] = len(values["availability_zone_ids"])  # the list gives the count
     settings = Settings(**values)
-    _check_combinations(settings, raw)
+    _check_combinations(settings, raw, frozenset(written))
     return settings
 
 
-def _check_combinations(s: Settings, raw: Mapping[str, Any]) -> None:
+def _check_combinations(s: Settings, raw: Mapping[str, Any], written: frozenset[str]) -> None:
     """Rules between keys; the error shows the value as the user wrote it."""
-
-    def given(key: str, parsed: Any) -> Any:
-        return raw.get(key, raw.get(f"{PROJECT}:{key}", parsed))
-
-    if s.availability_zone_ids and len(s.availability_zone_ids) != s.availability_zones:
-        raise SettingsError("availabilityZones", given("availabilityZones", s.availability_zones),
-                            f"the number of availabilityZoneIds ({len(s.availability_zone_ids)}), or leave it unset")
-    prefix = zone_id_prefix(s.region)
-    foreign = [z for z in s.availability_zone_ids or () if prefix and not z.startswith(f"{prefix}-az")]
-    if foreign:
-        raise SettingsError("availabilityZoneIds", given("availabilityZoneIds", list(s.availability_zone_ids or ())),
-                            f"zone IDs of aws:region {s.region} ({prefix}-az1, {prefix}-az2, ...); "
-                            f"{', '.join(foreign)} belong to another region")
-    vpc = ipaddress.IPv4Network(s.vpc_cidr)
-    inside = [c for c in s.endpoint_private_access_cidrs if ipaddress.IPv4Network(c).overlaps(vpc)]
-    if inside:
-        raise SettingsError("endpointPrivateAccessCidrs", given("endpointPrivateAccessCidrs", list(s.endpoint_private_access_cidrs)),
-                            f"networks outside the VPC ({s.vpc_cidr}, whose own addresses already reach the private "
-                            f"endpoint); {', '.join(inside)} overlaps it")
-    if s.nat_gateways > s.availability_zones:
-        raise SettingsError("natGateways", given("natGateways", s.nat_gateways), f"at most availabilityZones ({s.availability_zones})")
-    if s.node_max_count < s.node_count:
-        raise SettingsError("nodeMaxCount", given("nodeMaxCount", s.node_max_count), f"at least nodeCount ({s.node_count})")
-    if s.tls_rotation_window_days >= s.tls_validity_days:
-        raise SettingsError("tlsRotationWindowDays", given("tlsRotationWindowDays", s.tls_rotation_window_days),
-                            f"fewer days than tlsValidityDays ({s.tls_validity_days})")
-    if s.autoscale_max_replicas is not None and s.autoscale_max_replicas < s.autoscale_min:
-        raise SettingsError("autoscaleMaxReplicas", given("autoscaleMaxReplicas", s.autoscale_max_replicas),
-                            f"at least the autoscalers' minimum, max(requestPathReplicas, prodcatalogReplicas) "
-                            f"= {s.autoscale_min}")
-    seen: dict[str, str] = {}
-    for key, principals in (("clusterAdmins", s.cluster_admins), ("ciDeployRoles", s.ci_deploy_roles),
-                            ("clusterViewers", s.cluster_viewers)):
-        for arn in principals:
-            if arn in seen:
-                raise SettingsError(key, given(key, list(principals)),
-                                    f"principals not already in {seen[arn]} ({arn}: one access entry per principal)")
-            seen[arn] = key
-    if s.stack == PROD_STACK:
-        if s.node_count < 2:
-            raise SettingsError("nodeCount", given("nodeCount", s.node_count), "at least 2 in prod (nodes spread across AZs)")
-        # One node or zone lost must not take a request-path workload down with it.
-        for key, value in (("requestPathReplicas", s.request_path_replicas),
-                           ("prodcatalogReplicas", s.prodcatalog_replicas)):
-            if value < 2:
-                raise SettingsError(key, given(key, value), "at least 2 in prod (replicas spread across zones "
-                                    "survive losing a node or a zone)")
-        if s.endpoint_public_access and "0.0.0.0/0" in s.endpoint_public_access_cidrs:
-            raise SettingsError("endpointPublicAccessCidrs", given("endpointPublicAccessCidrs", list(s.endpoint_public_access_cidrs)),
-                                "in prod with endpointPublicAccess true, the public CIDRs of your operators and CI "
-                                "runners (not 0.0.0.0/0); or endpointPublicAccess false: private endpoint only "
-                                "(docs/platform.md, \"Reaching the API endpoint\")")
+    for rule in RULES:
+        allowed = rule.broken(s, written)
+        if allowed is not None:
+            parsed = getattr(s, _BY_NAME[rule.key].field)
+            shown = raw.get(rule.key, raw.get(f"{PROJECT}:{rule.key}",
+                                              list(parsed) if isinstance(parsed, tuple) else parsed))
+            raise SettingsError(rule.key, shown, allowed)
 
 
 def settings_fields() -> tuple[str, ...]:

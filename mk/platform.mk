@@ -12,3 +12,8 @@ lint-workflows: install-python ## actionlint (+ shellcheck) on .github/workflows
 .PHONY: docs-pins
 docs-pins: install-python ## Rewrite the pinned versions in README.md and docs/ from celestials/artifacts.py
 	$(PY) -m tools.artifacts_doc
+
+# The configuration reference in README.md (celestials/settings.py: keys, defaults, limits).
+.PHONY: docs-settings
+docs-settings: install-python ## Rewrite README's configuration reference from celestials/settings.py and the stack files
+	$(PY) -m tools.settings_doc

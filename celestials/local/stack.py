@@ -281,6 +281,15 @@ def _resolve(text: str, where: str) -> Any:
     return text
 
 
+def reads_as_text(text: str) -> bool:
+    """Whether `text`, written unquoted as a value, is the string `text` to Pulumi (not a number,
+    boolean, null or date): how a document writes a value a user can copy into a stack file."""
+    try:
+        return bool(_resolve(text, "") == text)
+    except StackFileError:
+        return False
+
+
 def _finite(value: float, text: str, where: str) -> float:
     if math.isinf(value):
         raise StackFileError(f"{where}: {text} is too large a number for Pulumi to read")

@@ -3,12 +3,15 @@ fails before anything is registered, with a message that says so and how to proc
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from celestials.settings import SettingsError, parse_settings
 from components import mesh_backends
 from components.appmesh.end_of_support import AppMeshEndOfSupportError
 from synth.harness import evaluate, quiet
+from tests.appmesh import program as program_module
 from tests.appmesh.program import backend_program
 
 
@@ -41,8 +44,15 @@ def test_an_unknown_backend_is_a_clear_error_naming_the_key():
     assert err.value.key == "meshBackend"
 
 
-def test_settings_the_renderers_refuse_fail_before_any_resource_too():
-    _, program = backend_program({"prodcatalogStorage": "sqlite", "prodcatalogReplicas": 2})
+def test_settings_the_renderers_refuse_fail_before_any_resource_too(monkeypatch):
+    sqlite = {"prodcatalogStorage": "sqlite", "prodcatalogReplicas": 2}
+    with pytest.raises(SettingsError, match="1 with prodcatalogStorage sqlite"):
+        backend_program(sqlite)  # the settings refuse the pair before there is a program
+    # past the settings (built directly), the renderer still refuses it before any resource
+    parse = program_module.parse_settings
+    monkeypatch.setattr(program_module, "parse_settings",
+                        lambda raw, stack: replace(parse({**raw, "prodcatalogReplicas": 1}, stack), prodcatalog_replicas=2))
+    _, program = backend_program(sqlite)
     with pytest.raises(ValueError, match="sqlite keeps products in one pod's file") as err, quiet():
         evaluate(program)
     assert err.value.synth_registrations == []

@@ -26,6 +26,7 @@ GOOD = [
       "requestPathReplicas": "2"}, "prod", {"node_count": 2, "request_path_replicas": 2}),
     ({"sshKeyName": "my-key"}, "dev", {"ssh_key_name": "my-key"}),
     ({"availabilityZones": "3", "natGateways": "3"}, "dev", {"nat_gateways": 3}),
+    ({"endpointPrivateAccessCidrs": "[]"}, "dev", {"endpoint_private_access_cidrs": ()}),   # the default, written
 ]
 
 BAD = [
@@ -40,6 +41,8 @@ BAD = [
     ({"vpcCidr": "not-a-cidr"}, "dev", "vpcCidr", "CIDR"),
     ({"vpcCidr": "8.8.0.0/16"}, "dev", "vpcCidr", "private"),
     ({"vpcCidr": "10.0.0.0/24"}, "dev", "vpcCidr", "/16 to /20"),
+    ({"vpcCidr": "169.254.0.0/16"}, "dev", "vpcCidr", "RFC 1918"),    # link-local: private, not RFC 1918
+    ({"vpcCidr": "198.18.0.0/16"}, "dev", "vpcCidr", "RFC 1918"),     # benchmarking: likewise
     ({"nodeCount": "0"}, "dev", "nodeCount", "integer from 1"),
     ({"nodeCount": "1"}, "prod", "nodeCount", "at least 2 in prod"),
     ({"nodeCount": "3", "nodeMaxCount": "2"}, "dev", "nodeMaxCount", "at least nodeCount"),
@@ -68,7 +71,7 @@ BAD = [
     ({"availabilityZones": "1"}, "dev", "availabilityZones", "integer from 2"),
     ({"tlsKeyAlgorithm": "dsa-1024"}, "dev", "tlsKeyAlgorithm", "one of rsa-2048"),
     ({"tlsValidityDays": "30", "tlsRotationWindowDays": "30"}, "dev", "tlsRotationWindowDays",
-     "fewer days than tlsValidityDays"),
+     "fewer than tlsValidityDays (30)"),
     ({"sshKeyName": "bad key!"}, "dev", "sshKeyName", "EC2 key pair"),
     ({"prodcatalogStorage": "postgres"}, "dev", "prodcatalogStorage", "one of dynamodb, sqlite"),
     ({"burstableCpuCredits": "unlimted"}, "dev", "burstableCpuCredits", "one of standard, unlimited"),
@@ -159,3 +162,24 @@ def test_an_autoscaler_max_below_a_minimum_is_refused_naming_both():
     assert err.value.key == "autoscaleMaxReplicas"
     with pytest.raises(SettingsError, match="autoscaleMaxReplicas"):
         parse_settings({"autoscaleMaxReplicas": 0}, "dev")
+
+
+@pytest.mark.parametrize("cidrs", ['["52.95.110.0/24"]', '["0.0.0.0/0"]'])
+def test_public_cidrs_without_a_public_endpoint_are_refused_naming_both_keys(cidrs):
+    with pytest.raises(SettingsError) as err:
+        parse_settings({"endpointPublicAccess": "false", "endpointPublicAccessCidrs": cidrs}, "dev")
+    assert err.value.key == "endpointPublicAccessCidrs" and err.value.value == cidrs
+    assert "endpointPublicAccess false" in str(err.value) and "would change nothing" in str(err.value)
+    # without the CIDRs, or with the endpoint on, the same stack is fine
+    assert parse_settings({"endpointPublicAccess": "false"}, "dev").endpoint_public_access is False
+    assert parse_settings({"endpointPublicAccess": "true", "endpointPublicAccessCidrs": cidrs}, "dev")
+
+
+def test_sqlite_storage_with_more_than_one_prodcatalog_replica_is_refused_naming_both_keys():
+    with pytest.raises(SettingsError) as err:
+        parse_settings({"prodcatalogStorage": "sqlite"}, "dev")   # prodcatalogReplicas' default is 2
+    assert err.value.key == "prodcatalogReplicas" and err.value.value == 2
+    assert "1 with prodcatalogStorage sqlite" in str(err.value) and "or prodcatalogStorage dynamodb" in str(err.value)
+    with pytest.raises(SettingsError, match="celestials:prodcatalogReplicas = '3': 1 with prodcatalogStorage sqlite"):
+        parse_settings({"prodcatalogStorage": "sqlite", "prodcatalogReplicas": "3"}, "dev")
+    assert parse_settings({"prodcatalogStorage": "sqlite", "prodcatalogReplicas": "1"}, "dev").prodcatalog_replicas == 1

@@ -165,7 +165,8 @@ def test_prodcatalog_sqlite_gets_a_writable_volume_and_one_replica():
 
 
 def test_prodcatalog_sqlite_refuses_more_than_one_replica():
-    settings = _settings(prodcatalogStorage="sqlite", prodcatalogReplicas=3)
+    # the settings refuse this pair (tests/config); the renderer holds to the model on its own
+    settings = replace(_settings(prodcatalogStorage="sqlite", prodcatalogReplicas=1), prodcatalog_replicas=3)
     mesh = _mesh(settings)
     with pytest.raises(RenderError, match="celestials:prodcatalogReplicas to 1"):
         render_deployment(mesh, mesh.workload("prodcatalog"), settings, _inputs())
