@@ -438,7 +438,11 @@ def _check_combinations(s: Settings, raw: Mapping[str, Any]) -> None:
     if s.nat_gateways > s.availability_zones:
         raise SettingsError("natGateways", given("natGateways", s.nat_gateways), f"at most availabilityZones ({s.availability_zones})")
     if s.node_max_count < s.node_count:
-        raise SettingsError("nodeMaxCount", given("nodeMaxCount", s.node_max_count), f"at least nodeCount ({s.node_count})")
+        # Blamed on nodeCount: nodeCount's default (1) is every nodeMaxCount's floor, so it was given,
+        # and raising it is the usual change; the fix names both ways out.
+        raise SettingsError("nodeCount", given("nodeCount", s.node_count),
+                            f"at most nodeMaxCount ({given('nodeMaxCount', s.node_max_count)}); also raise nodeMaxCount "
+                            f"to at least {s.node_count}, or lower nodeCount to at most {s.node_max_count}")
     if s.tls_rotation_window_days >= s.tls_validity_days:
         raise SettingsError("tlsRotationWindowDays", given("tlsRotationWindowDays", s.tls_rotation_window_days),
                             f"fewer days than tlsValidityDays ({s.tls_validity_days})")
