@@ -19,7 +19,7 @@ SET_TARGETS :=
 
 include $(sort $(wildcard mk/*.mk))
 
-# STACK and SET mean the same on every target (README, "Make targets"):
+# STACK and SET mean the same on every target (README, "STACK and SET mean the same on every target"):
 #   STACK  the stack(s) a target acts on: several (STACK="dev prod") where the target evaluates
 #          offline (MULTI_STACK_TARGETS), exactly one where it deploys or runs something
 #          (ONE_STACK_TARGETS); default dev.
