@@ -66,6 +66,6 @@ lint: install $(LINT_TARGETS) ## Static checks: ruff, mypy --strict, hadolint, a
 test: install lint $(TEST_TARGETS) ## Run every test, offline
 
 test-python: install
-	$(PY) -m pytest -q -rs
+	$(PY) -m pytest -q
 
 bench: install $(BENCH_TARGETS) ## Benchmarks, printed as side-by-side ratios
