@@ -45,6 +45,8 @@ NOT_RUN = {
     "local-up": "starts the rehearsal: tests/local run it", "local-reconfigure": "needs a running rehearsal (tests/local)",
     "local-restart": "needs a running rehearsal (tests/local/test_cli.py)",
     "local-traces": "reads a running rehearsal's spans (tests/local/test_servicemap.py)",
+    "reference": "downloads from GitHub; its checks with a fake fetch: tests/tooling/test_reference.py",
+    "docs-figures": "four synths; the same figures are checked for freshness by tests/tooling/test_docs_figures.py",
 }
 #: commands README shows that are refused by design, with what the refusal says
 REFUSED = {
