@@ -659,7 +659,8 @@ _RELATIONS: dict[str, tuple[str, Callable[[int, int], bool]]] = {
     "<": ("fewer than", lambda a, b: a < b)}
 
 
-def _bound(name: str, relation: str, others: tuple[str, ...], what: str = "") -> Rule:
+def _bound(name: str, relation: str, others: tuple[str, ...], what: str = "",
+           fix: Callable[[Settings], str] | None = None) -> Rule:
     """`name` `relation` the other key's value (the largest of several): doc and refusal from the
     same relation."""
     phrase, holds = _RELATIONS[relation]
@@ -670,7 +671,7 @@ def _bound(name: str, relation: str, others: tuple[str, ...], what: str = "") ->
         bound = max(getattr(s, _BY_NAME[o].field) for o in others)
         if value is None or holds(value, bound):
             return None
-        return doc + (f" ({bound})" if len(others) == 1 else f" = {bound}")
+        return doc + (f" ({bound})" if len(others) == 1 else f" = {bound}") + (fix(s) if fix else "")
 
     return Rule(name, doc, broken, relation=relation, others=others)
 
@@ -768,7 +769,11 @@ RULES: tuple[Rule, ...] = (
     Rule("endpointPrivateAccessCidrs", "none overlapping vpcCidr", _private_cidrs_outside_the_vpc,
          also=("vpcCidr",)),
     _bound("natGateways", "<=", ("availabilityZones",)),
-    _bound("nodeMaxCount", ">=", ("nodeCount",)),
+    # Blamed on nodeCount: raising it is the usual change (nodeCount's default, 1, is every
+    # nodeMaxCount's floor); the refusal names both ways out.
+    _bound("nodeCount", "<=", ("nodeMaxCount",),
+           fix=lambda s: f"; also raise nodeMaxCount to at least {s.node_count}, or lower nodeCount to at most "
+                         f"{s.node_max_count}"),
     _bound("tlsRotationWindowDays", "<", ("tlsValidityDays",)),
     _bound("autoscaleMaxReplicas", ">=", ("requestPathReplicas", "prodcatalogReplicas"),
            what="the autoscalers' minimum"),

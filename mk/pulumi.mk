@@ -20,12 +20,15 @@ export PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER := true
 PULUMI_YES = $(if $(filter 1 true yes,$(YES) $(CI)),--yes)
 
 BENCH_TARGETS += bench-synth
+MULTI_STACK_TARGETS += synth synth-diff bench-synth
+ONE_STACK_TARGETS += preview up destroy preflight preflight-up preflight-preview preflight-destroy
+SET_TARGETS += synth synth-diff
 
 .PHONY: synth synth-diff bench-synth preview up destroy preflight preflight-up preflight-preview preflight-destroy
 
 # synth evaluates Python only: it needs the venv, not the Node apps' npm packages.
-synth: install-python ## Offline: evaluate the program for STACK under Pulumi's mock runtime → build/synth/STACK
-	$(PY) -m synth --stack $(STACK)
+synth: install-python ## Offline: evaluate the program for STACK under Pulumi's mock runtime → build/synth/STACK (SET="key=value ..." overrides; STACK="dev prod")
+	$(PY) -m synth $(foreach s,$(STACK),--stack $(s)) $(foreach kv,$(SET),--set $(kv))
 
 # Per resource, what a change does (offline `pulumi preview --diff`): SET="canaryWeight=90" compares
 # the stack's config with the overrides; BASE=main compares that git ref with the working tree
@@ -33,8 +36,10 @@ synth: install-python ## Offline: evaluate the program for STACK under Pulumi's 
 synth-diff: install-python ## Offline per-resource diff: SET="key=value ..." vs the config, or BASE=<git ref> vs the working tree; STACK="dev prod"
 	$(PY) -m synth.diff $(foreach s,$(STACK),--stack $(s)) $(if $(BASE),--base $(BASE)) $(if $(BASE_TREE),--base-tree $(BASE_TREE)) $(foreach kv,$(SET),--set $(kv))
 
-bench-synth: install-python ## Offline synth times (fresh command, first and warm evaluations) with machine, load, Python
-	$(PY) -m synth.bench --runs $(or $(RUNS),5)
+# Every stack unless STACK is given on the command line (as make guardrails); synth.bench takes a comma list.
+comma := ,
+bench-synth: install-python ## Offline synth times (fresh command, first and warm evaluations) with machine, load, Python (STACK=, RUNS=)
+	$(PY) -m synth.bench --runs $(or $(RUNS),5) $(if $(filter command line,$(origin STACK)),--stacks $(subst $() $(),$(comma),$(strip $(STACK))))
 
 preflight: preflight-up
 

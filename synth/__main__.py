@@ -74,27 +74,35 @@ def summary(result: SynthResult, seconds: float, overrides: dict[str, str] | Non
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m synth", description=__doc__)
-    parser.add_argument("--stack", default="dev")
-    parser.add_argument("--out", default=None, help="default: build/synth/<stack>")
+    parser.add_argument("--stack", action="append", help="repeatable (default: dev)")
+    parser.add_argument("--out", default=None, help="default: build/synth/<stack>; only with one --stack")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a celestials:* config value for this run")
     args = parser.parse_args(argv)
-    started = time.perf_counter()
+    stacks = args.stack or ["dev"]
+    if args.out and len(stacks) > 1:
+        parser.error("--out names one directory: give it with one --stack (each stack is written to build/synth/<stack>)")
     try:
         overrides = parse_overrides(args.set)
-        with quiet():
-            result = synth_stack(args.stack, overrides)
-    except ValueError as err:  # overrides, settings, topology or capacity: say it plainly, no traceback
+    except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted; nothing was written", file=sys.stderr)
-        return 130
-    seconds = time.perf_counter() - started
-    out = Path(args.out) if args.out else ROOT / "build" / "synth" / args.stack
-    write(result, out)
-    print(summary(result, seconds, overrides))
-    print(f"Wrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}/resources.json and manifests/")
+    for n, stack in enumerate(stacks):
+        started = time.perf_counter()
+        try:
+            with quiet():
+                result = synth_stack(stack, overrides)
+        except ValueError as err:  # overrides, settings, topology or capacity: say it plainly, no traceback
+            print(f"error: stack {stack}: {err}" if len(stacks) > 1 else f"error: {err}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print(f"\ninterrupted; nothing was written for stack {stack}", file=sys.stderr)
+            return 130
+        seconds = time.perf_counter() - started
+        out = Path(args.out) if args.out else ROOT / "build" / "synth" / stack
+        write(result, out)
+        print(("\n" if n else "") + summary(result, seconds, overrides))
+        print(f"Wrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}/resources.json and manifests/")
     return 0
 
 

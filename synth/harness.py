@@ -31,6 +31,7 @@ from pulumi.runtime.sync_await import _sync_await
 from celestials.artifacts import GATEWAY_API
 from celestials.local.stack import qualify, read_stack_config
 from celestials.upstream_files import SOURCE_DIR_ENV
+from tools.reference import REFERENCE
 
 from .mocks import CelestialsMocks
 
@@ -46,7 +47,7 @@ _UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 #: The reference copy of the pinned Gateway API files (byte for byte the tag's), where present: the
 #: offline synth reads them there, verified like any other source (celestials/upstream_files.py);
 #: without it the program reads its cache or fetches them once.
-REFERENCE_UPSTREAM_DIR = ROOT.parent / "shared" / "reference" / f"gateway-api-{GATEWAY_API.tag}" / "standard"
+REFERENCE_UPSTREAM_DIR = REFERENCE / f"gateway-api-{GATEWAY_API.tag}" / "standard"
 if REFERENCE_UPSTREAM_DIR.is_dir():
     os.environ.setdefault(SOURCE_DIR_ENV, str(REFERENCE_UPSTREAM_DIR))
 

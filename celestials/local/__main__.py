@@ -81,8 +81,9 @@ def _down(rehearsal: Rehearsal, args: argparse.Namespace) -> int:
 def _status(rehearsal: Rehearsal, args: argparse.Namespace) -> int:
     state = rehearsal.read_state()
     if state is None:
-        print("[local] not running")
-        return 1
+        # An answer, not a failure: a fresh clone has simply never started it.
+        print("[local] not running; start it with `make local-up`")
+        return 0
     stopped = []
     for name, raw in sorted(state["processes"].items()):
         alive = Running.from_dict(name, raw).alive()

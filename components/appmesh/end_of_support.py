@@ -9,9 +9,13 @@ and runs before any resource is registered, so `pulumi preview` fails on it with
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from celestials.settings import PROJECT, Settings
 
 END_OF_SUPPORT = "2026-09-30"
+#: what a stack runs when it names no backend
+DEFAULT_BACKEND = str(next(f.default for f in fields(Settings) if f.name == "mesh_backend"))
 ACK_KEY = f"{PROJECT}:appMeshEndOfSupportAcknowledged"
 
 
@@ -26,9 +30,10 @@ def end_of_support_message(stack: str) -> str:
         "to the App Mesh console or App Mesh resources, so this deployment may fail or stop working at any time.\n"
         "To deploy it anyway (e.g. to study the original design), acknowledge this for the stack:\n"
         f"    pulumi config set {ACK_KEY} true --stack {stack}\n"
-        "Ways forward: AWS points EKS users to Amazon VPC Lattice; this project's plan is a second mesh backend "
-        "that renders the same topology model (the model and the workload renderer are backend-neutral), "
-        "selected with celestials:meshBackend. See docs/appmesh.md."
+        "Ways forward: AWS points EKS users to Amazon VPC Lattice; this project's default mesh backend, "
+        f"{DEFAULT_BACKEND}, renders the same topology model:\n"
+        f"    pulumi config set {PROJECT}:meshBackend {DEFAULT_BACKEND} --stack {stack}\n"
+        "(a deployed App Mesh stack moves in two steps: docs/istio.md, \"Moving an existing App Mesh stack to Istio\")."
     )
 
 

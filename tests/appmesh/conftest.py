@@ -9,12 +9,13 @@ from celestials.settings import parse_settings
 from celestials.topology import build_topology
 from tests.appmesh import mesh_checks
 from tests.appmesh.program import evaluate_backend
+from tools.reference import SKIP_HINT
 
 
 @pytest.fixture(scope="session")
 def crd_validators():
     if not mesh_checks.CRDS.exists():
-        pytest.skip(f"{mesh_checks.CRDS} is absent (a plain clone has no ../shared/reference): "
+        pytest.skip(f"{mesh_checks.CRDS} is absent ({SKIP_HINT}): "
                     "App Mesh CRD schema checks need the upstream CRDs")
     return mesh_checks.load_crd_validators()
 

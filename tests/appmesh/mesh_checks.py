@@ -19,9 +19,10 @@ import yaml
 from celestials.render.appmesh import (API_VERSION, GATEWAY_LABEL, INJECTOR_LABEL, MESH_LABEL, SECRET_MOUNTS_ANNOTATION,
                                        VOLUME_MOUNTS_ANNOTATION)
 from tests.support.tls_mounts import mounted_paths, volume_secrets
+from tools.reference import REFERENCE as SHARED_REFERENCE
 
 ROOT = Path(__file__).resolve().parents[2]
-REFERENCE = ROOT.parent / "shared" / "reference" / "appmesh"
+REFERENCE = SHARED_REFERENCE / "appmesh"
 CRDS = REFERENCE / "crds.yaml"
 
 Obj = dict[str, Any]

@@ -23,7 +23,9 @@ def test_unacknowledged_appmesh_is_refused_with_the_status_and_the_ways_forward(
     assert "end of support on 2026-09-30" in message
     assert "pulumi config set celestials:appMeshEndOfSupportAcknowledged true --stack staging" in message
     assert "Amazon VPC Lattice" in message
-    assert "second mesh backend" in message and "celestials:meshBackend" in message
+    assert "this project's default mesh backend, istio, renders the same topology model" in message
+    assert "pulumi config set celestials:meshBackend istio --stack staging" in message
+    assert "plan" not in message
 
 
 def test_acknowledged_appmesh_passes():

@@ -13,6 +13,7 @@ from celestials.render.appmesh import ENVOY_SERVICE_ACCOUNT
 from celestials.render.kubernetes_workloads import IRSA_ROLE_ANNOTATION
 from tests.appmesh.mesh_checks import REFERENCE, of_kind, policy_documents, wildcard_action_problems
 from tests.appmesh.program import ACCOUNT, PRODCATALOG_ROLE, evaluate_backend
+from tools.reference import SKIP_HINT
 
 
 def test_no_policy_grants_a_wildcard_action(backend):
@@ -89,7 +90,7 @@ def test_proxy_policy_is_attached_to_the_proxy_roles(backend):
 def test_controller_policy_matches_the_upstream_file():
     path = REFERENCE / "controller-iam-policy.json"
     if not path.exists():
-        pytest.skip(f"{path} is absent (a plain clone has no ../shared/reference)")
+        pytest.skip(f"{path} is absent ({SKIP_HINT})")
     upstream = json.loads(path.read_text())
     ours = appmesh_iam.controller_policy()
 
@@ -103,7 +104,7 @@ def test_controller_policy_matches_the_upstream_file():
 def test_proxy_policy_is_narrower_than_the_tutorials():
     path = REFERENCE / "envoy-iam-policy.json"
     if not path.exists():
-        pytest.skip(f"{path} is absent (a plain clone has no ../shared/reference)")
+        pytest.skip(f"{path} is absent ({SKIP_HINT})")
     tutorial = json.loads(path.read_text())
     ours = appmesh_iam.envoy_policy("aws", "us-west-2", ACCOUNT, "prodcatalog-mesh", "prodcatalog-ns", tracing=False)
     assert set(iam.actions_of(ours)) < set(iam.actions_of(tutorial))

@@ -11,6 +11,7 @@ from components.appmesh import controller
 from tests.appmesh.mesh_checks import REFERENCE, of_kind
 from tests.support.chart_values import LABEL_MAPS, unknown_keys
 from tests.appmesh.program import evaluate_backend
+from tools.reference import SKIP_HINT
 
 
 def _release(result, chart):
@@ -44,7 +45,7 @@ def test_controller_service_account_is_created_first_with_its_role(backend):
 def test_controller_values_use_keys_the_chart_has():
     path = REFERENCE / "chart-values-1.13.3.yaml"
     if not path.exists():
-        pytest.skip(f"{path} is absent (a plain clone has no ../shared/reference)")
+        pytest.skip(f"{path} is absent ({SKIP_HINT})")
     chart = yaml.safe_load(path.read_text())
     values = controller.chart_values("us-west-2", True, node_architecture="arm64")
     assert values and unknown_keys(values, chart, free_form=LABEL_MAPS) == []

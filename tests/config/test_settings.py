@@ -45,7 +45,9 @@ BAD = [
     ({"vpcCidr": "198.18.0.0/16"}, "dev", "vpcCidr", "RFC 1918"),     # benchmarking: likewise
     ({"nodeCount": "0"}, "dev", "nodeCount", "integer from 1"),
     ({"nodeCount": "1"}, "prod", "nodeCount", "at least 2 in prod"),
-    ({"nodeCount": "3", "nodeMaxCount": "2"}, "dev", "nodeMaxCount", "at least nodeCount"),
+    ({"nodeCount": "3", "nodeMaxCount": "2"}, "dev", "nodeCount",
+     "at most nodeMaxCount (2); also raise nodeMaxCount to at least 3, or lower nodeCount to at most 2"),
+    ({"nodeCount": "3"}, "dev", "nodeCount", "at most nodeMaxCount (2); also raise nodeMaxCount to at least 3"),
     ({"meshBackend": "Linkerd 2"}, "dev", "meshBackend", "the name of a mesh backend"),
     ({"eksVersion": "1.29"}, "dev", "eksVersion",
      f"one of {', '.join(known_versions())} (the EKS versions in celestials/eks_versions.py"),

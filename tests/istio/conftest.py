@@ -7,13 +7,14 @@ import pytest
 
 from tests.istio import istio_checks
 from tests.istio.rendering import render_all
+from tools.reference import SKIP_HINT
 
 
 @pytest.fixture(scope="session")
 def istio_validators():
     missing = [p for p in (istio_checks.ISTIO_CRDS, istio_checks.GATEWAY_API_CRDS) if not p.exists()]
     if missing:
-        pytest.skip(f"{', '.join(map(str, missing))} absent (a plain clone has no ../shared/reference): "
+        pytest.skip(f"{', '.join(map(str, missing))} absent ({SKIP_HINT}): "
                     "the Istio and Gateway API CRD schema checks need the upstream CRDs")
     return istio_checks.load_validators(istio_checks.ISTIO_CRDS, istio_checks.GATEWAY_API_CRDS)
 

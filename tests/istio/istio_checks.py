@@ -16,10 +16,10 @@ import yaml
 from celestials.artifacts import GATEWAY_API, ISTIO
 from celestials.render.istio import INJECTION_LABEL
 from celestials.render.kubernetes_workloads import Manifest, ObjectKey, key_of
-from tests.appmesh.mesh_checks import ROOT, _strict, name, ns, of_kind, pod_labels, schema_problems, selects
+from tests.appmesh.mesh_checks import _strict, name, ns, of_kind, pod_labels, schema_problems, selects
 from tests.support.tls_mounts import MountError, mounted_paths, volume_secrets
+from tools.reference import REFERENCE
 
-REFERENCE = ROOT.parent / "shared" / "reference"
 ISTIO_CRDS = REFERENCE / f"istio-{ISTIO.minor}" / "crd-all.gen.yaml"
 GATEWAY_API_CRDS = REFERENCE / f"gateway-api-{GATEWAY_API.tag}" / "standard-crds.yaml"
 ISTIO_GROUPS = ("networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io")

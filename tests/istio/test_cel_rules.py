@@ -14,6 +14,7 @@ from tests.appmesh import mesh_checks
 from tests.appmesh.mesh_checks import name
 from tests.istio import cel_rules, istio_checks
 from tests.support.backend_synth import synth
+from tools.reference import SKIP_HINT
 
 STACKS = ("dev", "prod")
 BACKENDS = sorted(mesh_backends.BACKENDS)
@@ -26,7 +27,7 @@ def schemas():
     paths = (istio_checks.ISTIO_CRDS, istio_checks.GATEWAY_API_CRDS, mesh_checks.CRDS)
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        pytest.skip(f"{', '.join(missing)} absent (a plain clone has no ../shared/reference): the CEL rules are "
+        pytest.skip(f"{', '.join(missing)} absent ({SKIP_HINT}): the CEL rules are "
                     "read from the upstream CRDs")
     return cel_rules.load_schemas(*paths)
 

@@ -15,6 +15,7 @@ from tests.appmesh.mesh_checks import name, ns
 from tests.istio import istio_checks
 from tests.istio.istio_checks import GATEWAY_API_GROUP, ISTIO_GROUPS, group_of
 from tests.support.chart_values import LABEL_MAPS, unknown_keys
+from tools.reference import SKIP_HINT
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 VALUES = istio_checks.REFERENCE / f"istio-{ISTIO.minor}"
@@ -96,7 +97,7 @@ def test_every_helm_value_is_a_key_of_the_charts_defaults(stack, chart, file):
     chart's defaults (set at the top level, the chart keeps them under `_internal_defaults_do_not_set`)."""
     path = VALUES / file
     if not path.exists():
-        pytest.skip(f"{path} absent (a plain clone has no ../shared/reference)")
+        pytest.skip(f"{path} absent ({SKIP_HINT})")
     defaults = yaml.safe_load(path.read_text())["_internal_defaults_do_not_set"]
     values = _one(stack, RELEASE, chart=chart)["inputs"]["values"]
     assert values and unknown_keys(values, defaults, free_form=("env", "meshConfig", "resources", *LABEL_MAPS)) == []

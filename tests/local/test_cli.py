@@ -74,6 +74,15 @@ def test_status_says_how_to_restart_a_stopped_process(tmp_path, capsys):
     assert "restart one with `make local-restart NAME=prodcatalog`, every stopped one with `make local-restart`" in out
 
 
+def test_status_and_down_answer_on_a_fresh_clone(tmp_path, capsys):
+    """Never started (no build/local): an answer with the next step, not a failure."""
+    root = tmp_path / "never-started"
+    assert main(["status", "--root", str(root)]) == 0
+    assert capsys.readouterr().out.strip() == "[local] not running; start it with `make local-up`"
+    assert main(["down", "--root", str(root)]) == 0
+    assert capsys.readouterr().out.strip() == "[local] nothing was running"
+
+
 def test_restart_refuses_an_unknown_name_or_a_rehearsal_that_is_not_running(tmp_path, capsys):
     assert main(["restart", "nope", "--root", str(tmp_path / "nothing")]) == 1
     assert capsys.readouterr().err.strip() == \

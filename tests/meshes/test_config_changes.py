@@ -28,6 +28,7 @@ from synth.harness import ROOT, SynthResult, is_kubernetes_object
 from tests.istio.istio_checks import REFERENCE
 from tests.meshes.views import VIEWS
 from tests.support.backend_synth import synth
+from tools.reference import SKIP_HINT
 
 BACKENDS = sorted(mesh_backends.BACKENDS)
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -192,7 +193,7 @@ def test_each_chart_takes_a_top_level_node_selector(file, section):
     charts/opentelemetry-collector/values.yaml)."""
     path = REFERENCE / file
     if not path.exists():
-        pytest.skip(f"{path} is absent (a plain clone has no ../shared/reference)")
+        pytest.skip(f"{path} is absent ({SKIP_HINT})")
     values = yaml.safe_load(path.read_text())
     if section:
         values = values[section]

@@ -16,6 +16,7 @@ from celestials.settings import parse_settings
 from celestials.topology import build_topology, colorapp
 from tests.appmesh.mesh_checks import (CRDS, crd_problems, load_crd_validators, sidecar_files, sidecar_secrets,
                                        sidecar_volumes, tls_file_paths)
+from tools.reference import SKIP_HINT
 
 ROLE = "arn:aws:iam::123456789012:role/celestials-dev-mtls-envoy"
 
@@ -42,7 +43,7 @@ def rendered(request):
 @pytest.fixture(scope="module")
 def validators():
     if not CRDS.exists():
-        pytest.skip(f"{CRDS} is absent (a plain clone has no ../shared/reference): the CRD checks need "
+        pytest.skip(f"{CRDS} is absent ({SKIP_HINT}): the CRD checks need "
                     "the upstream App Mesh CRDs")
     return load_crd_validators(CRDS)
 

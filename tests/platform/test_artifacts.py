@@ -12,15 +12,16 @@ import yaml
 
 from celestials import artifacts
 from celestials.artifacts import GATEWAY_API, ISTIO, OTEL_COLLECTOR_CHART, OTEL_COLLECTOR_IMAGE
+from tools.reference import REFERENCE, not_fetchable_reason
 
 ROOT = Path(__file__).resolve().parents[2]
-PINS = ROOT.parent / "shared" / "reference" / "pins"
+PINS = REFERENCE / "pins"
 
 
 def _pins(name: str) -> Any:
     path = PINS / name
     if not path.exists():
-        pytest.skip(f"{path} absent (a plain clone has no ../shared/reference): the pins cannot be checked "
+        pytest.skip(f"{not_fetchable_reason(f'pins/{name}')}: the pins cannot be checked "
                     "against the upstream index")
     return yaml.safe_load(path.read_text())
 

@@ -11,9 +11,10 @@ import yaml
 from celestials import capacity as cap
 from celestials.settings import parse_settings
 from celestials.topology import build_topology
+from tools.reference import REFERENCE, SKIP_HINT
 
 ROOT = Path(__file__).resolve().parents[2]
-CHART_VALUES = ROOT.parent / "shared" / "reference" / "appmesh" / "chart-values-1.13.3.yaml"
+CHART_VALUES = REFERENCE / "appmesh" / "chart-values-1.13.3.yaml"
 
 
 def _settings(stack="dev", **raw):
@@ -194,7 +195,7 @@ def test_surge_can_be_left_out():
     assert cap.check_capacity(s, t, OVERHEAD, surge=False).fits
 
 
-@pytest.mark.skipif(not CHART_VALUES.exists(), reason=f"reference data absent: {CHART_VALUES}")
+@pytest.mark.skipif(not CHART_VALUES.exists(), reason=f"{CHART_VALUES} absent ({SKIP_HINT})")
 def test_app_mesh_sidecar_and_controller_requests_match_the_chart_defaults():
     from components.appmesh.backend import controller_pod, sidecars
     from components.appmesh.controller import CONTROLLER_RESOURCES, chart_values

@@ -13,6 +13,7 @@ import pytest
 from celestials.artifacts import GATEWAY_API, UpstreamFile
 from celestials.upstream_files import SOURCE_DIR_ENV, UpstreamFileError, https_fetch, read_pinned
 from synth.harness import REFERENCE_UPSTREAM_DIR, quiet, synth_stack
+from tools.reference import SKIP_HINT
 
 BODY = b"kind: CustomResourceDefinition\n"
 FILE = UpstreamFile("config/crd/standard/a.yaml", hashlib.sha256(BODY).hexdigest(), len(BODY))
@@ -91,7 +92,7 @@ def test_only_https_is_fetched():
 
 def _reference_dir() -> Path:
     if not REFERENCE_UPSTREAM_DIR.is_dir():
-        pytest.skip(f"{REFERENCE_UPSTREAM_DIR} absent (a plain clone has no ../shared/reference)")
+        pytest.skip(f"{REFERENCE_UPSTREAM_DIR} absent ({SKIP_HINT})")
     return REFERENCE_UPSTREAM_DIR
 
 

@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+import synth.__main__ as cli
 from synth.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,3 +31,20 @@ def test_the_summary_names_the_overrides_applied(tmp_path, capsys):
     assert "Overrides (--set) on top of Pulumi.dev.yaml: celestials:canaryWeight=90, celestials:mtlsTrust=ca1+ca2" in out
     assert main(["--stack", "dev", "--out", str(tmp_path / "plain")]) == 0
     assert "Overrides" not in capsys.readouterr().out
+
+
+def test_several_stacks_in_one_run_each_written_to_its_own_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "ROOT", tmp_path)
+    assert main(["--stack", "dev", "--stack", "prod", "--set", "canaryWeight=90"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("Overrides (--set) on top of Pulumi.") == 2
+    assert "Previewing stack dev" in out and "Previewing stack prod" in out
+    for stack in ("dev", "prod"):
+        assert '"stack": "%s"' % stack in (tmp_path / "build" / "synth" / stack / "resources.json").read_text()
+
+
+def test_one_out_folder_for_several_stacks_is_refused(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--stack", "dev", "--stack", "prod", "--out", "x"])
+    assert stop.value.code == 2
+    assert "--out names one directory: give it with one --stack" in capsys.readouterr().err

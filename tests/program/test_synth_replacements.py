@@ -11,7 +11,6 @@ import yaml
 
 from components.log_group_provider import LogGroupProvider
 from synth.diff import Pending, StackDiff, compare, diff_resources, main, render_text, synth_here
-from synth.harness import ROOT
 from synth.replacements import (
     COMPONENT,
     LOG_GROUP,
@@ -22,8 +21,8 @@ from synth.replacements import (
     judge,
     rule_for,
 )
+from tools.reference import REFERENCE, SKIP_HINT
 
-REFERENCE = ROOT.parent / "shared" / "reference"
 VARIANTS = {"istio": {}, "appmesh": {"meshBackend": "appmesh", "appMeshEndOfSupportAcknowledged": "true"}}
 
 
@@ -195,7 +194,7 @@ def test_the_log_group_facts_are_its_providers_diff():
 def test_the_custom_resources_said_to_have_no_immutable_field_have_none():
     crd_files = [REFERENCE / "gateway-api-v1.6.1" / "standard-crds.yaml", REFERENCE / "istio-1.31" / "crd-all.gen.yaml"]
     if not all(f.exists() for f in crd_files):
-        pytest.skip(f"reference CRDs absent under {REFERENCE}")
+        pytest.skip(f"reference CRDs absent under {REFERENCE} ({SKIP_HINT})")
     crds = {(d["spec"]["group"], d["spec"]["names"]["kind"]): d
             for f in crd_files for d in yaml.safe_load_all(f.read_text())
             if d and d.get("kind") == "CustomResourceDefinition"}
