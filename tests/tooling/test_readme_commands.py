@@ -29,7 +29,7 @@ from .conftest import ROOT
 README = ROOT / "README.md"
 
 #: targets run here: offline, seconds each
-OFFLINE = {"synth", "synth-diff", "cost", "cost-diff", "cost-tutorial", "guardrails", "docs-pins", "help",
+OFFLINE = {"synth", "synth-diff", "cost", "cost-diff", "cost-tutorial", "guardrails", "docs-pins", "docs-settings", "help",
            "install-python", "local-status", "local-down"}
 #: targets not run here, and why
 NOT_RUN = {
