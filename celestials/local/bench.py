@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import statistics
@@ -139,8 +140,8 @@ def _quantiles(results: list[Result]) -> str:
 
 def table(rows: list[Row]) -> str:
     """Per row and path: median (min–max) over the rounds; then what the gateway adds, from the
-    rounds' paired differences, with how many rounds it was slower in (a difference that changes
-    sign between rounds is not resolved by this run)."""
+    rounds' paired differences, with how many rounds it was slower in. A p90 difference that
+    changes sign between rounds is not resolved by the run: it gets no per-hop figure."""
     lines = ["| request | load | path | req/s | p50 ms | p90 ms | p99 ms | requests | errors |",
              "|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
@@ -157,9 +158,11 @@ def table(rows: list[Row]) -> str:
     for row in rows:
         p50, p90, p99 = (Spread.of(row.added(q)) for q in ("p50", "p90", "p99"))
         slower = sum(d > 0 for d in row.added("p90"))
-        verdict = "" if p90.low > 0 or p90.high < 0 else ": sign not resolved"
+        resolved = p90.low > 0 or p90.high < 0
+        per_hop = f"{p90.median / EXTRA_HOPS:+.2f}" if resolved else "n/a"
+        verdict = "" if resolved else ": sign not resolved"
         lines.append(f"| GET {row.target} | {row.load} | {p50.signed()} | {p90.signed()} | {p99.signed()} | "
-                     f"{p90.median / EXTRA_HOPS:+.2f} | {slower} of {len(row.added('p90'))} rounds{verdict} |")
+                     f"{per_hop} | {slower} of {len(row.added('p90'))} rounds{verdict} |")
     return "\n".join(lines)
 
 
@@ -237,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     rehearsal = Rehearsal(stack=args.stack, overrides=overrides, root=PROJECT_ROOT / "build" / "bench-local",
                           net=BENCH_NET)
     rehearsal.down()
+    load_before = os.getloadavg()[0]
     endpoints = rehearsal.up()
     try:
         gateway = endpoints["gateway"]
@@ -254,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         rehearsal.down()
     print(f"\nfrontend-node, {args.rounds} interleaved rounds of {args.seconds}s per row and path, tracing "
-          f"{'on' if args.tracing else 'off'}, stack {args.stack}\n")
+          f"{'on' if args.tracing else 'off'}, stack {args.stack}; {os.cpu_count()} CPUs, load average "
+          f"{load_before:.1f} before → {os.getloadavg()[0]:.1f} after\n")
     print("Closed loop (wrk):\n")
     print(table(closed))
     print("\nFixed rate (open loop, hey):\n")

@@ -86,7 +86,7 @@ def test_what_the_gateway_adds_comes_from_each_rounds_pair():
     assert row.added("p50") == pytest.approx([4.0, -2.0, 4.0, -2.0])
     text = table([row])
     assert "| GET / | 16 conn | +1.00 (-2.00 to +4.00) | +2.00 (-4.00 to +8.00) | +3.00 (-6.00 to +12.00) | " \
-           "+1.00 | 2 of 4 rounds: sign not resolved |" in text
+           "n/a | 2 of 4 rounds: sign not resolved |" in text
     # per path: median (min–max) over the rounds; the direct runs were at ticks 0, 3, 4, 7
     assert "| GET / | 16 conn | direct | 49 (32–100) | 20.50 (10.00–31.00) | 41.00 (20.00–62.00) | " \
            "61.50 (30.00–93.00) | 400 | 0 |" in text
