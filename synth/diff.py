@@ -118,6 +118,9 @@ def diff_values(old: Any, new: Any, path: str = "", shown: str = "") -> list[Inp
                                    _child(shown, str(key)))
         return changes
     if isinstance(old, list) and isinstance(new, list):
+        keyed = _by_name(old, new, path, shown)
+        if keyed is not None:
+            return keyed
         names = _element_names(old, new)
         changes = []
         for i in range(max(len(old), len(new))):
@@ -140,6 +143,32 @@ def _identity(item: Any) -> str | None:
     refs = [ref["name"] for key, ref in item.items()
             if key.endswith("Ref") and isinstance(ref, dict) and isinstance(ref.get("name"), str)]
     return str(refs[0]) if len(refs) == 1 else None
+
+
+def _by_name(old: list[Any], new: list[Any], path: str, shown: str) -> list[InputChange] | None:
+    """Lists whose every element has a name of its own on both sides (env, containers, ports),
+    compared element by element by name, as Kubernetes merges them: an element added in the middle
+    is one change, not a shift of every later one. None when not every element is named, a name
+    repeats, or the names both sides share come in another order (then the index is what changed)."""
+    before, after = [_identity(x) for x in old], [_identity(x) for x in new]
+    if None in before or None in after or len(set(before)) < len(before) or len(set(after)) < len(after):
+        return None
+    old_at = {name: i for i, name in enumerate(before)}
+    new_at = {name: i for i, name in enumerate(after)}
+    if [n for n in before if n in new_at] != [n for n in after if n in old_at]:
+        return None
+    changes: list[InputChange] = []
+    for i, name in enumerate(after):
+        assert name is not None
+        if name in old_at:
+            changes += diff_values(old[old_at[name]], new[i], f"{path}[{i}]", f"{shown}[{_bracketed(name)}]")
+        else:
+            changes.append(InputChange(f"{path}[{i}]", MISSING, new[i], f"{shown}[{_bracketed(name)}]"))
+    for i, name in enumerate(before):
+        assert name is not None
+        if name not in new_at:
+            changes.append(InputChange(f"{path}[{i}]", old[i], MISSING, f"{shown}[{_bracketed(name)}]"))
+    return changes
 
 
 def _element_names(old: list[Any], new: list[Any]) -> list[str | None]:
@@ -233,7 +262,11 @@ def diff_resources(base: Iterable[Mapping[str, Any]], head: Iterable[Mapping[str
 
 def _naming(inputs: Iterable[InputChange]) -> Any:
     """A function that writes each changed input's path in a verdict's words as it is shown."""
-    shown = {c.path: c.shown for c in inputs if c.shown}
+    labels: dict[str, set[str]] = {}
+    for c in inputs:
+        labels.setdefault(c.path, set()).add(c.label)
+    # a path two changes share (an element removed where another now is) keeps its index
+    shown = {path: next(iter(names)) for path, names in labels.items() if len(names) == 1 and path not in names}
     if not shown:
         return lambda text: text
     pattern = re.compile("|".join(re.escape(p) for p in sorted(shown, key=len, reverse=True)) + r"(?![\w.\[])")

@@ -90,13 +90,30 @@ def test_list_elements_are_shown_by_their_own_name_when_it_tells_them_apart():
     moved = [{**targets[0], "weight": 90}, {**targets[1], "weight": 10}]
     assert [c.label for c in diff_values({"t": targets}, {"t": moved})] == [
         "t[proddetail-v1].weight", "t[proddetail-v2].weight"]
-    # a name that does not tell them apart (twice in the list, renamed, digits only) leaves the index
+    # a name that repeats does not tell them apart: the index does
     twice = [{"name": "x", "port": 1}, {"name": "x", "port": 2}]
     assert [c.label for c in diff_values(twice, [twice[0], {"name": "x", "port": 3}])] == ["[1].port"]
-    assert [c.label for c in diff_values([{"name": "a"}], [{"name": "b"}])] == ["[0].name"]
     assert [c.label for c in diff_values([{"name": "80", "p": 1}], [{"name": "80", "p": 2}])] == ['["80"].p']
     # an element added or removed is named by the side that has it
     assert diff_values([], [{"name": "new"}]) == [InputChange("[0]", MISSING, {"name": "new"}, "[new]")]
+    assert diff_values([{"name": "a"}], [{"name": "b"}]) == [
+        InputChange("[0]", MISSING, {"name": "b"}, "[b]"), InputChange("[0]", {"name": "a"}, MISSING, "[a]")]
+
+
+def test_a_named_element_added_in_the_middle_is_one_change_not_a_shift():
+    """As Kubernetes merges env, containers or ports by name; seen when a workload gains a backend
+    (its URL's variable sorts between two others)."""
+    env = [{"name": "BASE_URL", "value": "b"}, {"name": "OTEL_SERVICE_NAME", "value": "f"},
+           {"name": "PORT", "value": "9000"}]
+    added = [env[0], {"name": "RATINGS_URL", "value": "r"}, *env[1:]]
+    assert diff_values({"env": env}, {"env": added}) == [
+        InputChange("env[1]", MISSING, {"name": "RATINGS_URL", "value": "r"}, "env[RATINGS_URL]")]
+    changed = [env[0], {**env[1], "value": "g"}, env[2]]
+    assert [(c.label, c.old, c.new) for c in diff_values(env[1:] + [env[0]], changed)] == [
+        ("[0].name", "OTEL_SERVICE_NAME", "BASE_URL"), ("[0].value", "f", "b"),
+        ("[1].name", "PORT", "OTEL_SERVICE_NAME"), ("[1].value", "9000", "g"),
+        ("[2].name", "BASE_URL", "PORT"), ("[2].value", "b", "9000")]  # reordered: the order is the change
+    assert [c.label for c in diff_values({"env": env}, {"env": env[:1] + env[2:]})] == ["env[OTEL_SERVICE_NAME]"]
 
 
 def test_a_base_tree_is_synthesized_in_its_own_process(tmp_path, capsys):
