@@ -99,3 +99,9 @@ def test_a_gateway_slower_in_every_round_is_resolved():
     line = table([row]).splitlines()[-1]
     assert line.endswith("| +2.50 | 5 of 5 rounds |") and "not resolved" not in line
     assert Spread.of(row.added("p90")).signed() == "+5.00 (+3.00 to +5.00)"
+
+
+def test_a_gateway_faster_in_every_round_gets_no_per_hop_cost():
+    machine = FakeMachine(added=-3.0, drift=0.5)
+    line = table([Row("/ping", "64 conn", interleaved(PATHS, 3, machine.measure))]).splitlines()[-1]
+    assert line.endswith("| n/a | 0 of 3 rounds: faster through the gateway, so not a hop's cost |")
