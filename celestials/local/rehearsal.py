@@ -4,7 +4,8 @@ The CLI (`python -m celestials.local`) and the tests drive the same `Rehearsal`.
 in `<root>/state.json` so `down` works from another shell; `reconfigure` re-renders with new
 settings, rewrites the xDS files the Envoys watch (a canary weight or a trust change is applied in
 place, without dropping a request) and restarts only the processes whose command, environment or
-Envoy bootstrap changed.
+Envoy bootstrap changed. Once everything is healthy, `up` starts the restarter
+(celestials.local.restarter), which restarts a process that exits, as a kubelet would, until `down`.
 """
 
 from __future__ import annotations
