@@ -14,6 +14,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any, Mapping
 
 import yaml
 
@@ -22,10 +23,48 @@ from celestials.local.stack import parse_overrides
 from .harness import ROOT, SynthResult, quiet, synth_stack
 
 
-def _component_of(result: SynthResult, resource: dict) -> str:
-    chain = result.ancestors(resource["urn"])
-    top = chain[-1] if chain else resource["urn"]
-    return top.split("::")[-1] if chain else "(stack)"
+def component_of(result: SynthResult, resource: Mapping[str, Any]) -> str | None:
+    """The URN of the resource's nearest component ancestor in its Pulumi parent chain; None when
+    the stack itself is its nearest (the stack is not a registered resource, so it ends the chain)."""
+    urns = result.urns
+    for urn in result.ancestors(resource["urn"]):
+        if urn in urns and not urns[urn]["custom"]:
+            return urn
+    return None
+
+
+def _component_tree(result: SynthResult) -> list[str]:
+    """Per component, depth first from the stack: its label, how many resources it holds directly
+    (child components included) and in all, and those it holds directly, counted by type."""
+    urns = result.urns
+    held: dict[str | None, Counter[str]] = {}
+    children: dict[str | None, list[str]] = {}
+    for r in result.resources:
+        owner = component_of(result, r)
+        held.setdefault(owner, Counter())[r["type"]] += 1
+        if not r["custom"]:
+            children.setdefault(owner, []).append(r["urn"])
+
+    def in_all(owner: str | None) -> int:
+        return sum(held.get(owner, Counter()).values()) + sum(in_all(c) for c in children.get(owner, []))
+
+    lines: list[str] = []
+
+    def add(owner: str | None, depth: int) -> None:
+        indent = "  " * (depth + 1)
+        label = f"{result.stack} (stack)" if owner is None else f"{urns[owner]['type']}  {urns[owner]['name']}"
+        direct, total = sum(held.get(owner, Counter()).values()), in_all(owner)
+        counts = f"{direct} resources" + (f", {total} with its components" if total != direct else "")
+        if owner in result.remote:
+            counts = "a multi-language component: its plugin registers its children when deployed, not offline"
+        lines.append(f"{indent}{label}: {counts}")
+        for typ, n in sorted(held.get(owner, Counter()).items()):
+            lines.append(f"{indent}    + {n:3d}  {typ}")
+        for child in sorted(children.get(owner, []), key=lambda u: (urns[u]["type"], urns[u]["name"])):
+            add(child, depth + 1)
+
+    add(None, 0)
+    return lines
 
 
 def write(result: SynthResult, out: Path) -> None:
@@ -54,13 +93,7 @@ def summary(result: SynthResult, seconds: float, overrides: dict[str, str] | Non
     if overrides:
         lines[-1:-1] = ["Overrides (--set) on top of Pulumi." + result.stack + ".yaml: "
                         + ", ".join(f"{k}={v}" for k, v in sorted(overrides.items()))]
-    by_component: dict[str, Counter] = {}
-    for r in result.resources:
-        by_component.setdefault(_component_of(result, r), Counter())[r["type"]] += 1
-    for component in sorted(by_component):
-        lines.append(f"  {component}")
-        for typ, n in sorted(by_component[component].items()):
-            lines.append(f"      + {n:3d}  {typ}")
+    lines += _component_tree(result)
     types = Counter(r["type"] for r in result.resources)
     lines += ["", f"Resources: + {len(result.resources)} to create "
               f"({len(types)} types, {len(result.manifests)} Kubernetes objects)"]

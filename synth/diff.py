@@ -67,6 +67,13 @@ class InputChange:
     path: str
     old: Any
     new: Any
+    #: the same path as a reader wants it, each list element that has a name shown by it
+    #: (`spec.rules[0].backendRefs[proddetail-v2].weight`); empty when no element has one
+    shown: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.shown or self.path
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,8 @@ class ResourceChange:
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        out["inputs"] = [{"path": c.path, "old": _jsonable(c.old), "new": _jsonable(c.new)} for c in self.inputs]
+        out["inputs"] = [{"path": c.path, "old": _jsonable(c.old), "new": _jsonable(c.new),
+                          **({"shown": c.shown} if c.shown else {})} for c in self.inputs]
         return out
 
 
@@ -96,23 +104,97 @@ def _jsonable(value: Any) -> Any:
     return None if value is MISSING else value
 
 
-def diff_values(old: Any, new: Any, path: str = "") -> list[InputChange]:
+def diff_values(old: Any, new: Any, path: str = "", shown: str = "") -> list[InputChange]:
     """Every leaf that differs between two input trees. Strings holding JSON (IAM policies,
-    chart values) are compared as the data they hold, so one changed field shows as one path."""
+    chart values) are compared as the data they hold, so one changed field shows as one path.
+    A list element with a name of its own (`_identity`) is also shown by that name, since an
+    index alone does not say which container, port or backend it is."""
     old, new = _parsed(old), _parsed(new)
+    shown = shown or path
     if isinstance(old, dict) and isinstance(new, dict):
         changes: list[InputChange] = []
         for key in sorted(set(old) | set(new), key=str):
-            sub = _child(path, str(key))
-            changes += diff_values(old.get(key, MISSING), new.get(key, MISSING), sub)
+            changes += diff_values(old.get(key, MISSING), new.get(key, MISSING), _child(path, str(key)),
+                                   _child(shown, str(key)))
         return changes
     if isinstance(old, list) and isinstance(new, list):
+        keyed = _by_name(old, new, path, shown)
+        if keyed is not None:
+            return keyed
+        names = _element_names(old, new)
         changes = []
         for i in range(max(len(old), len(new))):
+            name = names[i]
             changes += diff_values(old[i] if i < len(old) else MISSING, new[i] if i < len(new) else MISSING,
-                                   f"{path}[{i}]")
+                                   f"{path}[{i}]", f"{shown}[{_bracketed(name)}]" if name else f"{shown}[{i}]")
         return changes
-    return [] if old == new else [InputChange(path or "(value)", old, new)]
+    if old == new:
+        return []
+    return [InputChange(path or "(value)", old, new, shown if shown != path else "")]
+
+
+def _identity(item: Any) -> str | None:
+    """A list element's own name: its `name` (containers, ports, env, volumes, Gateway API
+    backendRefs), or the name of the one object it refers to (`virtualNodeRef: {name: ...}`)."""
+    if not isinstance(item, dict):
+        return None
+    if isinstance(item.get("name"), str):
+        return str(item["name"])
+    refs = [ref["name"] for key, ref in item.items()
+            if key.endswith("Ref") and isinstance(ref, dict) and isinstance(ref.get("name"), str)]
+    return str(refs[0]) if len(refs) == 1 else None
+
+
+def _by_name(old: list[Any], new: list[Any], path: str, shown: str) -> list[InputChange] | None:
+    """Lists whose every element has a name of its own on both sides (env, containers, ports),
+    compared element by element by name, as Kubernetes merges them: an element added in the middle
+    is one change, not a shift of every later one. None when not every element is named, a name
+    repeats, or the names both sides share come in another order (then the index is what changed)."""
+    before, after = [_identity(x) for x in old], [_identity(x) for x in new]
+    if None in before or None in after or len(set(before)) < len(before) or len(set(after)) < len(after):
+        return None
+    old_at = {name: i for i, name in enumerate(before)}
+    new_at = {name: i for i, name in enumerate(after)}
+    if [n for n in before if n in new_at] != [n for n in after if n in old_at]:
+        return None
+    changes: list[InputChange] = []
+    for i, name in enumerate(after):
+        assert name is not None
+        if name in old_at:
+            changes += diff_values(old[old_at[name]], new[i], f"{path}[{i}]", f"{shown}[{_bracketed(name)}]")
+        else:
+            changes.append(InputChange(f"{path}[{i}]", MISSING, new[i], f"{shown}[{_bracketed(name)}]"))
+    for i, name in enumerate(before):
+        assert name is not None
+        if name not in new_at:
+            changes.append(InputChange(f"{path}[{i}]", old[i], MISSING, f"{shown}[{_bracketed(name)}]"))
+    return changes
+
+
+def _element_names(old: list[Any], new: list[Any]) -> list[str | None]:
+    """Per index, the element's name when it tells the element apart: unique in both lists and
+    the same on both sides (a renamed element is shown by its index)."""
+    def unique(items: list[Any]) -> dict[int, str]:
+        names = {i: n for i, n in ((i, _identity(x)) for i, x in enumerate(items)) if n is not None}
+        counts = list(names.values())
+        return {i: n for i, n in names.items() if counts.count(n) == 1}
+    before, after = unique(old), unique(new)
+    out: list[str | None] = []
+    for i in range(max(len(old), len(new))):
+        a, b = before.get(i), after.get(i)
+        if i < len(old) and i < len(new):
+            out.append(a if a is not None and a == b else None)
+        else:
+            out.append(a if i < len(old) else b)
+    return out
+
+
+def _bracketed(name: str) -> str:
+    """A name inside `[...]`: as it is when it cannot be taken for an index or hide a bracket."""
+    return name if _PLAIN_NAME.fullmatch(name) and not name.isdigit() else json.dumps(name)
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.:/$-]+")
 
 
 def _child(path: str, key: str) -> str:
@@ -170,11 +252,25 @@ def diff_resources(base: Iterable[Mapping[str, Any]], head: Iterable[Mapping[str
         shown = {c.path for c in inputs}
         pending = tuple(InputChange(path, _value_at(before[urn]["inputs"], path), Pending(", ".join(names)))
                         for path, names in sorted(verdict.pending.items()) if path not in shown)
+        named = _naming(inputs)
         changes.append(ResourceChange(
             urn, record["type"], record["name"], "replace" if verdict.replace else "update",
-            inputs + pending, tuple(dict.fromkeys(verdict.reasons)), verdict.unknown,
-            tuple(dict.fromkeys(verdict.caveats))))
+            inputs + pending, tuple(dict.fromkeys(named(r) for r in verdict.reasons)), named(verdict.unknown),
+            tuple(dict.fromkeys(named(c) for c in verdict.caveats))))
     return changes
+
+
+def _naming(inputs: Iterable[InputChange]) -> Any:
+    """A function that writes each changed input's path in a verdict's words as it is shown."""
+    labels: dict[str, set[str]] = {}
+    for c in inputs:
+        labels.setdefault(c.path, set()).add(c.label)
+    # a path two changes share (an element removed where another now is) keeps its index
+    shown = {path: next(iter(names)) for path, names in labels.items() if len(names) == 1 and path not in names}
+    if not shown:
+        return lambda text: text
+    pattern = re.compile("|".join(re.escape(p) for p in sorted(shown, key=len, reverse=True)) + r"(?![\w.\[])")
+    return lambda text: pattern.sub(lambda m: shown[m.group(0)], text)
 
 
 def _value_at(inputs: Mapping[str, Any], path: str) -> Any:
@@ -218,7 +314,7 @@ def render_text(diff: StackDiff) -> str:
     for change in changes:
         lines.append(f"  {_SYMBOL[change.op]} {change.type}  {change.name}")
         for c in change.inputs:
-            lines.append(f"      ~ {c.path}: {_show(c.old)} → {_show(c.new)}")
+            lines.append(f"      ~ {c.label}: {_show(c.old)} → {_show(c.new)}")
         lines += [f"      +- replaced: {reason}" for reason in change.reasons]
         lines += [f"      ! {caveat}" for caveat in change.caveats]
         if change.unknown:

@@ -65,6 +65,9 @@ class Registration:
     secret_outputs: list[str] = field(default_factory=list)
     #: the alias specs the program gave (what an earlier URN of this resource was), if any
     aliases: list[dict[str, Any]] = field(default_factory=list)
+    #: a multi-language component (pulumi-eks's): its plugin registers its children when deployed,
+    #: so none is seen offline (not written to resources.json, which holds what the program gave)
+    remote: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         out = {"urn": self.urn, "type": self.type, "name": self.name, "parent": self.parent,
@@ -79,6 +82,8 @@ class SynthResult:
     stack: str
     resources: list[dict[str, Any]]
     outputs: dict[str, Any]
+    #: URNs of the multi-language components, whose children only their plugin knows
+    remote: frozenset[str] = frozenset()
 
     def by_type(self, typ: str) -> list[dict[str, Any]]:
         return [r for r in self.resources if r["type"] == typ]
@@ -217,7 +222,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             parent=request.parent or None, provider=provider,
             dependencies=sorted(set(request.dependencies)), custom=bool(request.custom),
             inputs=_decode(raw), secret_outputs=sorted(request.additionalSecretOutputs),
-            aliases=_program_aliases(request.aliases)))
+            aliases=_program_aliases(request.aliases), remote=bool(request.remote)))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj_proto)
 
 
@@ -259,7 +264,8 @@ def evaluate(fn: Callable[[], Any], stack: str = "dev", config: Mapping[str, str
     del root
     # Registration order depends on asyncio scheduling; URN order is stable across runs.
     resources = sorted((r.as_dict() for r in monitor.registrations), key=lambda r: r["urn"])
-    return SynthResult(stack=stack, resources=resources, outputs=outputs)
+    return SynthResult(stack=stack, resources=resources, outputs=outputs,
+                       remote=frozenset(r.urn for r in monitor.registrations if r.remote))
 
 
 async def _resolve(value: Any) -> Any:

@@ -9,14 +9,15 @@ import argparse
 import json
 import signal
 import sys
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
 from ..settings import SettingsError
 from ..topology.model import TopologyError
-from . import servicemap, servicemap_svg
-from .rehearsal import DEFAULT_ROOT, AlreadyRunning, Rehearsal, RehearsalError
+from . import restarter, servicemap, servicemap_svg
+from .rehearsal import DEFAULT_ROOT, AlreadyRunning, Rehearsal, RehearsalError, restarter_alive
 from .stack import StackFileError, parse_overrides
 from .supervisor import Running, SupervisorError
 
@@ -84,15 +85,25 @@ def _status(rehearsal: Rehearsal, args: argparse.Namespace) -> int:
         # An answer, not a failure: a fresh clone has simply never started it.
         print("[local] not running; start it with `make local-up`")
         return 0
-    stopped = []
+    looked_after = restarter_alive(state)
+    restarts = state.get("restarts") or {}
+    now, stopped = time.monotonic(), []
     for name, raw in sorted(state["processes"].items()):
         alive = Running.from_dict(name, raw).alive()
-        stopped += [] if alive else [name]
-        print(f"  {name:24} pid {raw['pid']:<8} {'running' if alive else 'STOPPED'}")
+        shown = restarter.describe(alive, restarts.get(name), looked_after, now)
+        stopped += [name] if shown == "STOPPED" else []
+        count = restarter.Restarts.from_dict(restarts.get(name)).count
+        print(f"  {name:24} pid {raw['pid']:<8} {shown:20} restarts {count}")
     print(f"  settings: {json.dumps(state.get('settings'), sort_keys=True)}")
+    policy = restarter.BACKOFF
+    if looked_after:
+        print(f"  restarter: pid {state[restarter.NAME]['pid']}, restarts an exited process at once, then after "
+              f"{policy.initial_s:g}s, doubling up to {policy.cap_s:g}s (CrashLoopBackOff meanwhile)")
+    else:
+        print("  restarter: not running, so an exited process stays STOPPED")
     if stopped:
         print(f"[local] {len(stopped)} stopped; restart one with `make local-restart NAME={stopped[0]}`, "
-              "every stopped one with `make local-restart`")
+              "every stopped one (and the restarter) with `make local-restart`")
     return 0
 
 

@@ -10,14 +10,21 @@ each connection sends its next request when the previous answer arrives), 1, 16 
 connections. Istio's published sidecar figure (2.65 ms added at p90, Istio 1.12, client + server
 proxy, 1 kB at 1000 rps over 16 connections) is an open-loop measurement, so the same shape is
 run with `hey` at a fixed rate: GET /ping at 1000 rps over 16 connections (the page itself tops out
-near 250 rps here) and GET / at 100 rps, three alternating rounds, medians reported. The
-rehearsal runs in its own loopback block (127.76.x.y), tracing off unless `--tracing`.
+near 250 rps here) and GET / at 100 rps.
+
+The machine is shared and drifts, so one run per path cannot tell two hops from the drift between
+two runs: every row is measured in interleaved rounds (direct then gateway, then gateway then
+direct, ...), each figure is the median with the spread (min–max) over the rounds, and what the
+gateway adds is read from the rounds' paired differences (gateway minus the direct run next to it),
+with the number of rounds in which the gateway was the slower. The rehearsal runs in its own
+loopback block (127.76.x.y), tracing off unless `--tracing`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import statistics
@@ -26,6 +33,7 @@ import sys
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable, Sequence, TypeVar
 
 from .rehearsal import PROJECT_ROOT, Rehearsal
 from .testing import get, post_form
@@ -36,9 +44,11 @@ TARGETS = ("/", "/ping")
 #: (target, total requests/s) over 16 connections, like Istio's benchmark
 FIXED_RATE = (("/ping", 1000), ("/", 100))
 FIXED_CONNECTIONS = 16
-ROUNDS = 3
+ROUNDS = 5
+PATHS = ("direct", "gateway")
 EXTRA_HOPS = 2  # the gateway and the frontend's inbound sidecar
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,34 @@ class Result:
     p99_ms: float
     requests: int
     errors: int
+
+
+@dataclass(frozen=True)
+class Spread:
+    median: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> "Spread":
+        return cls(statistics.median(values), min(values), max(values))
+
+    def __str__(self) -> str:
+        return f"{self.median:.2f} ({self.low:.2f}–{self.high:.2f})"
+
+    def signed(self) -> str:
+        return f"{self.median:+.2f} ({self.low:+.2f} to {self.high:+.2f})"
+
+
+def interleaved(paths: Sequence[str], rounds: int, measure: Callable[[str], T]) -> dict[str, list[T]]:
+    """Run `measure` once per path in each of `rounds` rounds, the order reversed every other round
+    (A B, B A, A B, ...): drift on the machine hits every path alike, and no path always runs
+    right after the same other one."""
+    runs: dict[str, list[T]] = {p: [] for p in paths}
+    for i in range(rounds):
+        for path in (paths if i % 2 == 0 else tuple(reversed(paths))):
+            runs[path].append(measure(path))
+    return runs
 
 
 def parse_wrk(output: str, target: str, path: str, connections: int) -> Result:
@@ -81,28 +119,52 @@ def run_wrk(url: str, target: str, path: str, connections: int, seconds: int) ->
     return parse_wrk(output, target, path, connections)
 
 
-def overhead_rows(results: list[Result], target: str) -> list[str]:
-    by = {(r.path, r.connections): r for r in results if r.target == target}
-    rows = []
-    for c in CONNECTIONS:
-        direct, meshed = by[("direct", c)], by[("gateway", c)]
-        added = (meshed.p50_ms - direct.p50_ms, meshed.p90_ms - direct.p90_ms, meshed.p99_ms - direct.p99_ms)
-        rows.append(f"| GET {target} | {c} | {added[0]:+.2f} | {added[1]:+.2f} | {added[2]:+.2f} | "
-                    f"{added[1] / EXTRA_HOPS:+.2f} | {direct.requests_per_s:.0f} → {meshed.requests_per_s:.0f} |")
-    return rows
+@dataclass(frozen=True)
+class Row:
+    """One measured shape (request, load) on both paths, every round kept."""
+
+    target: str
+    #: how it was loaded: "1 conn", or "1000 rps / 16 conn"
+    load: str
+    runs: dict[str, list[Result]]
+
+    def added(self, quantile: str) -> list[float]:
+        """Per round, the gateway's figure minus the direct one of the same round."""
+        return [getattr(g, f"{quantile}_ms") - getattr(d, f"{quantile}_ms")
+                for d, g in zip(self.runs["direct"], self.runs["gateway"], strict=True)]
 
 
-def table(results: list[Result]) -> str:
-    lines = ["| request | path | connections | req/s | p50 ms | p90 ms | p99 ms | requests | errors |",
+def _quantiles(results: list[Result]) -> str:
+    return " | ".join(str(Spread.of([getattr(r, f"{q}_ms") for r in results])) for q in ("p50", "p90", "p99"))
+
+
+def table(rows: list[Row]) -> str:
+    """Per row and path: median (min–max) over the rounds; then what the gateway adds, from the
+    rounds' paired differences, with how many rounds it was slower in. A per-hop figure only where
+    the gateway was slower at p90 in every round: a difference that changes sign between rounds is
+    not resolved by the run, and one where the gateway path was faster in every round (a saturated
+    closed loop: the paths queue differently) measures queueing, not what two hops cost."""
+    lines = ["| request | load | path | req/s | p50 ms | p90 ms | p99 ms | requests | errors |",
              "|---|---|---|---|---|---|---|---|---|"]
-    for r in results:
-        lines.append(f"| GET {r.target} | {r.path} | {r.connections} | {r.requests_per_s:.0f} | {r.p50_ms:.2f} | "
-                     f"{r.p90_ms:.2f} | {r.p99_ms:.2f} | {r.requests} | {r.errors} |")
-    lines += ["", "Added by the gateway + the frontend's inbound sidecar (gateway minus direct):", "",
-              "| request | connections | +p50 ms | +p90 ms | +p99 ms | +p90 ms per hop | req/s direct → gateway |",
+    for row in rows:
+        for path in PATHS:
+            rs = row.runs[path]
+            lines.append(f"| GET {row.target} | {row.load} | {path} | "
+                         f"{Spread.of([r.requests_per_s for r in rs]).median:.0f} "
+                         f"({min(r.requests_per_s for r in rs):.0f}–{max(r.requests_per_s for r in rs):.0f}) | "
+                         f"{_quantiles(rs)} | {sum(r.requests for r in rs)} | {sum(r.errors for r in rs)} |")
+    lines += ["", "Added by the gateway + the frontend's inbound sidecar (gateway minus direct, per round; "
+              "median (min to max) over the rounds):", "",
+              "| request | load | +p50 ms | +p90 ms | +p99 ms | +p90 ms per hop | gateway slower at p90 in |",
               "|---|---|---|---|---|---|---|"]
-    for target in TARGETS:
-        lines += overhead_rows(results, target)
+    for row in rows:
+        p50, p90, p99 = (Spread.of(row.added(q)) for q in ("p50", "p90", "p99"))
+        slower = sum(d > 0 for d in row.added("p90"))
+        per_hop = f"{p90.median / EXTRA_HOPS:+.2f}" if p90.low > 0 else "n/a"
+        verdict = ("" if p90.low > 0 else ": faster through the gateway, so not a hop's cost" if p90.high < 0
+                   else ": sign not resolved")
+        lines.append(f"| GET {row.target} | {row.load} | {p50.signed()} | {p90.signed()} | {p99.signed()} | "
+                     f"{per_hop} | {slower} of {len(row.added('p90'))} rounds{verdict} |")
     return "\n".join(lines)
 
 
@@ -138,32 +200,36 @@ def run_hey(url: str, target: str, path: str, seconds: float, connections: int =
     return parse_hey(output, target, path, connections)
 
 
-def median_result(results: list[Result]) -> Result:
-    first = results[0]
-    return Result(first.target, first.path, first.connections,
-                  statistics.median(r.requests_per_s for r in results), statistics.median(r.p50_ms for r in results),
-                  statistics.median(r.p90_ms for r in results), statistics.median(r.p99_ms for r in results),
-                  sum(r.requests for r in results), sum(r.errors for r in results))
+def _wrk(urls: dict[str, str], target: str, connections: int, seconds: int) -> Callable[[str], Result]:
+    return lambda path: run_wrk(urls[path] + target, target, path, connections, seconds)
 
 
-def fixed_rate_table(results: list[Result]) -> str:
-    lines = ["| request | rate | path | p50 ms | p90 ms | p99 ms | requests | errors | added p90, 2 hops | per hop |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    by = {(r.target, r.path): r for r in results}
-    for target, rate in FIXED_RATE:
-        direct, meshed = by[(target, "direct")], by[(target, "gateway")]
-        for r in (direct, meshed):
-            added = meshed.p90_ms - direct.p90_ms
-            extra = f"{added:+.2f} | {added / EXTRA_HOPS:+.2f}" if r is meshed else " | "
-            lines.append(f"| GET {target} | {rate} rps / {FIXED_CONNECTIONS} conn | {r.path} | {r.p50_ms:.2f} | "
-                         f"{r.p90_ms:.2f} | {r.p99_ms:.2f} | {r.requests} | {r.errors} | {extra} |")
-    return "\n".join(lines)
+def _hey(urls: dict[str, str], target: str, rate: int, seconds: int) -> Callable[[str], Result]:
+    return lambda path: run_hey(urls[path] + target, target, path, seconds, rate=rate)
+
+
+def _measure(target: str, load: str, rounds: int, run: Callable[[str], Result],
+             warm_up: Callable[[str], Result] | None = None) -> Row:
+    """One row: a warm-up per path (connection pools, JIT), then the interleaved rounds."""
+    for path in PATHS:
+        if warm_up is not None:
+            warm_up(path)
+    row = Row(target, load, interleaved(PATHS, rounds, run))
+    p90 = {path: Spread.of([r.p90_ms for r in rs]) for path, rs in row.runs.items()}
+    print(f"  GET {target:6} {load:20} p90 direct {p90['direct']}  gateway {p90['gateway']}", flush=True)
+    return row
+
+
+def _as_dict(row: Row) -> dict[str, object]:
+    return {"target": row.target, "load": row.load,
+            "runs": {path: [asdict(r) for r in rs] for path, rs in row.runs.items()}}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m celestials.local.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", default="dev")
-    parser.add_argument("--seconds", type=int, default=6, help="duration of each load run (default 6)")
+    parser.add_argument("--seconds", type=int, default=4, help="duration of each load run (default 4)")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"interleaved rounds per row (default {ROUNDS})")
     parser.add_argument("--tracing", action="store_true", help="keep tracing on (100%% sampling) while measuring")
     parser.add_argument("--out", default=str(PROJECT_ROOT / "build" / "bench" / "local.json"))
     args = parser.parse_args(argv)
@@ -176,46 +242,34 @@ def main(argv: list[str] | None = None) -> int:
     rehearsal = Rehearsal(stack=args.stack, overrides=overrides, root=PROJECT_ROOT / "build" / "bench-local",
                           net=BENCH_NET)
     rehearsal.down()
+    load_before = os.getloadavg()[0]
     endpoints = rehearsal.up()
     try:
         gateway = endpoints["gateway"]
         direct = endpoints["workloads"]["frontend-node"]["app"]
+        urls = {"direct": direct.rstrip("/"), "gateway": gateway.rstrip("/")}
         post_form(gateway + "products", {"id": str(uuid.uuid4().int % 10**9), "name": "Bench lamp"})
         for url in (direct, gateway):  # both paths answer a full page before measuring
             status, body = get(url)
             if status != 200 or "Product Catalog version" not in body:
                 raise RuntimeError(f"{url} did not answer a full page (HTTP {status})")
-        results = []
-        for target in TARGETS:
-            for connections in CONNECTIONS:
-                for path, base in (("direct", direct), ("gateway", gateway)):
-                    url = base.rstrip("/") + target
-                    run_wrk(url, target, path, connections, 1)  # warm-up: connection pools, JIT
-                    results.append(run_wrk(url, target, path, connections, args.seconds))
-                    r = results[-1]
-                    print(f"  GET {target:6} {path:8} c={connections:<3} {r.requests_per_s:8.0f} req/s  "
-                          f"p90 {r.p90_ms:.2f} ms", flush=True)
-        fixed = []
-        for target, rate in FIXED_RATE:
-            rounds: dict[str, list[Result]] = {"direct": [], "gateway": []}
-            for _ in range(ROUNDS):  # alternate the paths so drift on the machine hits both alike
-                for path, base in (("direct", direct), ("gateway", gateway)):
-                    rounds[path].append(run_hey(base.rstrip("/") + target, target, path, args.seconds, rate=rate))
-            for path in ("direct", "gateway"):
-                fixed.append(median_result(rounds[path]))
-                print(f"  GET {target:6} {path:8} {rate} rps  p90 {fixed[-1].p90_ms:.2f} ms (median of {ROUNDS})",
-                      flush=True)
+        closed = [_measure(target, f"{c} conn", args.rounds, _wrk(urls, target, c, args.seconds), _wrk(urls, target, c, 1))
+                  for target in TARGETS for c in CONNECTIONS]
+        fixed = [_measure(target, f"{rate} rps / {FIXED_CONNECTIONS} conn", args.rounds,
+                          _hey(urls, target, rate, args.seconds)) for target, rate in FIXED_RATE]
     finally:
         rehearsal.down()
-    print(f"\nfrontend-node, {args.seconds}s per run, tracing {'on' if args.tracing else 'off'}, "
-          f"stack {args.stack}\n")
-    print(table(results))
-    print(f"\nFixed rate (open loop, hey), median of {ROUNDS} alternating rounds of {args.seconds}s:\n")
-    print(fixed_rate_table(fixed))
+    print(f"\nfrontend-node, {args.rounds} interleaved rounds of {args.seconds}s per row and path, tracing "
+          f"{'on' if args.tracing else 'off'}, stack {args.stack}; {os.cpu_count()} CPUs, load average "
+          f"{load_before:.1f} before → {os.getloadavg()[0]:.1f} after\n")
+    print("Closed loop (wrk):\n")
+    print(table(closed))
+    print("\nFixed rate (open loop, hey):\n")
+    print(table(fixed))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"tracing": args.tracing, "seconds": args.seconds,
-                                          "results": [asdict(r) for r in results],
-                                          "fixed_rate": [asdict(r) for r in fixed]}, indent=2) + "\n")
+    Path(args.out).write_text(json.dumps({"tracing": args.tracing, "seconds": args.seconds, "rounds": args.rounds,
+                                          "closed_loop": [_as_dict(r) for r in closed],
+                                          "fixed_rate": [_as_dict(r) for r in fixed]}, indent=2) + "\n")
     print(f"\nraw results: {args.out}")
     return 0
 

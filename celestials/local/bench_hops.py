@@ -49,7 +49,7 @@ from ..render.local_envoy import HCM, ROUTER, envoy_listener, route_config, sock
 from ..render.local_plan import ADMIN_PORT, Endpoint, LocalPlan
 from ..render.local_processes import Listen, ProcessSpec, envoy_argv
 from . import bench, supervisor
-from .bench import BENCH_NET, Result
+from .bench import BENCH_NET, Result, Spread
 from .rehearsal import PROJECT_ROOT, Rehearsal, find_tools
 
 TARGET = "/catalogDetail"
@@ -77,20 +77,6 @@ TARGET_ADDED_MS = (0.5, 1.0)
 #: processes whose scheduling is accounted per request (all are on, or feed from, some path)
 ACCOUNTED = ("proddetail-v1", BARE, "proddetail-v1-envoy", "prodcatalog-envoy", STUB, "trace-sink")
 SETTINGS = {"canaryWeight": "0", "tracing": "true"}  # every call of the 2-hop path reaches proddetail-v1
-
-
-@dataclass(frozen=True)
-class Spread:
-    median: float
-    low: float
-    high: float
-
-    @classmethod
-    def of(cls, values: list[float]) -> "Spread":
-        return cls(statistics.median(values), min(values), max(values))
-
-    def __str__(self) -> str:
-        return f"{self.median:.2f} ({self.low:.2f}–{self.high:.2f})"
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,13 @@ The CLI (`python -m celestials.local`) and the tests drive the same `Rehearsal`.
 in `<root>/state.json` so `down` works from another shell; `reconfigure` re-renders with new
 settings, rewrites the xDS files the Envoys watch (a canary weight or a trust change is applied in
 place, without dropping a request) and restarts only the processes whose command, environment or
-Envoy bootstrap changed.
+Envoy bootstrap changed. Once everything is healthy, `up` starts the restarter
+(celestials.local.restarter), which restarts a process that exits, as a kubelet would, until `down`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -31,7 +31,7 @@ from ..render.local_xds import EnvoyFiles, envoy_files
 from ..settings import Settings
 from ..topology import build_topology
 from ..topology.model import Mesh, Topology, Workload
-from . import supervisor, xds_files
+from . import restarter, statefile, supervisor, xds_files
 from .stack import load_settings, qualify
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -146,11 +146,13 @@ class Rehearsal:
                 self._start(rendered, running, rendered.processes, mode, timeout)
                 endpoints = self.endpoints(rendered)
                 self._wait_end_to_end(endpoints["gateway"], timeout)
+                self._start_restarter(rendered)
             except BaseException:
+                self._stop_restarter()
                 supervisor.stop(running.values())
                 self._forget_state()
                 raise
-            _write_atomic(str(self.root / "endpoints.json"), json.dumps(endpoints, indent=2) + "\n")
+            statefile.write_atomic(str(self.root / "endpoints.json"), json.dumps(endpoints, indent=2) + "\n")
             return endpoints
 
     def down(self) -> list[str]:
@@ -159,6 +161,7 @@ class Rehearsal:
             state = self.read_state()
             if state is None:
                 return []
+            self._stop_restarter()  # first: nothing may restart what is being stopped
             running = _running_from(state)
             self.killed = supervisor.stop(running)
             self._reap()
@@ -196,6 +199,8 @@ class Rehearsal:
             supervisor.stop(running.pop(n) for n in names)
             self._reap()
             state["processes"] = {n: r.to_dict() for n, r in running.items()}
+            for name in names:  # scaled to zero: nothing to restart, nothing to count
+                (state.get("restarts") or {}).pop(name, None)
             self._save(state)
             return names
 
@@ -215,15 +220,21 @@ class Rehearsal:
             state = self._require_state()
             rendered = self.render(overrides)  # a refused value leaves the rehearsal as it was
             self.overrides.update(qualify(overrides))
-            running = {r.name: r for r in _running_from(state) if r.alive()}
+            recorded = {r.name: r for r in _running_from(state)}
+            running = {n: r for n, r in recorded.items() if r.alive()}
             specs = choose(rendered, running)
             changed = self.write_files(rendered)
             supervisor.stop(running.pop(s.name) for s in specs if s.name in running)
             self._reap()
             supervisor.check_ports(specs)
-            self._start(rendered, running, specs, state.get("mode", "detached"), timeout)
             restarted = [s.name for s in specs]
-            self.reloaded = [name for name in changed if name in running and name not in restarted]
+            # an exited process left alone stays recorded: the restarter brings it back
+            exited = {n: r for n, r in recorded.items() if n not in running and n not in restarted}
+            alive = set(running)
+            self._start(rendered, {**exited, **running}, specs, state.get("mode", "detached"), timeout)
+            if not self._restarter_alive():
+                self._start_restarter(rendered)
+            self.reloaded = [name for name in changed if name in alive and name not in restarted]
             for name in self.reloaded:
                 spec = rendered.spec(name)
                 assert spec.admin_url is not None  # an Envoy: only Envoys have xDS files to reload
@@ -240,38 +251,38 @@ class Rehearsal:
         for spec in specs:
             running[spec.name], self._popens[spec.name] = supervisor.start(
                 spec, rendered.plan.log(spec.name), rendered.fingerprint(spec.name))
-        self._write_state(rendered, running, mode)
+        self._write_state(rendered, running, mode, specs)
         logs = {s.name: rendered.plan.log(s.name) for s in specs}
         supervisor.wait_healthy(specs, running, logs, timeout)
 
     def supervise(self, poll: float = 0.5) -> None:
-        """Foreground mode: report processes that exit on their own; return when the state file
-        is gone (someone ran `local-down`). Ctrl-C is the caller's to handle."""
+        """Foreground mode: report processes that exit and what the restarter does about them;
+        return when the state file is gone (someone ran `local-down`). Ctrl-C is the caller's to
+        handle."""
         reported: set[str] = set()
+        restarter_log = Path(self.root, "logs", f"{restarter.NAME}.log")
+        seen = restarter_log.stat().st_size if restarter_log.exists() else 0
         while self.read_state() is not None:
             for name, popen in list(self._popens.items()):
                 code = popen.poll()
-                if code is not None and name not in reported:
+                if code is not None and name not in reported and name != restarter.NAME:
                     reported.add(name)
                     log = Path(self.root, "logs", f"{name}.log")
                     print(f"[local] {name} exited with code {code}; last lines of {log}:\n"
                           + supervisor.tail(str(log), 10), file=sys.stderr, flush=True)
+            seen = _print_new_lines(restarter_log, seen)
             time.sleep(poll)
 
     # --- state --------------------------------------------------------------------------
     @property
     def state_path(self) -> Path:
-        return self.root / "state.json"
+        return statefile.path(self.root)
 
     def read_state(self) -> dict[str, Any] | None:
         try:
-            state: dict[str, Any] = json.loads(self.state_path.read_text())
-            return state
-        except FileNotFoundError:
-            return None
-        except json.JSONDecodeError as err:
-            raise RehearsalError(f"{self.state_path} is corrupt ({err}); stop the processes listed in "
-                                 f"{self.root}/logs by hand and delete it") from None
+            return statefile.read(self.root)
+        except statefile.StateFileError as err:
+            raise RehearsalError(str(err)) from None
 
     def is_running(self) -> bool:
         state = self.read_state()
@@ -300,8 +311,16 @@ class Rehearsal:
                            for m in topo.meshes if m.gateway}
         return out
 
-    def _write_state(self, rendered: Rendered, running: Mapping[str, supervisor.Running], mode: str) -> None:
+    def _write_state(self, rendered: Rendered, running: Mapping[str, supervisor.Running], mode: str,
+                     started: Sequence[ProcessSpec]) -> None:
+        """Record the processes; those just `started` with their specs (what the restarter starts
+        again) and no restarts: a process started anew counts from 0, like a new pod."""
         previous = self.read_state() or {}
+        new = {s.name for s in started}
+        kept = [n for n in running if n not in new]
+        specs = {n: r for n, r in (previous.get("specs") or {}).items() if n in kept}
+        specs.update({s.name: restarter.spec_record(s, rendered.plan.log(s.name)) for s in started})
+        restarts = {n: r for n, r in (previous.get("restarts") or {}).items() if n in kept}
         self._save({
             "stack": self.stack,
             "overrides": self.overrides,
@@ -311,10 +330,30 @@ class Rehearsal:
             "runner_pid": previous.get("runner_pid", os.getpid()),
             "started": previous.get("started", datetime.now(timezone.utc).isoformat(timespec="seconds")),
             "processes": {n: r.to_dict() for n, r in running.items()},
+            "specs": specs,
+            "restarts": restarts,
+            **({restarter.NAME: previous[restarter.NAME]} if previous.get(restarter.NAME) else {}),
         })
 
     def _save(self, state: dict[str, Any]) -> None:
-        _write_atomic(str(self.state_path), json.dumps(state, indent=2, sort_keys=True) + "\n")
+        statefile.write(self.root, state)
+
+    # --- the restarter (celestials.local.restarter) ----------------------------------------
+    def _start_restarter(self, rendered: Rendered) -> None:
+        """Start the process that restarts crashed ones, and record it (the state's lock is held)."""
+        running, self._popens[restarter.NAME] = supervisor.start(
+            restarter.spec(self.root, self.project_root), rendered.plan.log(restarter.NAME), "")
+        state = self._require_state()
+        state[restarter.NAME] = running.to_dict()
+        self._save(state)
+
+    def _stop_restarter(self) -> None:
+        state = self.read_state() or {}
+        if state.get(restarter.NAME):
+            supervisor.stop([supervisor.Running.from_dict(restarter.NAME, state[restarter.NAME])])
+
+    def _restarter_alive(self) -> bool:
+        return restarter_alive(self.read_state() or {})
 
     def _forget_state(self) -> None:
         for path in (self.state_path, self.root / "endpoints.json"):
@@ -329,7 +368,7 @@ class Rehearsal:
 
     @staticmethod
     def _any_alive(state: dict[str, Any]) -> bool:
-        return any(r.alive() for r in _running_from(state))
+        return restarter_alive(state) or any(r.alive() for r in _running_from(state))
 
     def _reap(self) -> None:
         for name, popen in list(self._popens.items()):
@@ -338,9 +377,7 @@ class Rehearsal:
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        with statefile.lock(self.root):
             yield
 
     @staticmethod
@@ -360,6 +397,25 @@ class AlreadyRunning(RehearsalError):
             f"a local rehearsal of stack {state.get('stack')} is already running (since {state.get('started')}, "
             f"settings {json.dumps(state.get('settings', {}), sort_keys=True)}); its URLs are in {endpoints}. "
             "Stop it first with `make local-down`.")
+
+
+def restarter_alive(state: Mapping[str, Any]) -> bool:
+    raw = state.get(restarter.NAME)
+    return raw is not None and supervisor.Running.from_dict(restarter.NAME, raw).alive()
+
+
+def _print_new_lines(log: Path, offset: int) -> int:
+    """Print what was appended to `log` since `offset`, each line marked; returns the new offset."""
+    try:
+        with open(log, "rb") as handle:
+            handle.seek(offset)
+            text = handle.read()
+    except FileNotFoundError:
+        return offset
+    complete = text[:text.rfind(b"\n") + 1]
+    for line in complete.decode(errors="replace").splitlines():
+        print(f"[local] {line}", file=sys.stderr, flush=True)
+    return offset + len(complete)
 
 
 def _running_from(state: Mapping[str, Any]) -> list[supervisor.Running]:
@@ -408,9 +464,3 @@ def _node_package_dirs(app_dir: str) -> list[str]:
     return dirs
 
 
-def _write_atomic(path: str, text: str) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)

@@ -125,11 +125,14 @@ def child_environment(spec: ProcessSpec) -> dict[str, str]:
     return env
 
 
-def start(spec: ProcessSpec, log_path: str, fingerprint: str) -> tuple[Running, subprocess.Popen[bytes]]:
+def start(spec: ProcessSpec, log_path: str, fingerprint: str, note: str = "") -> tuple[Running, subprocess.Popen[bytes]]:
+    """Start `spec` with its output appended to `log_path`, under a header line (with `note`,
+    e.g. "restart 2", when given)."""
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
     with open(log_path, "ab") as log:
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        log.write(f"\n=== {stamp} starting {spec.name}: {' '.join(spec.argv)}\n".encode())
+        what = f"{spec.name} ({note})" if note else spec.name
+        log.write(f"\n=== {stamp} starting {what}: {' '.join(spec.argv)}\n".encode())
         log.flush()
         try:
             popen = subprocess.Popen(spec.argv, cwd=spec.cwd, env=child_environment(spec), stdin=subprocess.DEVNULL,

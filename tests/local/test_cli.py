@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from celestials.local.__main__ import main
-from celestials.local.supervisor import Running, started
+from celestials.local.supervisor import Running, probe, started
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,7 +71,8 @@ def test_status_says_how_to_restart_a_stopped_process(tmp_path, capsys):
     assert main(["status", "--root", str(tmp_path / "local")]) == 0
     out = capsys.readouterr().out
     assert "prodcatalog              pid" in out and "STOPPED" in out
-    assert "restart one with `make local-restart NAME=prodcatalog`, every stopped one with `make local-restart`" in out
+    assert "restart one with `make local-restart NAME=prodcatalog`, every stopped one (and the restarter) with `make local-restart`" in out
+    assert "restarter: not running, so an exited process stays STOPPED" in out
 
 
 def test_status_and_down_answer_on_a_fresh_clone(tmp_path, capsys):
@@ -93,17 +94,37 @@ def test_restart_refuses_an_unknown_name_or_a_rehearsal_that_is_not_running(tmp_
         "[local] error: no process named 'prodcatalg'; processes: prodcatalog, prodcatalog-envoy"
 
 
-def test_restart_brings_back_a_process_that_died(rehearsal, capsys):
-    state = rehearsal.read_state()
-    victim = Running.from_dict("proddetail-v2", state["processes"]["proddetail-v2"])
+def _record(rehearsal, name: str) -> Running:
+    return Running.from_dict(name, rehearsal.read_state()["processes"][name])
+
+
+def _restarts(rehearsal, name: str) -> int:
+    return (rehearsal.read_state().get("restarts") or {}).get(name, {}).get("count", 0)
+
+
+def _until(check, what: str, timeout: float = 120.0):
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"not within {timeout:.0f}s: {what}"
+        time.sleep(0.3)
+    return result
+
+
+def test_a_killed_process_is_restarted_and_counted_as_a_kubelet_would(rehearsal, capsys):
+    """Kill proddetail-v2 (its whole group, as an OOM kill would): the restarter starts it again
+    at once, from the same spec; `make local-status` counts the restart; a `make local-restart` of
+    it is a new process and counts from 0, like a new pod."""
+    victim = _record(rehearsal, "proddetail-v2")
     os.killpg(victim.pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while victim.alive() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    _until(lambda: _restarts(rehearsal, "proddetail-v2") == 1, "the restarter restarting proddetail-v2")
+    restarted = _record(rehearsal, "proddetail-v2")
+    assert restarted.pid != victim.pid and restarted.fingerprint == victim.fingerprint
+    health = rehearsal.render().spec("proddetail-v2").health_url
+    _until(lambda: probe(health), f"proddetail-v2 answering {health} again")
     args = ["--root", str(rehearsal.root), "--net", str(rehearsal.net)]
     assert main(["status", *args]) == 0
-    assert "make local-restart NAME=proddetail-v2" in capsys.readouterr().out
-    assert main(["restart", *args]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if "proddetail-v2 " in line)
+    assert "running" in line and line.rstrip().endswith("restarts 1")
+    assert main(["restart", "proddetail-v2", *args]) == 0
     assert capsys.readouterr().out.strip() == "[local] restarted: proddetail-v2"
-    restarted = Running.from_dict("proddetail-v2", rehearsal.read_state()["processes"]["proddetail-v2"])
-    assert restarted.pid != victim.pid and restarted.alive()
+    assert _restarts(rehearsal, "proddetail-v2") == 0 and _record(rehearsal, "proddetail-v2").alive()

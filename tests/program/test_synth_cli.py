@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -48,3 +49,43 @@ def test_one_out_folder_for_several_stacks_is_refused(capsys):
         main(["--stack", "dev", "--stack", "prod", "--out", "x"])
     assert stop.value.code == 2
     assert "--out names one directory: give it with one --stack" in capsys.readouterr().err
+
+
+def test_the_summary_groups_resources_by_their_nearest_component(tmp_path, capsys):
+    assert main(["--stack", "dev", "--out", str(tmp_path / "out")]) == 0
+    text = capsys.readouterr().out
+    resources = json.loads((tmp_path / "out" / "resources.json").read_text())["resources"]
+    urns = {r["urn"]: r for r in resources}
+
+    def nearest_component(r: dict) -> str:
+        parent = r["parent"]
+        while parent in urns and urns[parent]["custom"]:
+            parent = urns[parent]["parent"]
+        return f"{urns[parent]['type']}  {urns[parent]['name']}" if parent in urns else "dev (stack)"
+
+    expected: dict[str, dict[str, int]] = {}
+    for r in resources:
+        group = expected.setdefault(nearest_component(r), {})
+        group[r["type"]] = group.get(r["type"], 0) + 1
+    tree = text.split("offline (Pulumi mock runtime, no cloud):\n\n", 1)[1].split("\n\nResources:", 1)[0]
+    printed: dict[str, dict[str, int]] = {}
+    label = ""
+    for line in tree.splitlines():
+        entry = line.strip()
+        if entry.startswith("+ "):
+            n, typ = entry[2:].split()
+            printed[label][typ] = int(n)
+        else:
+            label = entry.split(": ", 1)[0]
+            printed[label] = {}
+    held = {label: types for label, types in printed.items() if types}
+    assert held == expected
+    assert sum(n for types in held.values() for n in types.values()) == len(resources)
+    # what a reader looks for: the canary's route under its component, the VPC under the network's,
+    # and the stack holding only the top components
+    assert printed["celestials:mesh:Canary  mesh-prodcatalog-ns-canary-proddetail-router"][
+        "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"] == 1
+    assert printed["celestials:network:Network  network"]["aws:ec2/vpc:Vpc"] == 1
+    assert all(typ.startswith("celestials:") for typ in printed["dev (stack)"])
+    assert f"dev (stack): {len(printed['dev (stack)'])} resources, {len(resources)} with its components" in tree
+    assert "eks:index:Cluster  cluster-eks: a multi-language component: its plugin registers its children" in tree

@@ -65,8 +65,55 @@ def test_an_override_changes_exactly_the_canary_router(capsys):
     [change] = dev["changes"]
     assert change["type"] == "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute" and change["op"] == "update"
     assert change["inputs"] == [
-        {"path": "spec.rules[0].backendRefs[0].weight", "old": 50, "new": 10},
-        {"path": "spec.rules[0].backendRefs[1].weight", "old": 50, "new": 90}]
+        {"path": "spec.rules[0].backendRefs[0].weight", "old": 50, "new": 10,
+         "shown": "spec.rules[proddetail-route].backendRefs[proddetail-v1].weight"},
+        {"path": "spec.rules[0].backendRefs[1].weight", "old": 50, "new": 90,
+         "shown": "spec.rules[proddetail-route].backendRefs[proddetail-v2].weight"}]
+
+
+def test_a_canary_weight_change_says_which_version_gets_what(capsys):
+    assert main(["--set", "canaryWeight=10"]) == 0
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert [line for line in lines if line.startswith("~ spec.")] == [
+        "~ spec.rules[proddetail-route].backendRefs[proddetail-v1].weight: 50 → 90",
+        "~ spec.rules[proddetail-route].backendRefs[proddetail-v2].weight: 50 → 10"]
+
+
+def test_list_elements_are_shown_by_their_own_name_when_it_tells_them_apart():
+    containers = [{"name": "app", "image": "a:1"}, {"name": "istio-proxy", "image": "p:1"}]
+    changed = [{"name": "app", "image": "a:2"}, {"name": "istio-proxy", "image": "p:1"}]
+    assert diff_values({"containers": containers}, {"containers": changed}) == [
+        InputChange("containers[0].image", "a:1", "a:2", "containers[app].image")]
+    # App Mesh's weighted targets name the node they send to
+    targets = [{"virtualNodeRef": {"name": "proddetail-v1"}, "weight": 50},
+               {"virtualNodeRef": {"name": "proddetail-v2"}, "weight": 50}]
+    moved = [{**targets[0], "weight": 90}, {**targets[1], "weight": 10}]
+    assert [c.label for c in diff_values({"t": targets}, {"t": moved})] == [
+        "t[proddetail-v1].weight", "t[proddetail-v2].weight"]
+    # a name that repeats does not tell them apart: the index does
+    twice = [{"name": "x", "port": 1}, {"name": "x", "port": 2}]
+    assert [c.label for c in diff_values(twice, [twice[0], {"name": "x", "port": 3}])] == ["[1].port"]
+    assert [c.label for c in diff_values([{"name": "80", "p": 1}], [{"name": "80", "p": 2}])] == ['["80"].p']
+    # an element added or removed is named by the side that has it
+    assert diff_values([], [{"name": "new"}]) == [InputChange("[0]", MISSING, {"name": "new"}, "[new]")]
+    assert diff_values([{"name": "a"}], [{"name": "b"}]) == [
+        InputChange("[0]", MISSING, {"name": "b"}, "[b]"), InputChange("[0]", {"name": "a"}, MISSING, "[a]")]
+
+
+def test_a_named_element_added_in_the_middle_is_one_change_not_a_shift():
+    """As Kubernetes merges env, containers or ports by name; seen when a workload gains a backend
+    (its URL's variable sorts between two others)."""
+    env = [{"name": "BASE_URL", "value": "b"}, {"name": "OTEL_SERVICE_NAME", "value": "f"},
+           {"name": "PORT", "value": "9000"}]
+    added = [env[0], {"name": "RATINGS_URL", "value": "r"}, *env[1:]]
+    assert diff_values({"env": env}, {"env": added}) == [
+        InputChange("env[1]", MISSING, {"name": "RATINGS_URL", "value": "r"}, "env[RATINGS_URL]")]
+    changed = [env[0], {**env[1], "value": "g"}, env[2]]
+    assert [(c.label, c.old, c.new) for c in diff_values(env[1:] + [env[0]], changed)] == [
+        ("[0].name", "OTEL_SERVICE_NAME", "BASE_URL"), ("[0].value", "f", "b"),
+        ("[1].name", "PORT", "OTEL_SERVICE_NAME"), ("[1].value", "9000", "g"),
+        ("[2].name", "BASE_URL", "PORT"), ("[2].value", "b", "9000")]  # reordered: the order is the change
+    assert [c.label for c in diff_values({"env": env}, {"env": env[:1] + env[2:]})] == ["env[OTEL_SERVICE_NAME]"]
 
 
 def test_a_base_tree_is_synthesized_in_its_own_process(tmp_path, capsys):
@@ -76,7 +123,7 @@ def test_a_base_tree_is_synthesized_in_its_own_process(tmp_path, capsys):
     assert main(["--base-tree", str(tree)]) == 0
     out = capsys.readouterr().out
     assert f"Stack dev: {tree} → working tree" in out
-    assert "~ spec.rules[0].backendRefs[1].weight: 20 → 50" in out
+    assert "~ spec.rules[proddetail-route].backendRefs[proddetail-v2].weight: 20 → 50" in out
 
 
 @pytest.mark.parametrize("argv,message", [
@@ -87,3 +134,15 @@ def test_a_base_tree_is_synthesized_in_its_own_process(tmp_path, capsys):
 def test_bad_arguments_are_one_line_errors(argv, message, capsys):
     assert main(argv) == 1
     assert capsys.readouterr().err.startswith(message)
+
+
+def test_a_verdict_names_the_input_as_the_diff_shows_it():
+    typ = "kubernetes:appmesh.k8s.aws/v1beta2:VirtualRouter"
+    route = {"name": "r", "httpRoute": {"action": {"weightedTargets": [
+        {"virtualNodeRef": {"name": "proddetail-v1"}, "weight": 50}]}}}
+    moved = {**route, "httpRoute": {"action": {"weightedTargets": [
+        {"virtualNodeRef": {"name": "proddetail-v1"}, "weight": 40}]}}}
+    [change] = diff_resources([_resource("router", {"spec": {"routes": [route]}}, typ)],
+                              [_resource("router", {"spec": {"routes": [moved]}}, typ)])
+    assert change.unknown.startswith(
+        "replacement not known for spec.routes[r].httpRoute.action.weightedTargets[proddetail-v1].weight: ")
