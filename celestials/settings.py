@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any, Callable, Iterable, Mapping
 
-from .stacks import PROD_STACK
+from .stacks import PRODUCTION_KEY
 from . import eks_versions as ev
 from .zones import EKS_UNSUPPORTED_ZONE_IDS, ZONE_ID, unsupported
 
@@ -31,7 +31,7 @@ MTLS_TRUSTS = ("ca1", "ca1+ca2")
 TLS_KEY_ALGORITHMS = ("rsa-2048", "rsa-3072", "rsa-4096", "ecdsa-p256")
 PRODCATALOG_STORAGES = ("dynamodb", "sqlite")
 #: EKS control-plane log types (CloudWatch Logs ingestion is billed per GB; `audit` is by far the
-#: largest). prod keeps all five; other stacks default to what a developer reads when something
+#: largest). Production keeps all five; other stacks default to what a developer reads when something
 #: fails: API server errors and authentication (401s, access entries).
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 DEV_CONTROL_PLANE_LOG_TYPES = ("api", "authenticator")
@@ -94,6 +94,12 @@ class Settings:
     """Typed stack settings; defaults here are the documented defaults (README config table)."""
 
     stack: str = "dev"
+    #: `celestials:production`: held to production's rules (at least 2 nodes and replicas, a NAT
+    #: gateway per zone, no API endpoint open to the internet, the N-1 capacity check, deletion
+    #: protection, longer log retention, autoscalers, the guardrails' production rules). The stack's
+    #: name plays no part. A stack's config must state it (celestials.stack_config.REQUIRED_KEYS);
+    #: False here only for settings built directly (tests, tools).
+    production: bool = False
     #: AWS region (`aws:region`), used for the controller chart and X-Ray exporter.
     region: str = "us-west-2"
     vpc_cidr: str = "10.0.0.0/16"
@@ -141,15 +147,17 @@ class Settings:
     prodcatalog_storage: str = "dynamodb"
     prodcatalog_replicas: int = 2
     #: replicas of every other workload on the request path (ingress gateway, frontend-node,
-    #: proddetail v1 and v2) and of the mesh control plane; prod needs at least 2
+    #: proddetail v1 and v2) and of the mesh control plane; production needs at least 2
     request_path_replicas: int = 1
     #: HorizontalPodAutoscalers' max for the request path; None: the stack's default (`autoscale_max`)
     autoscale_max_replicas: int | None = None
     tracing: bool = True
-    #: None: by stack (all five in prod, DEV_CONTROL_PLANE_LOG_TYPES elsewhere); see `log_types`
+    #: None: all five in production, DEV_CONTROL_PLANE_LOG_TYPES elsewhere; see `log_types`
     control_plane_log_types: tuple[str, ...] | None = None
     #: interface endpoints for ECR (api + dkr) in the private subnets (see docs/platform.md)
     ecr_endpoints: bool = False
+    #: why a production stack runs fewer NAT gateways than zones (None: it may not)
+    fewer_nat_gateways_reason: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -160,13 +168,13 @@ class Settings:
     @property
     def autoscale_max(self) -> int | None:
         """The max of every request-path HPA (each one's min is its workload's replicas), or None
-        for no autoscalers. Set: `autoscaleMaxReplicas`. Unset: in prod, twice the largest minimum
+        for no autoscalers. Set: `autoscaleMaxReplicas`. Unset: in production, twice the largest minimum
         (each workload may at least double under load; the capacity check refuses the stack if
         that many pods would not fit on the node group); elsewhere none, since a dev node group is
         sized for one replica of most things."""
         if self.autoscale_max_replicas is not None:
             return self.autoscale_max_replicas
-        if self.stack == PROD_STACK:
+        if self.production:
             return 2 * self.autoscale_min
         return None
 
@@ -188,7 +196,7 @@ class Settings:
         """Control-plane log types to enable: the configured ones, else the stack's default."""
         if self.control_plane_log_types is not None:
             return self.control_plane_log_types
-        return CONTROL_PLANE_LOG_TYPES if self.stack == PROD_STACK else DEV_CONTROL_PLANE_LOG_TYPES
+        return CONTROL_PLANE_LOG_TYPES if self.production else DEV_CONTROL_PLANE_LOG_TYPES
 
 
 def _as_int(key: str, raw: Any, lo: int, hi: int | None = None) -> int:
@@ -366,8 +374,22 @@ def _as_vpc_cidr(key: str, raw: Any) -> str:
     return cidr
 
 
+#: the key a production stack with fewer NAT gateways than zones states its reason in
+FEWER_NAT_GATEWAYS_KEY = "fewerNatGatewaysReason"
+_MIN_REASON = 20
+
+
+def _as_reason(key: str, raw: Any) -> str:
+    """A reason, in words: it is what a reviewer of the stack file reads instead of the rule."""
+    if isinstance(raw, str) and _MIN_REASON <= len(raw.strip()) <= 500:
+        return raw.strip()
+    raise SettingsError(key, raw, f"a sentence ({_MIN_REASON} to 500 characters) saying why fewer NAT gateways than "
+                        "zones are enough for this production stack")
+
+
 #: key → (field name, parser). The key set is the whole accepted vocabulary: anything else fails.
 _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
+    PRODUCTION_KEY: ("production", _as_bool),
     "vpcCidr": ("vpc_cidr", _as_vpc_cidr),
     "availabilityZones": ("availability_zones", lambda k, v: _as_int(k, v, 2, 6)),
     "natGateways": ("nat_gateways", lambda k, v: _as_int(k, v, 1, 6)),
@@ -402,6 +424,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "tracing": ("tracing", _as_bool),
     "controlPlaneLogTypes": ("control_plane_log_types", lambda k, v: _as_subset(k, v, CONTROL_PLANE_LOG_TYPES)),
     "ecrEndpoints": ("ecr_endpoints", _as_bool),
+    FEWER_NAT_GATEWAYS_KEY: ("fewer_nat_gateways_reason", _as_reason),
 }
 
 CONFIG_KEYS = tuple(_PARSERS)
@@ -424,6 +447,10 @@ def parse_settings(raw: Mapping[str, Any], stack: str, region: str | None = None
     settings = Settings(**values)
     _check_combinations(settings, raw)
     return settings
+
+
+#: how a production refusal says where the rule comes from
+PRODUCTION_NOTE = f"the stack has {PROJECT}:{PRODUCTION_KEY} true"
 
 
 def _check_combinations(s: Settings, raw: Mapping[str, Any]) -> None:
@@ -454,20 +481,35 @@ def _check_combinations(s: Settings, raw: Mapping[str, Any]) -> None:
                 raise SettingsError(key, given(key, list(principals)),
                                     f"principals not already in {seen[arn]} ({arn}: one access entry per principal)")
             seen[arn] = key
-    if s.stack == PROD_STACK:
+    if s.fewer_nat_gateways_reason is not None and not (s.production and s.nat_gateways < s.availability_zones):
+        here = (f"natGateways is {s.nat_gateways} for {s.availability_zones} zones" if s.production
+                else f"{PROJECT}:{PRODUCTION_KEY} is false")
+        raise SettingsError(FEWER_NAT_GATEWAYS_KEY, given(FEWER_NAT_GATEWAYS_KEY, s.fewer_nat_gateways_reason),
+                            f"set only in a production stack with fewer natGateways than availabilityZones, to say "
+                            f"why; here {here}, so it excuses nothing: remove it")
+    if s.production:
         if s.node_count < 2:
-            raise SettingsError("nodeCount", given("nodeCount", s.node_count), "at least 2 in prod (nodes spread across AZs)")
+            raise SettingsError("nodeCount", given("nodeCount", s.node_count),
+                                f"at least 2 in production (nodes spread across AZs; {PRODUCTION_NOTE})")
         # One node or zone lost must not take a request-path workload down with it.
         for key, value in (("requestPathReplicas", s.request_path_replicas),
                            ("prodcatalogReplicas", s.prodcatalog_replicas)):
             if value < 2:
-                raise SettingsError(key, given(key, value), "at least 2 in prod (replicas spread across zones "
-                                    "survive losing a node or a zone)")
+                raise SettingsError(key, given(key, value), "at least 2 in production (replicas spread across zones "
+                                    f"survive losing a node or a zone; {PRODUCTION_NOTE})")
+        if s.nat_gateways < s.availability_zones and s.fewer_nat_gateways_reason is None:
+            raise SettingsError("natGateways", given("natGateways", s.nat_gateways),
+                                f"in production, one per availability zone: {s.availability_zones} "
+                                f"(availabilityZones). A private subnet routes through the NAT gateway of "
+                                f"another zone otherwise, and loses its egress (image pulls from Docker Hub, "
+                                f"STS for the pods' IAM credentials, X-Ray) when that zone fails. Set "
+                                f"{PROJECT}:natGateways {s.availability_zones}, or say why fewer are enough in "
+                                f"{PROJECT}:{FEWER_NAT_GATEWAYS_KEY} ({PRODUCTION_NOTE})")
         if s.endpoint_public_access and "0.0.0.0/0" in s.endpoint_public_access_cidrs:
             raise SettingsError("endpointPublicAccessCidrs", given("endpointPublicAccessCidrs", list(s.endpoint_public_access_cidrs)),
-                                "in prod with endpointPublicAccess true, the public CIDRs of your operators and CI "
+                                "in production with endpointPublicAccess true, the public CIDRs of your operators and CI "
                                 "runners (not 0.0.0.0/0); or endpointPublicAccess false: private endpoint only "
-                                "(docs/platform.md, \"Reaching the API endpoint\")")
+                                f"(docs/platform.md, \"Reaching the API endpoint\"; {PRODUCTION_NOTE})")
 
 
 def settings_fields() -> tuple[str, ...]:

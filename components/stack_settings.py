@@ -20,7 +20,7 @@ from pulumi.runtime import config as runtime_config
 
 from celestials.cost import CostError, control_plane_rates
 from celestials.eks_versions import ControlPlaneRates
-from celestials.settings import Settings, check_eks_version
+from celestials.settings import FEWER_NAT_GATEWAYS_KEY, PROJECT, Settings, check_eks_version
 from celestials.stack_config import settings_from_config
 from celestials.today import today
 
@@ -30,9 +30,18 @@ def load_settings() -> Settings:
     config = {k: runtime_config.get_config(k) for k in sorted(keys)}
     secret = {k for k in keys if runtime_config.is_config_secret(k)}
     settings = settings_from_config(config, pulumi.get_stack(), secret_keys=secret)
-    for message in eks_warnings(settings, today()):
+    for message in (*override_notes(settings), *eks_warnings(settings, today())):
         pulumi.log.warn(message)
     return settings
+
+
+def override_notes(settings: Settings) -> tuple[str, ...]:
+    """What a preview says about a production rule the stack overrides, with the stack's reason."""
+    if settings.fewer_nat_gateways_reason is None:
+        return ()
+    return (f"stack {settings.stack} is production with {settings.nat_gateways} NAT gateway(s) for "
+            f"{settings.availability_zones} zones: losing a zone whose NAT gateway others route through cuts "
+            f"their egress. {PROJECT}:{FEWER_NAT_GATEWAYS_KEY}: {settings.fewer_nat_gateways_reason}",)
 
 
 def eks_warnings(settings: Settings, day: date) -> tuple[str, ...]:
