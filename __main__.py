@@ -29,9 +29,8 @@ topology = build_topology(settings)
 capacity = check_capacity(settings, topology, backend.capacity_overhead(settings),
                           extra=trace_collector.pod_demands(settings))
 
-prod = settings.stack == "prod"
 prefix = f"celestials-{settings.stack}"
-tags = resource_tags(settings.stack)
+tags = resource_tags(settings.stack, settings.production)
 
 # --- AWS foundation ------------------------------------------------------------------------
 network = Network("network", NetworkArgs(
@@ -50,13 +49,13 @@ cluster = Cluster("cluster", ClusterArgs(
     private_access_cidrs=settings.endpoint_private_access_cidrs,
     admin_principal_arns=(*settings.cluster_admins, *settings.ci_deploy_roles),
     viewer_principal_arns=settings.cluster_viewers, ssh_key_name=settings.ssh_key_name,
-    deletion_protection=prod, log_retention_days=90 if prod else 30,
+    deletion_protection=settings.production, log_retention_days=90 if settings.production else 30,
     log_types=settings.log_types, architecture=settings.node_architecture, cpu_credits=settings.cpu_credits,
     metrics_server=settings.autoscale_max is not None, tags=tags))
 
 images = Images("images", ImagesArgs(
     keys=images_for(topology), repository_prefix=f"celestials/{settings.stack}",
-    force_delete_repositories=not prod, architecture=settings.node_architecture, tags=tags,
+    force_delete_repositories=not settings.production, architecture=settings.node_architecture, tags=tags,
     stack_name=f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"))
 
 # --- tracing and the meshes ---------------------------------------------------------------
@@ -74,7 +73,8 @@ for table_mesh, table_user in topology.workloads_storing_in("dynamodb"):  # the 
     catalog = CatalogTable("catalog", CatalogTableArgs(
         oidc_provider_arn=cluster.oidc_provider_arn, oidc_provider_url=cluster.oidc_provider_url,
         namespace=table_mesh.namespace, service_account=table_user.name,
-        extra_policy_arns=identity.sidecar_policy_arns(table_mesh.namespace), deletion_protection=prod, tags=tags))
+        extra_policy_arns=identity.sidecar_policy_arns(table_mesh.namespace),
+        deletion_protection=settings.production, tags=tags))
     workload_roles = {table_mesh.namespace: {table_user.name: catalog.role_arn}}
     table_name = catalog.table_name
 

@@ -28,7 +28,6 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence
 
-from .stacks import PROD_STACK
 from .settings import Settings
 from .topology.model import Resources, Topology
 
@@ -441,20 +440,17 @@ def stack_demands(topology: Topology, overhead: MeshOverhead, extra: Sequence[Po
     return [d.scaled_out(cap) for d in demands] if scaled_out else demands
 
 
-#: Stacks that must keep running with one node gone (a drain, an upgrade, a failed instance).
-N_MINUS_ONE_STACKS = (PROD_STACK,)
-
-
 def check_node_loss(settings: Settings, topology: Topology, overhead: MeshOverhead,
                     extra: Sequence[PodDemand] = ()) -> CapacityReport | None:
-    """For the stacks in N_MINUS_ONE_STACKS: every running pod (no rollout in progress, every
-    autoscaled Deployment at its HPA's min: the floor the PodDisruptionBudgets protect) still fits
-    on one node fewer, or `CapacityError` names what would stay Pending."""
-    if settings.stack not in N_MINUS_ONE_STACKS:
+    """For a production stack, which must keep running with one node gone (a drain, an upgrade, a
+    failed instance): every running pod (no rollout in progress, every autoscaled Deployment at its
+    HPA's min: the floor the PodDisruptionBudgets protect) still fits on one node fewer, or
+    `CapacityError` names what would stay Pending."""
+    if not settings.production:
         return None
     if settings.node_count < 2:
-        raise CapacityError(f"stack {settings.stack} must survive losing a node, which needs celestials:nodeCount "
-                            f">= 2, not {settings.node_count}")
+        raise CapacityError(f"stack {settings.stack} is production (celestials:production true) and must survive "
+                            f"losing a node, which needs celestials:nodeCount >= 2, not {settings.node_count}")
     report = plan_capacity(settings.instance_type, settings.node_count - 1,
                            stack_demands(topology, overhead, extra, surge=False, system=system_pods(settings)),
                            settings.node_architecture)
@@ -490,7 +486,7 @@ def check_autoscaling_room(settings: Settings, topology: Topology, overhead: Mes
     fitting = _largest_fitting_max(settings, demands)
     given = (f"celestials:autoscaleMaxReplicas = {settings.autoscale_max_replicas}"
              if settings.autoscale_max_replicas is not None else
-             f"celestials:autoscaleMaxReplicas (unset: stack {settings.stack}'s default, {settings.autoscale_max})")
+             f"celestials:autoscaleMaxReplicas (unset: a production stack's default, {settings.autoscale_max})")
     floor = max(d.replicas for d in demands if d.max_replicas)
     hint = (f"set celestials:autoscaleMaxReplicas to at most {fitting}" if fitting is not None and fitting >= floor
             else "no autoscaler max above the minimum replicas fits")
@@ -503,7 +499,7 @@ def check_autoscaling_room(settings: Settings, topology: Topology, overhead: Mes
 def check_capacity(settings: Settings, topology: Topology, overhead: MeshOverhead,
                    extra: Sequence[PodDemand] = (), surge: bool = True) -> CapacityReport:
     """Raise `CapacityError` naming the shortfall when the stack's pods cannot all be scheduled:
-    at their fixed or minimum replicas, then (prod) with one node gone, then (naming
+    at their fixed or minimum replicas, then (production) with one node gone, then (naming
     autoscaleMaxReplicas) with every autoscaler at its max. The report returned is the largest
     of these plans: every autoscaler at its max when there are any."""
     report = plan_capacity(settings.instance_type, settings.node_count,

@@ -19,7 +19,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from datetime import date
 from typing import Any, Callable, Iterable, Mapping
 
-from .stacks import PROD_STACK
+from .stacks import PRODUCTION_KEY
 from . import eks_versions as ev
 from .zones import EKS_UNSUPPORTED_ZONE_IDS, ZONE_ID, unsupported, zone_id_prefix
 
@@ -32,7 +32,7 @@ MTLS_TRUSTS = ("ca1", "ca1+ca2")
 TLS_KEY_ALGORITHMS = ("rsa-2048", "rsa-3072", "rsa-4096", "ecdsa-p256")
 PRODCATALOG_STORAGES = ("dynamodb", "sqlite")
 #: EKS control-plane log types (CloudWatch Logs ingestion is billed per GB; `audit` is by far the
-#: largest). prod keeps all five; other stacks default to what a developer reads when something
+#: largest). Production keeps all five; other stacks default to what a developer reads when something
 #: fails: API server errors and authentication (401s, access entries).
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 DEV_CONTROL_PLANE_LOG_TYPES = ("api", "authenticator")
@@ -89,6 +89,12 @@ class Settings:
     README's configuration reference is written from these and `KEYS` (tools/settings_doc.py)."""
 
     stack: str = "dev"
+    #: `celestials:production`: held to production's rules (at least 2 nodes and replicas, a NAT
+    #: gateway per zone, no API endpoint open to the internet, the N-1 capacity check, deletion
+    #: protection, longer log retention, autoscalers, the guardrails' production rules). The stack's
+    #: name plays no part. A stack's config must state it (celestials.stack_config.REQUIRED_KEYS);
+    #: False here only for settings built directly (tests, tools).
+    production: bool = False
     #: AWS region (`aws:region`), used for the controller chart and X-Ray exporter.
     region: str = "us-west-2"
     vpc_cidr: str = "10.0.0.0/16"
@@ -136,15 +142,17 @@ class Settings:
     prodcatalog_storage: str = "dynamodb"
     prodcatalog_replicas: int = 2
     #: replicas of every other workload on the request path (ingress gateway, frontend-node,
-    #: proddetail v1 and v2) and of the mesh control plane; prod needs at least 2
+    #: proddetail v1 and v2) and of the mesh control plane; production needs at least 2
     request_path_replicas: int = 1
     #: HorizontalPodAutoscalers' max for the request path; None: the stack's default (`autoscale_max`)
     autoscale_max_replicas: int | None = None
     tracing: bool = True
-    #: None: by stack (all five in prod, DEV_CONTROL_PLANE_LOG_TYPES elsewhere); see `log_types`
+    #: None: all five in production, DEV_CONTROL_PLANE_LOG_TYPES elsewhere; see `log_types`
     control_plane_log_types: tuple[str, ...] | None = None
     #: interface endpoints for ECR (api + dkr) in the private subnets (see docs/platform.md)
     ecr_endpoints: bool = False
+    #: why a production stack runs fewer NAT gateways than zones (None: it may not)
+    fewer_nat_gateways_reason: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -155,13 +163,13 @@ class Settings:
     @property
     def autoscale_max(self) -> int | None:
         """The max of every request-path HPA (each one's min is its workload's replicas), or None
-        for no autoscalers. Set: `autoscaleMaxReplicas`. Unset: in prod, twice the largest minimum
+        for no autoscalers. Set: `autoscaleMaxReplicas`. Unset: in production, twice the largest minimum
         (each workload may at least double under load; the capacity check refuses the stack if
         that many pods would not fit on the node group); elsewhere none, since a dev node group is
         sized for one replica of most things."""
         if self.autoscale_max_replicas is not None:
             return self.autoscale_max_replicas
-        if self.stack == PROD_STACK:
+        if self.production:
             return 2 * self.autoscale_min
         return None
 
@@ -183,7 +191,7 @@ class Settings:
         """Control-plane log types to enable: the configured ones, else the stack's default."""
         if self.control_plane_log_types is not None:
             return self.control_plane_log_types
-        return CONTROL_PLANE_LOG_TYPES if self.stack == PROD_STACK else DEV_CONTROL_PLANE_LOG_TYPES
+        return CONTROL_PLANE_LOG_TYPES if self.production else DEV_CONTROL_PLANE_LOG_TYPES
 
 
 # --- what a key accepts ------------------------------------------------------------------------
@@ -499,6 +507,28 @@ def check_eks_version(s: Settings, today: date, rates: ev.ControlPlaneRates | No
     return ev.lifecycle_warnings(s.eks_version, s.eks_support_type, today, rates)
 
 
+#: the key a production stack with fewer NAT gateways than zones states its reason in
+FEWER_NAT_GATEWAYS_KEY = "fewerNatGatewaysReason"
+
+
+@dataclass(frozen=True)
+class Reason(Kind):
+    """A reason, in words: it is what a reviewer of the stack file reads instead of the rule."""
+
+    lo: int
+    hi: int
+
+    @property
+    def allowed(self) -> str:
+        return (f"a sentence ({self.lo} to {self.hi} characters) saying why fewer NAT gateways than zones are "
+                "enough for this production stack")
+
+    def parse(self, key: str, raw: Any) -> str:
+        if isinstance(raw, str) and self.lo <= len(raw.strip()) <= self.hi:
+            return raw.strip()
+        raise SettingsError(key, raw, self.allowed)
+
+
 # --- the keys ----------------------------------------------------------------------------------
 
 
@@ -531,6 +561,10 @@ REGION = Key("aws:region", "region", Region(), "where everything is created")
 
 #: Every `celestials:*` key, in the reference's order. The set is the whole accepted vocabulary.
 KEYS: tuple[Key, ...] = (
+    Key(PRODUCTION_KEY, "production", Boolean(),
+        "held to production's rules (the rules below that name it, the N-1 capacity check, deletion protection, "
+        "longer log retention, the guardrails' production rules); every stack file states it, the stack's name "
+        "plays no part ([production stacks](docs/platform.md#production-stacks))"),
     Key("vpcCidr", "vpc_cidr", VpcCidr(16, 20), "the VPC's address range"),
     Key("availabilityZones", "availability_zones", Integer(MIN_ZONES, MAX_ZONES),
         "AZs spanned by public and private subnets"),
@@ -612,15 +646,18 @@ KEYS: tuple[Key, ...] = (
         "with a value, every request-path Deployment and istiod get a HorizontalPodAutoscaler from their replicas up "
         "to this many, and the cluster gets metrics-server; the capacity check refuses a max that would not fit "
         "([Autoscaling](docs/platform.md#autoscaling))",
-        unset=f"twice the larger of `requestPathReplicas` and `prodcatalogReplicas` in `{PROD_STACK}`, no "
+        unset="twice the larger of `requestPathReplicas` and `prodcatalogReplicas` in production, no "
               "autoscalers elsewhere"),
     Key("tracing", "tracing", Boolean(), "deploy the tracing pipeline (collector → X-Ray)"),
     Key("controlPlaneLogTypes", "control_plane_log_types", Subset(CONTROL_PLANE_LOG_TYPES),
         "EKS control-plane logs sent to CloudWatch (billed per GB; `audit` is the largest)",
-        unset=f"all of them in `{PROD_STACK}`, `{json.dumps(list(DEV_CONTROL_PLANE_LOG_TYPES))}` elsewhere"),
+        unset=f"all of them in production, `{json.dumps(list(DEV_CONTROL_PLANE_LOG_TYPES))}` elsewhere"),
     Key("ecrEndpoints", "ecr_endpoints", Boolean(),
         "ECR interface endpoints (api, dkr) in the private subnets; the free S3 gateway endpoint that carries image "
         "layers is always there ([when they pay](docs/platform.md#network))"),
+    Key(FEWER_NAT_GATEWAYS_KEY, "fewer_nat_gateways_reason", Reason(20, 500),
+        "in a production stack, why fewer `natGateways` than `availabilityZones` are enough (the reviewer reads it "
+        "instead of the rule)", unset="a production stack has a NAT gateway per zone"),
 )
 
 _BY_NAME: dict[str, Key] = {k.name: k for k in KEYS}
@@ -727,7 +764,10 @@ def _requires(name: str, needs: Any, when: tuple[str, str], why: str) -> Rule:
     return Rule(name, f"`{needs}` with {other} `{value}`", broken, also=(other,), when=when, needs=needs)
 
 
-#: The least a prod stack may have of each key, and why.
+#: how a production refusal says where the rule comes from
+PRODUCTION_NOTE = f"the stack has {PROJECT}:{PRODUCTION_KEY} true"
+
+#: The least a production stack may have of each key, and why.
 PROD_MINIMUMS: tuple[tuple[str, int, str], ...] = (
     ("nodeCount", 2, "nodes spread across AZs"),
     # One node or zone lost must not take a request-path workload down with it.
@@ -738,11 +778,30 @@ PROD_MINIMUMS: tuple[tuple[str, int, str], ...] = (
 
 def _prod_minimum(name: str, least: int, why: str) -> Rule:
     def broken(s: Settings, written: frozenset[str]) -> str | None:
-        if s.stack == PROD_STACK and getattr(s, _BY_NAME[name].field) < least:
-            return f"at least {least} in {PROD_STACK} ({why})"
+        if s.production and getattr(s, _BY_NAME[name].field) < least:
+            return f"at least {least} in production ({why}; {PRODUCTION_NOTE})"
         return None
 
-    return Rule(name, f"at least {least} in `{PROD_STACK}`", broken)
+    return Rule(name, f"at least {least} in production", broken, also=(PRODUCTION_KEY,))
+
+
+def _nat_per_zone(s: Settings, written: frozenset[str]) -> str | None:
+    if s.production and s.nat_gateways < s.availability_zones and s.fewer_nat_gateways_reason is None:
+        return (f"in production, one per availability zone: {s.availability_zones} (availabilityZones). A private "
+                "subnet routes through the NAT gateway of another zone otherwise, and loses its egress (image pulls "
+                "from Docker Hub, STS for the pods' IAM credentials, X-Ray) when that zone fails. Set "
+                f"{PROJECT}:natGateways {s.availability_zones}, or say why fewer are enough in "
+                f"{PROJECT}:{FEWER_NAT_GATEWAYS_KEY} ({PRODUCTION_NOTE})")
+    return None
+
+
+def _reason_excuses_something(s: Settings, written: frozenset[str]) -> str | None:
+    if s.fewer_nat_gateways_reason is not None and not (s.production and s.nat_gateways < s.availability_zones):
+        here = (f"natGateways is {s.nat_gateways} for {s.availability_zones} zones" if s.production
+                else f"{PROJECT}:{PRODUCTION_KEY} is false")
+        return (f"set only in a production stack with fewer natGateways than availabilityZones, to say why; here "
+                f"{here}, so it excuses nothing: remove it")
+    return None
 
 
 def _public_cidrs_need_a_public_endpoint(s: Settings, written: frozenset[str]) -> str | None:
@@ -754,10 +813,10 @@ def _public_cidrs_need_a_public_endpoint(s: Settings, written: frozenset[str]) -
 
 
 def _prod_public_cidrs(s: Settings, written: frozenset[str]) -> str | None:
-    if s.stack == PROD_STACK and s.endpoint_public_access and "0.0.0.0/0" in s.endpoint_public_access_cidrs:
-        return (f"in {PROD_STACK} with endpointPublicAccess true, the public CIDRs of your operators and CI runners "
+    if s.production and s.endpoint_public_access and "0.0.0.0/0" in s.endpoint_public_access_cidrs:
+        return ("in production with endpointPublicAccess true, the public CIDRs of your operators and CI runners "
                 "(not 0.0.0.0/0); or endpointPublicAccess false: private endpoint only "
-                "(docs/platform.md, \"Reaching the API endpoint\")")
+                f"(docs/platform.md, \"Reaching the API endpoint\"; {PRODUCTION_NOTE})")
     return None
 
 
@@ -782,9 +841,14 @@ RULES: tuple[Rule, ...] = (
     _requires("prodcatalogReplicas", 1, ("prodcatalogStorage", "sqlite"),
               "products live in one pod's file, which one writer holds"),
     *(_prod_minimum(*m) for m in PROD_MINIMUMS),
+    Rule("natGateways", f"one per zone in production, unless `{FEWER_NAT_GATEWAYS_KEY}` says why fewer",
+         _nat_per_zone, also=(PRODUCTION_KEY, FEWER_NAT_GATEWAYS_KEY)),
+    Rule(FEWER_NAT_GATEWAYS_KEY, "only in production with fewer natGateways than availabilityZones",
+         _reason_excuses_something),
     Rule("endpointPublicAccessCidrs", "only with endpointPublicAccess `true`", _public_cidrs_need_a_public_endpoint,
          also=("endpointPublicAccess",)),
-    Rule("endpointPublicAccessCidrs", f"not `0.0.0.0/0` in `{PROD_STACK}`", _prod_public_cidrs),
+    Rule("endpointPublicAccessCidrs", "not `0.0.0.0/0` in production", _prod_public_cidrs,
+         also=(PRODUCTION_KEY,)),
 )
 
 

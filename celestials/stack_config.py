@@ -17,6 +17,7 @@ import re
 from typing import Any, Collection, Mapping
 
 from .settings import CONFIG_KEYS, PROJECT, Settings, SettingsError, closest, did_you_mean, parse_settings
+from .stacks import PRODUCTION_KEY
 
 #: Keys of other namespaces a stack may carry. `aws`: the AWS provider's own config keys
 #: (pulumi_aws/config/vars.py), all of which the program's default AWS provider reads. Left out:
@@ -39,6 +40,28 @@ PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 SECRET = "[secret]"
+
+#: Keys every stack's config must state, because no default would be safe. `aws:region`: the
+#: program (endpoint names, the collector's exporter, prices) and the AWS provider must read one
+#: region; without it the provider would take AWS_REGION, AWS_DEFAULT_REGION or the profile's
+#: region from wherever `pulumi up` runs. `celestials:production`: production's rules follow from
+#: it, and a new stack file that forgot it must not silently get dev's.
+REQUIRED_KEYS: dict[str, str] = {
+    "aws:region": "every stack states its region, so that the program and the AWS provider read the same one "
+                  "(without it the provider takes AWS_REGION, AWS_DEFAULT_REGION or the AWS profile's region "
+                  "from wherever pulumi runs): pulumi config set aws:region <region>, e.g. us-west-2",
+    f"{PROJECT}:{PRODUCTION_KEY}": f"every stack states whether it is production: pulumi config set "
+                                   f"{PROJECT}:{PRODUCTION_KEY} true (held to production's rules: docs/platform.md, "
+                                   "\"Production stacks\") or false; the stack's name plays no part",
+}
+
+
+class MissingConfigError(SettingsError):
+    """A key every stack must state (`REQUIRED_KEYS`) is not set."""
+
+    def __init__(self, key: str, allowed: str):
+        self.key, self.value, self.allowed = key, None, allowed
+        ValueError.__init__(self, f"missing stack config {key}: {allowed}")
 
 
 def known_keys() -> tuple[str, ...]:
@@ -136,6 +159,9 @@ def check_keys(config: Mapping[str, Any], secret_keys: Collection[str] = ()) -> 
 def settings_from_config(config: Mapping[str, Any], stack: str, secret_keys: Collection[str] = ()) -> Settings:
     """A whole stack config (fully qualified keys, as Pulumi holds it) → typed settings."""
     check_keys(config, secret_keys)
+    for key, why in REQUIRED_KEYS.items():
+        if key not in config:
+            raise MissingConfigError(key, why)
     ours = {k: v for k, v in config.items() if k.startswith(PROJECT + ":")}
     try:
         return parse_settings(ours, stack, region=config.get("aws:region"))

@@ -59,6 +59,7 @@ import pulumi_kubernetes as k8s
 
 from celestials.eks_versions import SUPPORT_TYPES, addon_version, known_versions
 from celestials.settings import BURSTABLE_FAMILIES, CONTROL_PLANE_LOG_TYPES, CPU_CREDITS
+from celestials.stacks import PRODUCTION_TAG
 from components.log_group_provider import ControlPlaneLogGroup
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -298,8 +299,11 @@ class Cluster(pulumi.ComponentResource):
             # default), which bills surplus credits; standard throttles to the baseline instead.
             credit_specification=aws.ec2.LaunchTemplateCreditSpecificationArgs(cpu_credits=args.cpu_credits)
             if args.cpu_credits else None,
+            # The instances' tags are part of the template's version, and a new version rolls every
+            # node: whether the stack is production is not worth a roll (the template carries it).
             tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(
-                resource_type="instance", tags={**tags, "Name": f"{args.cluster_name}-node"})],
+                resource_type="instance", tags={**{k: v for k, v in tags.items() if k != PRODUCTION_TAG},
+                                                "Name": f"{args.cluster_name}-node"})],
             update_default_version=True,
             tags=tags, opts=child)
         self.node_group = eks.ManagedNodeGroup(

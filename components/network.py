@@ -12,6 +12,11 @@ Why these choices:
   load-balancer code accepts subnets without it, older controllers only take tagged ones.
 - `nat_gateways` NAT gateways in the first AZs' public subnets; private subnet i routes through
   NAT i mod n. One is cheap (dev) but a single-AZ dependency; one per AZ (prod) is not.
+- DynamoDB: a *gateway* endpoint on the private route tables (no charge) carries prodcatalog's
+  table calls, so the catalog reaches its table without a NAT gateway (whose zone may be the one
+  lost) and without paying NAT data processing. Its policy lets only this account's principals
+  through (`dynamodb_endpoint_policy`): DynamoDB has no resource policies, so this is the one place
+  that stops credentials of another account from using the VPC to reach their own tables.
 - Image pulls: ECR serves image layers from S3, so an S3 *gateway* endpoint on the private route
   tables (no charge) takes layer downloads off the NAT gateways (billed per GB processed). ECR's own
   API and registry calls (small) still go through NAT unless `ecr_endpoints`: two *interface*
@@ -25,7 +30,9 @@ Deterministic: CIDRs come from the VPC CIDR and the AZ index, AZ names from the 
 from __future__ import annotations
 
 import ipaddress
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -37,6 +44,20 @@ INTERNAL_ELB_TAG = "kubernetes.io/role/internal-elb"
 MAX_AZS = 6
 #: what a node needs to pull from ECR privately (besides the S3 gateway endpoint for the layers)
 ECR_INTERFACE_SERVICES = ("ecr.api", "ecr.dkr")
+
+
+def dynamodb_endpoint_policy(account_id: str) -> dict[str, Any]:
+    """Every DynamoDB call through the endpoint, by this account's principals only.
+
+    Why not the table alone: every DynamoDB call from the private subnets takes the endpoint's
+    route, so a table-only policy would silently refuse any other workload's table, and adds
+    nothing for prodcatalog, whose role may touch its table only. Why not `aws:ResourceAccount`
+    too (our principals, only our tables): a condition on a key a request does not carry refuses
+    it, and that key's presence in DynamoDB requests is not confirmed in the documentation read;
+    `aws:PrincipalAccount` is in every signed request (IAM User Guide, global condition keys)."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "ThisAccountsPrincipalsOnly", "Effect": "Allow", "Principal": "*", "Action": "dynamodb:*",
+        "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}}}]}
 
 
 def subnet_cidrs(vpc_cidr: str, azs: int) -> tuple[list[str], list[str]]:
@@ -137,6 +158,12 @@ class Network(pulumi.ComponentResource):
         aws.ec2.VpcEndpoint(f"{name}-s3", vpc_id=self.vpc.id, service_name=f"com.amazonaws.{args.region}.s3",
                             vpc_endpoint_type="Gateway", route_table_ids=[rt.id for rt in private_rts],
                             tags=named("s3"), opts=child)
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        aws.ec2.VpcEndpoint(f"{name}-dynamodb", vpc_id=self.vpc.id,
+                            service_name=f"com.amazonaws.{args.region}.dynamodb", vpc_endpoint_type="Gateway",
+                            route_table_ids=[rt.id for rt in private_rts],
+                            policy=account.apply(lambda a: json.dumps(dynamodb_endpoint_policy(a), sort_keys=True)),
+                            tags=named("dynamodb"), opts=child)
         if args.ecr_endpoints:
             endpoint_sg = aws.ec2.SecurityGroup(
                 f"{name}-endpoints", vpc_id=self.vpc.id, description="HTTPS from the VPC to its interface endpoints",

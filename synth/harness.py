@@ -277,9 +277,12 @@ async def _resolve(value: Any) -> Any:
     return await out.future()
 
 
-def synth_stack(stack: str = "dev", overrides: Mapping[str, Any] | None = None) -> SynthResult:
-    """Evaluate the real __main__.py with Pulumi.<stack>.yaml (plus overrides)."""
+def synth_stack(stack: str = "dev", overrides: Mapping[str, Any] | None = None, *,
+                as_stack: str | None = None) -> SynthResult:
+    """Evaluate the real __main__.py with Pulumi.<stack>.yaml (plus overrides); `as_stack`: as a
+    stack of that name instead (its config still Pulumi.<stack>.yaml's)."""
     config = stack_config(stack, overrides)
+    stack = as_stack or stack
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     cwd = os.getcwd()

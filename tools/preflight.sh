@@ -10,6 +10,10 @@
 #     reading CI uses too.
 # preview: the same without Docker (images are not built on preview, components/images.py).
 # destroy: the same without Docker (nothing is built; the state's secrets must still be decrypted).
+# up and preview first refuse a STACK without its stack file (Pulumi.<stack>.yaml): Pulumi would
+# create the stack with an empty config. destroy does not ask for it: it runs no program, and a
+# stack whose file is gone must still be destroyable (`pulumi stack select` without --create
+# refuses a stack that does not exist).
 set -u
 mode="${1:-up}"
 stack="${2:-dev}"
@@ -23,6 +27,12 @@ case "$mode" in
   destroy) verb="destroyed" ;;
   *) echo "usage: tools/preflight.sh up|preview|destroy (got '$mode')" >&2; exit 64 ;;
 esac
+if [ "$mode" != destroy ] && [ ! -f "$root/Pulumi.$stack.yaml" ]; then
+  known=$(cd "$root" && for f in Pulumi.*.yaml; do [ -f "$f" ] && f="${f#Pulumi.}" && printf '%s\n' "${f%.yaml}"; done | paste -sd, - | sed 's/,/, /g')
+  echo "refused: no stack file Pulumi.$stack.yaml for STACK=$stack; stacks with a file: ${known:-none}. A new stack starts as a file: copy Pulumi.dev.yaml (or Pulumi.prod.yaml) to Pulumi.$stack.yaml, set its celestials:production and review it (docs/platform.md, \"Production stacks\"), then re-run." >&2
+  echo "Nothing was $verb." >&2
+  exit 2
+fi
 missing=0
 aws_ok=0
 if ! command -v pulumi >/dev/null 2>&1; then

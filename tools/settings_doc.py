@@ -71,6 +71,10 @@ BEYOND_KIND = {"meshBackend": _backends}
 
 
 def default_cell(key: st.Key) -> str:
+    from celestials.stack_config import REQUIRED_KEYS  # the check that refuses a stack without it
+
+    if _full(key) in REQUIRED_KEYS:
+        return "none: every stack states it"
     if key.default is None:
         return f"unset: {key.unset}"
     return f"`{literal(key.default)}`"

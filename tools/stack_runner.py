@@ -46,7 +46,7 @@ from typing import Any, Mapping, Sequence
 from celestials.images import PLATFORMS as IMAGE_PLATFORMS
 from celestials.local.stack import StackFileError, load_settings
 from celestials.settings import Settings, SettingsError
-from celestials.stacks import resource_tags
+from celestials.stacks import identity_tags
 
 ROOT = Path(__file__).resolve().parents[1]
 #: GitHub's standard hosted runner of each architecture (Ubuntu 24.04 with Docker and buildx, for
@@ -112,7 +112,7 @@ def _tags(address: Mapping[str, Any]) -> dict[str, str]:
 def eip_shortfall(s: Settings, quota: int, addresses: Sequence[Mapping[str, Any]]) -> str:
     """Why the region cannot hold the stack's Elastic IPs (`addresses`: what `describe-addresses`
     lists there), empty when it can. Addresses tagged as this stack's are its own already."""
-    own_tags = resource_tags(s.stack).items()
+    own_tags = identity_tags(s.stack).items()
     own = sum(1 for a in addresses if own_tags <= _tags(a).items())
     others, need = len(addresses) - own, elastic_ips(s)
     if others + need <= quota:

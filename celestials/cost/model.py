@@ -25,6 +25,8 @@ from .prices import Assumption, CostError, PriceBook, Price, RegionPrices, load_
 
 #: the price keys of an EKS control plane's cluster-hour, in standard and in extended support
 EKS_STANDARD_HOUR, EKS_EXTENDED_HOUR = "eks_cluster_hour", "eks_cluster_extended_support_hour"
+NAT_GATEWAY, VPC_ENDPOINT, TABLE = ("aws:ec2/natGateway:NatGateway", "aws:ec2/vpcEndpoint:VpcEndpoint",
+                                   "aws:dynamodb/table:Table")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class ResourceCost:
     charges: tuple[Charge, ...] = ()
     #: why it is free, why it could not be priced, or (priced) what the figure leaves out
     note: str = ""
+    #: (free) what it saves on other resources a month, at the assumptions: a gateway endpoint's
+    #: NAT data processing
+    saves: float = 0.0
 
     @property
     def monthly(self) -> float:
@@ -105,7 +110,12 @@ class Unpriced(Exception):
 
 
 class Free(Exception):
-    """Raised by a pricer for a resource of a priced type whose shape costs nothing; says why."""
+    """Raised by a pricer for a resource of a priced type whose shape costs nothing; says why, and
+    what it saves elsewhere a month (`saves`), if anything."""
+
+    def __init__(self, why: str, saves: float = 0.0):
+        super().__init__(why)
+        self.saves = saves
 
 
 # --- what costs nothing by itself -----------------------------------------------------------
@@ -269,11 +279,34 @@ def _launch_template(r: Mapping[str, Any], ctx: _Context) -> Mapping[str, Any] |
     return None
 
 
+def dynamodb_traffic_gb(ctx: _Context) -> float:
+    """GB a month between the pods and the stack's on-demand tables: each request unit of the
+    assumptions one request of `dynamodb_request_bytes`."""
+    tables = sum(1 for t in ctx.records if t["type"] == TABLE and t["inputs"].get("billingMode") == "PAY_PER_REQUEST")
+    if not tables:
+        return 0.0
+    requests = sum(ctx.assumption(k).value for k in ("dynamodb_read_request_units", "dynamodb_write_request_units"))
+    return tables * requests * ctx.assumption("dynamodb_request_bytes").value / 1e9
+
+
+def _dynamodb_gateway(ctx: _Context) -> Mapping[str, Any] | None:
+    """The DynamoDB gateway endpoint, if the stack has one: then DynamoDB traffic bypasses NAT."""
+    return next((e for e in ctx.records if e["type"] == VPC_ENDPOINT and e["inputs"].get("vpcEndpointType") == "Gateway"
+                 and str(e["inputs"].get("serviceName", "")).endswith(".dynamodb")), None)
+
+
 def _nat_gateway(r: Mapping[str, Any], ctx: _Context) -> list[Charge]:
     if (r["inputs"].get("connectivityType") or "public") != "public":
         raise Unpriced("private NAT gateways are not in the price data")
-    return [ctx.hourly("NAT gateway", 1, "nat_gateway_hour"),
-            ctx.usage("data processed", "nat_gateway_gb_processed", "nat_gateway_gb")]
+    charges = [ctx.hourly("NAT gateway", 1, "nat_gateway_hour"),
+               ctx.usage("data processed", "nat_gateway_gb_processed", "nat_gateway_gb")]
+    dynamodb = dynamodb_traffic_gb(ctx)
+    if dynamodb and _dynamodb_gateway(ctx) is None:
+        nats = sum(1 for n in ctx.records if n["type"] == NAT_GATEWAY)
+        charges.append(Charge(f"DynamoDB traffic processed, no DynamoDB gateway endpoint ({dynamodb:g} GB a month, "
+                              f"shared evenly by {nats} NAT gateway(s))", dynamodb / nats, ctx.prices["nat_gateway_gb"],
+                              assumption="dynamodb_request_bytes"))
+    return charges
 
 
 def _eip(r: Mapping[str, Any], ctx: _Context) -> list[Charge]:
@@ -337,8 +370,14 @@ def _log_group(r: Mapping[str, Any], ctx: _Context) -> list[Charge]:
 
 def _vpc_endpoint(r: Mapping[str, Any], ctx: _Context) -> list[Charge] | None:
     """Gateway endpoints (S3, DynamoDB) cost nothing; interface endpoints are billed per hour and
-    AZ plus per GB, which the price data does not hold yet."""
+    AZ plus per GB, which the price data does not hold yet. The DynamoDB one says what it saves."""
     if r["inputs"].get("vpcEndpointType") == "Gateway":
+        dynamodb = dynamodb_traffic_gb(ctx)
+        gateway = _dynamodb_gateway(ctx)
+        if gateway is not None and gateway["urn"] == r["urn"] and dynamodb and any(n["type"] == NAT_GATEWAY for n in ctx.records):
+            saved = Charge("", dynamodb, ctx.prices["nat_gateway_gb"]).monthly
+            raise Free(f"gateway endpoints have no AWS charge; this one carries the tables' {dynamodb:g} GB a month "
+                       "of DynamoDB traffic past the NAT gateways, which would charge for processing it", saves=saved)
         raise Free("gateway endpoints have no AWS charge")
     raise Unpriced(f"interface endpoint {r['inputs'].get('serviceName')}: no interface-endpoint price in the data file")
 
@@ -346,16 +385,16 @@ def _vpc_endpoint(r: Mapping[str, Any], ctx: _Context) -> list[Charge] | None:
 PRICERS: dict[str, Callable[[Mapping[str, Any], _Context], list[Charge] | Partly | None]] = {
     "eks:index:Cluster": _eks_cluster,
     "eks:index:ManagedNodeGroup": _node_group,
-    "aws:ec2/natGateway:NatGateway": _nat_gateway,
+    NAT_GATEWAY: _nat_gateway,
     "aws:ec2/eip:Eip": _eip,
     "kubernetes:core/v1:Service": _service,
     "aws:kms/key:Key": _kms_key,
-    "aws:dynamodb/table:Table": _dynamodb_table,
+    TABLE: _dynamodb_table,
     "aws:ecr/repository:Repository": _ecr_repository,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     # the control plane's log group, created or adopted by a dynamic provider (components/cluster.py)
     "pulumi-python:dynamic/celestials:ControlPlaneLogGroup": _log_group,
-    "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
+    VPC_ENDPOINT: _vpc_endpoint,
 }
 
 
@@ -384,7 +423,7 @@ def _price_one(r: Mapping[str, Any], ctx: _Context) -> ResourceCost:
         except Unpriced as why:
             return ResourceCost(urn, typ, name, "unpriced", note=str(why))
         except Free as why:
-            return ResourceCost(urn, typ, name, "free", note=str(why))
+            return ResourceCost(urn, typ, name, "free", note=str(why), saves=why.saves)
         if charges is None:
             return ResourceCost(urn, typ, name, "free", note=_ON_NODES)
         if isinstance(charges, Partly):

@@ -41,6 +41,11 @@ def render_table(report: CostReport, title: str) -> str:
             lines.append(f"      not included: {r.note}")
     lines += ["", f"  Total: {money(report.total)} per month "
               f"({len(report.priced)} priced, {len(report.free)} without charge, {len(report.unpriced)} unpriced)"]
+    saving = [r for r in report.free if r.saves]
+    if saving:
+        lines += ["", "  Saved by resources without charge (already out of the charges above):"]
+        lines += [f"    - {money(r.saves)}/month: {r.type}  {r.name}: {r.note} *" for r in saving]
+        used.add("dynamodb_request_bytes")
     if report.unpriced:
         lines += ["", "  Unpriced (NOT in the total):"]
         lines += [f"    ? {r.type}  {r.name}: {r.note}" for r in report.unpriced]

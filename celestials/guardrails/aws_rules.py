@@ -53,7 +53,7 @@ def eks_endpoint_not_open_in_prod(r: Resource) -> Iterator[str]:
         return
     public, cidrs = _endpoint(r)
     if public and OPEN_CIDRS & set(cidrs):
-        yield (f"{r.label}: the prod API endpoint is public to {', '.join(sorted(OPEN_CIDRS & set(cidrs)))}; "
+        yield (f"{r.label}: the production API endpoint is public to {', '.join(sorted(OPEN_CIDRS & set(cidrs)))}; "
                "turn public access off or list the operators' CIDRs")
 
 

@@ -1,10 +1,14 @@
-"""Prod survives losing a node or a zone: a rule over the whole stack, because it relates objects to
-each other (a Deployment, the autoscaler that sizes it, the disruption budget that guards it).
+"""Production survives losing a node or a zone: a rule over the whole stack, because it relates
+objects to each other (a Deployment, the autoscaler that sizes it, the disruption budget that guards it).
 
-Every Deployment in prod either runs at least two replicas spread across zones, guarded by a
-PodDisruptionBudget and sized by a HorizontalPodAutoscaler, or says why one replica is enough
-(`celestials.io/single-replica-reason`, visible in every diff that adds it). The mesh control plane
-is a Helm release; its chart's values say the same.
+Every Deployment of a production stack either runs at least two replicas spread across zones,
+guarded by a PodDisruptionBudget and sized by a HorizontalPodAutoscaler, or says why one replica is
+enough (`celestials.io/single-replica-reason`, visible in every diff that adds it). The mesh control
+plane is a Helm release; its chart's values say the same.
+
+Which stacks are production is read from the resources' production tag (celestials.stacks), so
+the stack must say it, once, without contradiction (`stack_states_production`): a stack whose tags
+were dropped must not slip past the production rules by saying nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from celestials.guardrails.kubernetes_rules import HELM_RELEASE, chart_name
-from celestials.guardrails.resource import Resource, as_list, get
+from celestials.guardrails.resource import Resource, as_list, get, stack_is_production
+from celestials.stacks import PRODUCTION_TAG, PRODUCTION_TAG_VALUES
 from celestials.render.single_replica import SINGLE_REPLICA_ANNOTATION
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -109,15 +114,38 @@ def _control_plane_faults(release: Resource) -> Iterator[str]:
 
 
 def prod_survives_node_loss(resources: Sequence[Resource]) -> Iterator[tuple[Resource, str]]:
-    if not any(r.is_prod for r in resources):
+    if not stack_is_production(resources):
         return
     autoscalers = [r for r in resources if r.type == AUTOSCALER]
     budgets = [r for r in resources if r.type == DISRUPTION_BUDGET]
     for r in resources:
         if r.type == DEPLOYMENT:
             for fault in _deployment_faults(r, autoscalers, budgets):
-                yield r, (f"{r.label}: in prod {fault}; run it highly available or say why not "
+                yield r, (f"{r.label}: in production {fault}; run it highly available or say why not "
                           f"({SINGLE_REPLICA_ANNOTATION})")
         elif r.type == HELM_RELEASE:
             for fault in _control_plane_faults(r):
-                yield r, f"{r.label}: in prod {fault}"
+                yield r, f"{r.label}: in production {fault}"
+
+
+_STATES = " or ".join(f"{PRODUCTION_TAG}={v}" for v in PRODUCTION_TAG_VALUES.values())
+
+
+def stack_states_production(resources: Sequence[Resource]) -> Iterator[tuple[Resource, str]]:
+    """The stack's tagged resources say whether it is production, with one voice: a value other
+    than true/false, resources that disagree, or tagged resources none of which says it, are faults."""
+    tagged = [r for r in resources if isinstance(r.props.get("tags"), Mapping)]
+    for r in tagged:
+        value = get(r.props, "tags", PRODUCTION_TAG)
+        if value is not None and r.production is None:
+            yield r, f"{r.label}: tag {PRODUCTION_TAG} = {value!r}; it is {_STATES}"
+    said = [r for r in tagged if r.production is not None]
+    if any(r.production for r in said):
+        for r in said:
+            if r.production is False:
+                yield r, (f"{r.label}: tagged {PRODUCTION_TAG}=false in a stack whose other resources say true; "
+                          "one stack, one answer (celestials:production)")
+    elif tagged and not said:
+        yield tagged[0], (f"{tagged[0].label}: no resource of this stack carries the {PRODUCTION_TAG} tag "
+                          f"({_STATES}), so the production rules cannot tell whether they apply; every AWS "
+                          "resource gets it from celestials:production (celestials.stacks.resource_tags)")

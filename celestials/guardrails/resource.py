@@ -1,5 +1,10 @@
 """What a rule sees of a resource: its type, name, URN and inputs, the same whether the inputs come
-from Pulumi's policy engine or from the offline synth."""
+from Pulumi's policy engine or from the offline synth.
+
+Whether a stack is production is read from its resources' tags (celestials.stacks.PRODUCTION_TAG,
+which the program puts on every AWS resource from `celestials:production`): the policy engine
+hands a policy the resources' inputs and nothing of the program's config, and a stack's name says
+nothing about it."""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
-from celestials.stacks import PROD_STACK
+from celestials.stacks import PRODUCTION_TAG, PRODUCTION_TAG_VALUES
 
 #: How a secret input is represented where its secretness is known (the offline synth): the value
 #: never leaves Pulumi's secret wrapper, so a rule sees this marker instead.
@@ -23,13 +28,15 @@ class Resource:
     props: Mapping[str, Any]
 
     @property
-    def stack(self) -> str:
-        """`urn:pulumi:<stack>::<project>::<type>::<name>` → the stack."""
-        return self.urn.split(":", 3)[2].split("::", 1)[0] if self.urn.startswith("urn:pulumi:") else ""
+    def production(self) -> bool | None:
+        """What the resource's production tag says: True, False, or None (no such tag, or a value
+        other than "true" and "false")."""
+        value = get(self.props, "tags", PRODUCTION_TAG)
+        return next((flag for flag, text in PRODUCTION_TAG_VALUES.items() if value == text), None)
 
     @property
     def is_prod(self) -> bool:
-        return self.stack == PROD_STACK
+        return self.production is True
 
     @property
     def label(self) -> str:
@@ -86,6 +93,12 @@ def json_document(value: Any) -> Mapping[str, Any] | None:
             return None
         return doc if isinstance(doc, Mapping) else None
     return None
+
+
+def stack_is_production(resources: Sequence[Resource]) -> bool:
+    """A stack is production when one of its resources says so (the rule `stack-states-production`
+    refuses a stack whose resources disagree, or where none says either way)."""
+    return any(r.is_prod for r in resources)
 
 
 def statements(document: Mapping[str, Any] | None) -> Iterator[Mapping[str, Any]]:

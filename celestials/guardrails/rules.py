@@ -7,7 +7,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from celestials.guardrails import aws_rules as aws
 from celestials.guardrails import kubernetes_rules as k8s
-from celestials.guardrails.prod_rules import prod_survives_node_loss
+from celestials.guardrails.prod_rules import prod_survives_node_loss, stack_states_production
 from celestials.guardrails.resource import Resource, Violation
 
 
@@ -38,7 +38,7 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
                  "ECR repositories scan images on push and keep tags immutable",
                  frozenset({aws.ECR_REPOSITORY}), aws.ecr_scan_on_push_and_immutable_tags),
     ResourceRule("eks-endpoint-not-open-in-prod",
-                 "The prod EKS API endpoint is not open to 0.0.0.0/0",
+                 "The EKS API endpoint of a production stack (tag production=true) is not open to 0.0.0.0/0",
                  frozenset({aws.EKS_CLUSTER_COMPONENT, aws.EKS_CLUSTER}), aws.eks_endpoint_not_open_in_prod),
     ResourceRule("eks-secrets-encrypted-with-kms",
                  "Kubernetes Secrets are envelope-encrypted with a KMS key",
@@ -66,9 +66,14 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
 )
 
 STACK_RULES: tuple[StackRule, ...] = (
+    StackRule("stack-states-production",
+              "The stack's tagged resources say whether it is production (tag production=true|false), "
+              "all of them the same",
+              stack_states_production),
     StackRule("prod-survives-node-loss",
-              "In prod every Deployment runs 2+ replicas over zones with a PodDisruptionBudget and a "
-              "HorizontalPodAutoscaler (or says why one is enough); so does the mesh control plane",
+              "In a production stack (tag production=true) every Deployment runs 2+ replicas over zones with a "
+              "PodDisruptionBudget and a HorizontalPodAutoscaler (or says why one is enough); so does the mesh "
+              "control plane",
               prod_survives_node_loss),
 )
 

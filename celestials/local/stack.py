@@ -86,6 +86,18 @@ def stack_file(project_root: str | Path, stack: str) -> Path:
     return Path(project_root) / f"Pulumi.{stack}.yaml"
 
 
+def check_stack_file(project_root: str | Path, stack: str) -> StackFile | None:
+    """For the program under Pulumi, whose own reading of the file drops what it does not know:
+    the stack file's structure refused as the offline tools refuse it (`StackFileError`, naming
+    the line), or the file as read; None when the stack has no file there, so nothing to check (its
+    config lives in the service, or the CLI was pointed at another file with `--config-file`,
+    which Pulumi does not tell the program)."""
+    path = stack_file(project_root, stack)
+    if not path.is_file():
+        return None
+    return parse_stack_file(path.read_text(encoding="utf-8-sig"), path.name)
+
+
 def read_stack_config(project_root: str | Path, stack: str) -> dict[str, str]:
     """The stack file's config, keys namespaced and values the strings Pulumi hands the program."""
     return dict(read_stack_file(project_root, stack).config)

@@ -22,8 +22,10 @@ GOOD = [
     ({"endpointPublicAccess": "false"}, "dev", {"endpoint_public_access": False}),
     ({"endpointPublicAccessCidrs": '["52.95.110.0/24", "18.246.0.7/32"]'}, "dev",
      {"endpoint_public_access_cidrs": ("52.95.110.0/24", "18.246.0.7/32")}),
-    ({"nodeCount": "2", "nodeMaxCount": "4", "endpointPublicAccessCidrs": ["52.95.110.0/24"],
-      "requestPathReplicas": "2"}, "prod", {"node_count": 2, "request_path_replicas": 2}),
+    ({"production": "true", "nodeCount": "2", "nodeMaxCount": "4", "endpointPublicAccessCidrs": ["52.95.110.0/24"],
+      "requestPathReplicas": "2", "natGateways": "2"}, "prod-eu",
+     {"production": True, "node_count": 2, "request_path_replicas": 2}),
+    ({"nodeCount": "1", "requestPathReplicas": "1"}, "prod", {"production": False, "node_count": 1}),
     ({"sshKeyName": "my-key"}, "dev", {"ssh_key_name": "my-key"}),
     ({"availabilityZones": "3", "natGateways": "3"}, "dev", {"nat_gateways": 3}),
     ({"endpointPrivateAccessCidrs": "[]"}, "dev", {"endpoint_private_access_cidrs": ()}),   # the default, written
@@ -44,7 +46,8 @@ BAD = [
     ({"vpcCidr": "169.254.0.0/16"}, "dev", "vpcCidr", "RFC 1918"),    # link-local: private, not RFC 1918
     ({"vpcCidr": "198.18.0.0/16"}, "dev", "vpcCidr", "RFC 1918"),     # benchmarking: likewise
     ({"nodeCount": "0"}, "dev", "nodeCount", "integer from 1"),
-    ({"nodeCount": "1"}, "prod", "nodeCount", "at least 2 in prod"),
+    ({"production": "true", "nodeCount": "1"}, "production", "nodeCount", "at least 2 in production"),
+    ({"production": "yes"}, "dev", "production", "true or false"),
     ({"nodeCount": "3", "nodeMaxCount": "2"}, "dev", "nodeCount",
      "at most nodeMaxCount (2); also raise nodeMaxCount to at least 3, or lower nodeCount to at most 2"),
     ({"nodeCount": "3"}, "dev", "nodeCount", "at most nodeMaxCount (2); also raise nodeMaxCount to at least 3"),
@@ -67,8 +70,8 @@ BAD = [
     ({"endpointPublicAccessCidrs": '["10.1.0.0/16"]'}, "dev", "endpointPublicAccessCidrs", "private"),
     ({"endpointPublicAccessCidrs": '["240.0.0.0/4"]'}, "dev", "endpointPublicAccessCidrs", "reserved"),
     ({"endpointPrivateAccessCidrs": '["52.95.110.0/24"]'}, "dev", "endpointPrivateAccessCidrs", "RFC 1918"),
-    ({"nodeCount": "2", "endpointPublicAccessCidrs": '["0.0.0.0/0"]', "requestPathReplicas": "2"}, "prod",
-     "endpointPublicAccessCidrs", "not 0.0.0.0/0"),
+    ({"production": "true", "nodeCount": "2", "endpointPublicAccessCidrs": '["0.0.0.0/0"]', "requestPathReplicas": "2",
+      "natGateways": "2"}, "prod-eu", "endpointPublicAccessCidrs", "not 0.0.0.0/0"),
     ({"natGateways": "3"}, "dev", "natGateways", "at most availabilityZones"),
     ({"availabilityZones": "1"}, "dev", "availabilityZones", "integer from 2"),
     ({"tlsKeyAlgorithm": "dsa-1024"}, "dev", "tlsKeyAlgorithm", "one of rsa-2048"),
@@ -140,27 +143,30 @@ def test_defaults_are_a_valid_dev_stack():
 
 
 @pytest.mark.parametrize("key", ["requestPathReplicas", "prodcatalogReplicas"])
-def test_prod_runs_the_request_path_on_two_replicas_at_least(key):
+def test_production_runs_the_request_path_on_two_replicas_at_least(key):
     base = {"endpointPublicAccess": "false", "nodeCount": 3, "nodeMaxCount": 3, "requestPathReplicas": 2,
-            "prodcatalogReplicas": 2}
-    with pytest.raises(SettingsError, match="at least 2 in prod") as err:
-        parse_settings({**base, key: 1}, "prod")
+            "prodcatalogReplicas": 2, "natGateways": 2}
+    with pytest.raises(SettingsError, match="at least 2 in production") as err:
+        parse_settings({**base, "production": "true", key: 1}, "dev")
     assert err.value.key == key
-    assert parse_settings({**base, key: 1}, "dev").request_path_replicas >= 1
+    assert parse_settings({**base, "production": "false", key: 1}, "prod").request_path_replicas >= 1
 
 
-def test_autoscaler_max_defaults_to_twice_the_largest_minimum_in_prod_and_to_none_elsewhere():
-    base = {"endpointPublicAccess": "false", "nodeCount": 3, "nodeMaxCount": 3, "requestPathReplicas": 2, "prodcatalogReplicas": 3}
-    assert parse_settings(base, "prod").autoscale_max == 6
-    assert parse_settings({**base, "autoscaleMaxReplicas": "4"}, "prod").autoscale_max == 4
+def test_autoscaler_max_defaults_to_twice_the_largest_minimum_in_production_and_to_none_elsewhere():
+    base = {"production": "true", "endpointPublicAccess": "false", "nodeCount": 3, "nodeMaxCount": 3,
+            "requestPathReplicas": 2, "prodcatalogReplicas": 3, "natGateways": 2}
+    assert parse_settings(base, "eu").autoscale_max == 6
+    assert parse_settings({**base, "autoscaleMaxReplicas": "4"}, "eu").autoscale_max == 4
     assert parse_settings({}, "dev").autoscale_max is None
+    assert parse_settings({}, "prod").autoscale_max is None
     assert parse_settings({"autoscaleMaxReplicas": 3}, "dev").autoscale_max == 3
 
 
 def test_an_autoscaler_max_below_a_minimum_is_refused_naming_both():
     with pytest.raises(SettingsError, match=r"max\(requestPathReplicas, prodcatalogReplicas\) = 3") as err:
-        parse_settings({"endpointPublicAccess": "false", "nodeCount": 3, "nodeMaxCount": 3, "requestPathReplicas": 2,
-                        "prodcatalogReplicas": 3, "autoscaleMaxReplicas": "2"}, "prod")
+        parse_settings({"production": "true", "endpointPublicAccess": "false", "nodeCount": 3, "nodeMaxCount": 3,
+                        "requestPathReplicas": 2, "prodcatalogReplicas": 3, "autoscaleMaxReplicas": "2",
+                        "natGateways": 2}, "eu")
     assert err.value.key == "autoscaleMaxReplicas"
     with pytest.raises(SettingsError, match="autoscaleMaxReplicas"):
         parse_settings({"autoscaleMaxReplicas": 0}, "dev")

@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from celestials.settings import SettingsError, aws_regions, parse_settings
-from celestials.stack_config import PROVIDER_KEYS, settings_from_config
+from celestials.stack_config import PROVIDER_KEYS, REQUIRED_KEYS, MissingConfigError, settings_from_config
+
+#: what every stack's config states (REQUIRED_KEYS)
+STATED = {"aws:region": "us-west-2", "celestials:production": "false"}
 
 
 @pytest.mark.parametrize("key,value,message", [
@@ -25,13 +28,13 @@ from celestials.stack_config import PROVIDER_KEYS, settings_from_config
 ])
 def test_a_key_nobody_reads_is_refused_with_the_nearest_known_key(key, value, message):
     with pytest.raises(SettingsError) as err:
-        settings_from_config({"aws:region": "us-west-2", key: value}, "dev")
+        settings_from_config({**STATED, key: value}, "dev")
     assert str(err.value).startswith(message), str(err.value)
 
 
 def test_a_region_the_provider_does_not_know_is_refused_under_its_own_key():
     with pytest.raises(SettingsError) as err:
-        settings_from_config({"aws:region": "xx-nowhere-9"}, "dev")
+        settings_from_config({**STATED, "aws:region": "xx-nowhere-9"}, "dev")
     assert str(err.value).startswith("invalid stack config aws:region = 'xx-nowhere-9': an AWS region")
     with pytest.raises(SettingsError, match=r"^invalid stack config aws:region = 'eu-wset-1': .*did you mean eu-west-1\?"):
         parse_settings({}, "dev", region="eu-wset-1")
@@ -39,11 +42,11 @@ def test_a_region_the_provider_does_not_know_is_refused_under_its_own_key():
 
 @pytest.mark.parametrize("region", ["eu-west-1", "ap-southeast-5", "us-gov-west-1", "cn-north-1"])
 def test_real_regions_are_accepted(region):
-    assert settings_from_config({"aws:region": region}, "dev").region == region
+    assert settings_from_config({**STATED, "aws:region": region}, "dev").region == region
 
 
 def test_the_aws_providers_own_keys_and_ours_are_accepted():
-    config = {"aws:region": "eu-west-1", "aws:profile": "sandbox", "aws:allowedAccountIds": '["123456789012"]',
+    config = {**STATED, "aws:region": "eu-west-1", "aws:profile": "sandbox", "aws:allowedAccountIds": '["123456789012"]',
               "aws:defaultTags": {"tags": {"team": "platform"}}, "pulumi:disable-default-providers": ["kubernetes"],
               "celestials:canaryWeight": "20"}
     settings = settings_from_config(config, "dev")
@@ -52,10 +55,10 @@ def test_the_aws_providers_own_keys_and_ours_are_accepted():
 
 def test_a_secret_value_stays_secret_in_the_error():
     with pytest.raises(SettingsError) as err:
-        settings_from_config({"aws:secretKeyy": "AKIA-very-secret"}, "dev", secret_keys={"aws:secretKeyy"})
+        settings_from_config({**STATED, "aws:secretKeyy": "AKIA-very-secret"}, "dev", secret_keys={"aws:secretKeyy"})
     assert "very-secret" not in str(err.value) and "'[secret]'" in str(err.value)
     with pytest.raises(SettingsError) as err:
-        settings_from_config({"celestial:token": {"secure": "v1:abc"}}, "dev")
+        settings_from_config({**STATED, "celestial:token": {"secure": "v1:abc"}}, "dev")
     assert "v1:abc" not in str(err.value)
 
 
@@ -85,7 +88,7 @@ def test_the_region_list_is_the_providers():
 ])
 def test_a_provider_key_with_a_value_of_the_wrong_kind_is_refused(key, value, allowed):
     with pytest.raises(SettingsError) as err:
-        settings_from_config({"aws:region": "us-west-2", key: value}, "dev")
+        settings_from_config({**STATED, key: value}, "dev")
     assert err.value.key == key and err.value.allowed.startswith(allowed), str(err.value)
 
 
@@ -98,11 +101,28 @@ def test_a_provider_key_with_a_value_of_the_wrong_kind_is_refused(key, value, al
     ("aws:assumeRoles", '[{"roleArn": "arn:aws:iam::123456789012:role/deploy"}]'),
 ])
 def test_a_provider_key_with_a_value_of_its_kind_is_accepted(key, value):
-    settings_from_config({"aws:region": "us-west-2", key: value}, "dev")
+    settings_from_config({**STATED, key: value}, "dev")
 
 
 def test_a_secret_provider_value_of_the_wrong_kind_is_refused_without_showing_it():
     with pytest.raises(SettingsError) as err:
-        settings_from_config({"aws:region": "us-west-2", "aws:maxRetries": "hunter2"}, "dev",
+        settings_from_config({**STATED, "aws:maxRetries": "hunter2"}, "dev",
                              secret_keys={"aws:maxRetries"})
     assert "hunter2" not in str(err.value) and "[secret]" in str(err.value)
+
+
+@pytest.mark.parametrize("key", sorted(REQUIRED_KEYS))
+def test_a_key_every_stack_must_state_is_refused_when_missing_naming_it_and_the_fix(key):
+    with pytest.raises(MissingConfigError) as err:
+        settings_from_config({k: v for k, v in STATED.items() if k != key}, "dev")
+    assert err.value.key == key
+    assert str(err.value).startswith(f"missing stack config {key}: every stack states ")
+    assert f"pulumi config set {key} " in str(err.value)
+
+
+def test_the_region_is_never_a_default_and_production_is_never_the_name():
+    with pytest.raises(MissingConfigError, match="AWS_REGION"):
+        settings_from_config({"celestials:production": "true"}, "prod")
+    with pytest.raises(MissingConfigError, match="the stack's name plays no part"):
+        settings_from_config({"aws:region": "us-west-2"}, "prod")
+    assert settings_from_config(STATED, "prod").production is False

@@ -18,6 +18,8 @@ from celestials.local.stack import SECRET_PLACEHOLDER, StackFileError, load_sett
 from celestials.settings import SettingsError
 
 HEAD = "secretsprovider: passphrase\nconfig:\n  aws:region: us-west-2\n"
+#: what every stack states (celestials.stack_config.REQUIRED_KEYS), after the lines a test writes
+TAIL = "  celestials:production: false\n"
 
 #: (written, what the program gets under Pulumi)
 READINGS = [
@@ -36,7 +38,7 @@ READINGS = [
 
 
 def _project(tmp_path, body: str, stack: str = "t"):
-    (tmp_path / f"Pulumi.{stack}.yaml").write_text(HEAD + body)
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text(HEAD + body + TAIL)
     return tmp_path
 
 
@@ -195,7 +197,8 @@ def test_a_secret_keys_plaintext_stays_out_of_the_programs_messages():
     from celestials.stack_config import settings_from_config
 
     with pytest.raises(SettingsError) as err:
-        settings_from_config({"celestials:endpointPublicAccessCidrs": '["10.1.2.0/24"]'}, "t",
+        settings_from_config({"aws:region": "us-west-2", "celestials:production": "false",
+                              "celestials:endpointPublicAccessCidrs": '["10.1.2.0/24"]'}, "t",
                              secret_keys={"celestials:endpointPublicAccessCidrs"})
     assert "10.1.2.0" not in str(err.value) and "'[secret]'" in str(err.value), str(err.value)
 

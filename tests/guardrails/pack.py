@@ -10,6 +10,7 @@ from typing import Any
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from celestials.stacks import resource_tags
 from policy.guardrail_policies import POLICIES, policies
 
 BY_NAME = {p.name: p for p in POLICIES}
@@ -31,10 +32,21 @@ def validate(policy: str, resource_type: str, props: dict[str, Any], *, name: st
     return found
 
 
+VPC = "aws:ec2/vpc:Vpc"
+
+
+def tagged(production: bool, stack: str = "any", **props: Any) -> dict[str, Any]:
+    """Props carrying the tags the program gives every AWS resource (production included)."""
+    return {**props, "tags": resource_tags(stack, production)}
+
+
 def validate_stack(policy: str, resources: list[tuple[str, str, dict[str, Any]]], *,
-                   stack: str = "prod") -> list[tuple[str, str | None]]:
-    """Same for a stack policy over (type, name, props) resources."""
+                   stack: str = "prod", production: bool | None = True) -> list[tuple[str, str | None]]:
+    """Same for a stack policy over (type, name, props) resources; with `production` not None, the
+    stack also has a VPC tagged as the program tags it (what tells the rules it is production)."""
     found: list[tuple[str, str | None]] = []
+    if production is not None:
+        resources = [(VPC, "vpc", tagged(production, stack)), *resources]
     policy_resources = [PolicyResource(t, unknown_checking_proxy(copy.deepcopy(p)), urn(t, n, stack), n,
                                        None, None, None, [], {})  # type: ignore[arg-type]
                         for t, n, p in resources]

@@ -19,6 +19,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from celestials import eks_versions as ev
 from celestials.guardrails import ADVISORY_RULES, RESOURCE_RULES, STACK_RULES
+from celestials.stacks import identity_tags, resource_tags
 from celestials.today import TODAY_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,13 +85,25 @@ def test_the_pack_blocks_a_violation_naming_the_resource_and_the_rule(analyzer):
     assert list(fine.diagnostics) == []
 
 
-def test_the_pack_checks_the_stack_as_a_whole(analyzer):
+def _analyze_stack(analyzer, stack: str, vpc_tags: dict[str, str]) -> list[tuple[str, str]]:
+    """The stack check of a stack called `stack`: a one-replica Deployment and a VPC with these tags."""
     deployment = {"kind": "Deployment", "metadata": {"name": "web", "namespace": "apps"},
                   "spec": {"replicas": 1, "template": {"metadata": {"labels": {"app": "web"}}, "spec": {}}}}
-    urn = "urn:pulumi:prod::celestials::kubernetes:apps/v1:Deployment::web"
-    response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[analyzer_pb2.AnalyzerResource(
-        type="kubernetes:apps/v1:Deployment", urn=urn, name="web", properties=_struct(deployment))]), timeout=30)
-    assert [(d.policyName, d.urn) for d in response.diagnostics] == [("prod-survives-node-loss", urn)]
+    response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[
+        analyzer_pb2.AnalyzerResource(type="aws:ec2/vpc:Vpc", urn=f"urn:pulumi:{stack}::celestials::aws:ec2/vpc:Vpc::vpc",
+                                      name="vpc", properties=_struct({"tags": vpc_tags})),
+        analyzer_pb2.AnalyzerResource(type="kubernetes:apps/v1:Deployment", name="web",
+                                      urn=f"urn:pulumi:{stack}::celestials::kubernetes:apps/v1:Deployment::web",
+                                      properties=_struct(deployment))]), timeout=30)
+    return [(d.policyName, d.urn.rsplit("::", 1)[-1]) for d in response.diagnostics]
+
+
+def test_the_pack_checks_the_stack_as_a_whole(analyzer):
+    """Production is what the resources' tag says, not the stack's name."""
+    for stack in ("prod", "prod-eu"):
+        assert _analyze_stack(analyzer, stack, resource_tags(stack, True)) == [("prod-survives-node-loss", "web")]
+        assert _analyze_stack(analyzer, stack, resource_tags(stack, False)) == []
+    assert _analyze_stack(analyzer, "prod", identity_tags("prod")) == [("stack-states-production", "vpc")]
 
 
 def test_the_rules_need_nothing_beyond_the_standard_library():

@@ -16,7 +16,7 @@ from celestials.guardrails import ADVISORY_RULES, RESOURCE_RULES, SECRET, STACK_
 from celestials.guardrails import iam_exceptions
 from celestials.guardrails.kubernetes_rules import secret_from_secret_value
 from policy.guardrail_policies import POLICIES, policies
-from tests.guardrails.pack import urn, validate, validate_stack
+from tests.guardrails.pack import VPC, tagged, urn, validate, validate_stack
 
 ECR = "aws:ecr/repository:Repository"
 EKS_COMPONENT, EKS = "eks:index:Cluster", "aws:eks/cluster:Cluster"
@@ -65,16 +65,19 @@ def test_ecr_fails_without_scanning_or_with_mutable_tags(change, expected):
     assert expected in _reported(validate("ecr-scan-on-push-immutable-tags", ECR, props, name="repo"), "repo")
 
 
-# EKS endpoint (prod only) and Secrets encryption
+# EKS endpoint (production only) and Secrets encryption
 @pytest.mark.parametrize("resource_type, props", [
     (EKS_COMPONENT, {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}),
     (EKS_COMPONENT, {}),  # AWS's default: public, from anywhere
     (EKS, {"vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": ["10.0.0.0/8", "::/0"]}}),
 ])
-def test_a_prod_endpoint_open_to_the_internet_fails(resource_type, props):
-    found = validate("eks-endpoint-not-open-in-prod", resource_type, props, name="eks", stack="prod")
+@pytest.mark.parametrize("stack", ["prod", "production", "prod-eu", "dev"])
+def test_a_production_endpoint_open_to_the_internet_fails_whatever_the_stack_is_called(resource_type, props, stack):
+    rule = "eks-endpoint-not-open-in-prod"
+    found = validate(rule, resource_type, tagged(True, stack, **props), name="eks", stack=stack)
     assert "public" in _reported(found, "eks")
-    assert validate("eks-endpoint-not-open-in-prod", resource_type, props, stack="dev") == []
+    assert validate(rule, resource_type, tagged(False, stack, **props), stack=stack) == []
+    assert validate(rule, resource_type, props, stack=stack) == []  # untagged: stack-states-production's to refuse
 
 
 @pytest.mark.parametrize("resource_type, props", [
@@ -83,7 +86,7 @@ def test_a_prod_endpoint_open_to_the_internet_fails(resource_type, props):
     (EKS, {"vpcConfig": {"endpointPublicAccess": False, "endpointPrivateAccess": True}}),
 ])
 def test_a_private_or_fenced_prod_endpoint_passes(resource_type, props):
-    assert validate("eks-endpoint-not-open-in-prod", resource_type, props, stack="prod") == []
+    assert validate("eks-endpoint-not-open-in-prod", resource_type, tagged(True, **props), stack="prod") == []
 
 
 @pytest.mark.parametrize("resource_type, good, bad", [
@@ -289,9 +292,18 @@ def test_a_prod_deployment_without_zone_spread_or_autoscaler_fails():
     assert "HorizontalPodAutoscaler" in _reported(validate_stack("prod-survives-node-loss", resources), "deploy")
 
 
-def test_one_replica_is_fine_when_it_says_why_and_outside_prod():
+@pytest.mark.parametrize("stack", ["prod", "production", "prod-eu"])
+def test_one_replica_is_refused_in_a_production_stack_whatever_its_name(stack):
+    single = [(DEPLOYMENT, "deploy", _deployment(replicas=1))]
+    found = validate_stack("prod-survives-node-loss", single, stack=stack, production=True)
+    assert "in production runs 1 replica" in _reported(found, "deploy")
+
+
+def test_one_replica_is_fine_when_it_says_why_and_outside_production():
     single = _deployment(replicas=1)
-    assert validate_stack("prod-survives-node-loss", [(DEPLOYMENT, "deploy", single)], stack="dev") == []
+    for stack in ("dev", "prod"):  # a stack called prod that says production=false is held to dev's rules
+        assert validate_stack("prod-survives-node-loss", [(DEPLOYMENT, "deploy", single)], stack=stack,
+                              production=False) == []
     assert "1 replica" in _reported(validate_stack("prod-survives-node-loss", [(DEPLOYMENT, "deploy", single)]), "deploy")
     single["metadata"]["annotations"] = {"celestials.io/single-replica-reason": "a demo, not on the request path"}
     assert validate_stack("prod-survives-node-loss", [(DEPLOYMENT, "deploy", single)]) == []
@@ -342,3 +354,31 @@ def test_an_unknown_version_is_flagged_and_an_unstated_one_is_not():
     assert "not in celestials/eks_versions.py" in _reported(
         validate("eks-version-support", EKS, {"version": "1.29"}, name="eks", today=today), "eks")
     assert validate("eks-version-support", EKS, {}, today=today) == []
+
+
+# The stack says whether it is production
+STATES = "stack-states-production"
+
+
+def test_a_stack_whose_resources_say_production_with_one_voice_passes():
+    for production in (True, False):
+        resources = [(VPC, "vpc", tagged(production)), (ECR, "repo", tagged(production, **GOOD_ECR)),
+                     (DEPLOYMENT, "deploy", _deployment())]  # Kubernetes objects carry no AWS tags
+        assert validate_stack(STATES, resources, production=None) == []
+
+
+def test_a_stack_where_no_tagged_resource_says_it_fails():
+    found = validate_stack(STATES, [(VPC, "vpc", {"tags": {"project": "celestials", "stack": "prod"}}),
+                                    (DEPLOYMENT, "deploy", _deployment())], production=None)
+    assert "no resource of this stack carries the production tag" in _reported(found, "vpc")
+
+
+def test_resources_that_disagree_fail_on_the_one_that_says_false():
+    found = validate_stack(STATES, [(VPC, "vpc", tagged(True)), (ECR, "repo", tagged(False, **GOOD_ECR))],
+                           production=None)
+    assert "production=false in a stack whose other resources say true" in _reported(found, "repo")
+
+
+def test_a_production_tag_that_is_neither_true_nor_false_fails():
+    found = validate_stack(STATES, [(VPC, "vpc", {"tags": {"production": "yes"}})], production=None)
+    assert "tag production = 'yes'" in _reported(found, "vpc")

@@ -14,7 +14,7 @@ import pytest
 from celestials import eks_versions as ev
 from celestials.guardrails import ADVISORY_RULES, RESOURCE_RULES, SECRET, STACK_RULES, Resource, advise, check
 from synth.guardrails import STACKS, main, resources_of
-from synth.harness import BACKEND_SELECTION
+from synth.harness import BACKEND_SELECTION, quiet, synth_stack
 from tests.support.backend_synth import synth
 
 BACKENDS = sorted(BACKEND_SELECTION)
@@ -69,6 +69,8 @@ VIOLATIONS: dict[str, tuple[str, Callable[[list[Resource]], Resource], Callable[
                                 readOnlyRootFilesystem=False)),
     "load-balancer-only-for-ingress-gateway": ("appmesh", lambda rs: _first(
         rs, "kubernetes:core/v1:Service", _named("prodcatalog")), lambda p: p["spec"].update(type="LoadBalancer")),
+    "stack-states-production": ("istio", lambda rs: _first(rs, "aws:ec2/vpc:Vpc"),
+                                lambda p: p["tags"].update(production="false")),
     "prod-survives-node-loss": ("istio", lambda rs: _first(
         rs, "kubernetes:policy/v1:PodDisruptionBudget", _named("proddetail-v1")), lambda p: p["spec"]["selector"]
         .update(matchLabels={"app": "nothing"})),
@@ -96,6 +98,37 @@ def test_one_violation_fails_naming_the_resource_and_the_rule(rule):
     else:
         assert {v.urn for v in found} == {target.urn}
         assert all(target.name in v.message and v.rule in str(v) for v in found)
+
+
+def _as(stack: str, name: str, backend: str = "istio") -> list[Resource]:
+    """The guardrails' view of stack `stack`'s file deployed as a stack called `name`."""
+    with quiet():
+        result = synth_stack(stack, BACKEND_SELECTION[backend], as_stack=name)
+    return [Resource(r.urn, r.type, r.name, copy.deepcopy(dict(r.props))) for r in resources_of(result)]
+
+
+@pytest.mark.parametrize("name", ["production", "prod-eu"])
+def test_a_production_stack_is_held_to_the_production_rules_whatever_its_name(name):
+    resources = _as("prod", name)
+    assert resources[0].urn.startswith(f"urn:pulumi:{name}::")
+    assert check(resources) == []
+    deployment = _first(resources, "kubernetes:apps/v1:Deployment", _named("frontend-node"))
+    deployment.props["spec"]["replicas"] = 1
+    _first(resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+           lambda r: r.props["spec"]["scaleTargetRef"]["name"] == "frontend-node").props["spec"]["minReplicas"] = 1
+    cluster = _first(resources, "eks:index:Cluster")
+    cluster.props.update(endpointPublicAccess=True, publicAccessCidrs=["0.0.0.0/0"])
+    found = check(resources)
+    assert {(v.rule, v.urn) for v in found} == {("prod-survives-node-loss", deployment.urn),
+                                                 ("eks-endpoint-not-open-in-prod", cluster.urn)}, found
+
+
+def test_a_stack_called_prod_that_is_not_production_is_held_to_dev_rules():
+    """dev's file (one replica of most things, a public endpoint) as a stack called prod."""
+    resources = _as("dev", "prod")
+    assert resources[0].urn.startswith("urn:pulumi:prod::")
+    assert any(r.type == "kubernetes:apps/v1:Deployment" and r.props["spec"].get("replicas") == 1 for r in resources)
+    assert check(resources) == []
 
 
 def test_the_command_reports_and_fails(capsys, monkeypatch):

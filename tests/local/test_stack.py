@@ -13,6 +13,7 @@ config:
   aws:profile: sandbox
   celestials:canaryWeight: 20
   celestials:mtlsTrust: ca1
+  celestials:production: false
 """
 
 
@@ -76,7 +77,7 @@ def test_a_typo_outside_our_namespace_is_refused(project, line, message):
 
 
 def test_an_unknown_region_is_refused_under_aws_region(project):
-    (project / "Pulumi.nowhere.yaml").write_text("config:\n  aws:region: xx-nowhere-9\n")
+    (project / "Pulumi.nowhere.yaml").write_text("config:\n  aws:region: xx-nowhere-9\n  celestials:production: false\n")
     with pytest.raises(SettingsError) as err:
         load_settings(project, "nowhere")
     assert str(err.value).startswith("invalid stack config aws:region = 'xx-nowhere-9': an AWS region")
@@ -86,5 +87,5 @@ def test_an_unknown_region_is_refused_under_aws_region(project):
 
 def test_a_key_written_twice_is_refused(project):
     (project / "Pulumi.twice.yaml").write_text(STACK_FILE + "  celestials:canaryWeight: 90\n")
-    with pytest.raises(StackFileError, match=r"^Pulumi.twice.yaml: key 'celestials:canaryWeight' is written twice \(lines 4 and 6\); keep one$"):
+    with pytest.raises(StackFileError, match=r"^Pulumi.twice.yaml: key 'celestials:canaryWeight' is written twice \(lines 4 and 7\); keep one$"):
         load_settings(project, "twice")

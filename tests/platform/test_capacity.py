@@ -3,6 +3,7 @@ sidecars, and the check that fails preview with the shortfall."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,13 @@ CHART_VALUES = REFERENCE / "appmesh" / "chart-values-1.13.3.yaml"
 
 
 def _settings(stack="dev", **raw):
+    """`stack="prod"`: a production stack (the name is only a name)."""
     if stack == "prod":
+        raw.setdefault("production", True)
         raw.setdefault("nodeCount", 2)
         raw.setdefault("endpointPublicAccess", False)
         raw.setdefault("requestPathReplicas", 2)
+        raw.setdefault("natGateways", 2)
     return parse_settings(raw, stack)
 
 
@@ -236,7 +240,8 @@ def test_every_backend_fits_the_dev_default_with_a_quarter_free(backend):
 
 
 def _prod(**raw):
-    return parse_settings({"endpointPublicAccess": "false", "requestPathReplicas": 2, "nodeMaxCount": 6, **raw}, "prod")
+    return parse_settings({"production": "true", "endpointPublicAccess": "false", "requestPathReplicas": 2,
+                           "nodeMaxCount": 6, "natGateways": 2, **raw}, "prod")
 
 
 def test_prod_must_still_fit_with_one_node_gone():
@@ -253,9 +258,21 @@ def test_prod_must_still_fit_with_one_node_gone():
     assert cap.check_capacity(three, build_topology(three), overhead, extra=trace_collector.pod_demands(three)).fits
 
 
-def test_only_prod_is_held_to_node_loss():
-    s = _settings(instanceType="c6i.large", nodeCount=2)
-    assert cap.check_node_loss(s, build_topology(s), OVERHEAD) is None
+def test_only_production_is_held_to_node_loss_whatever_the_stack_is_called():
+    from components import mesh_backends, trace_collector
+
+    for stack in ("dev", "prod"):
+        s = parse_settings({"instanceType": "c6i.large", "nodeCount": 2, "production": "false"}, stack)
+        assert cap.check_node_loss(s, build_topology(s), OVERHEAD) is None
+    for stack in ("production", "prod-eu"):
+        one = replace(_prod(nodeCount=2), stack=stack, node_count=1)  # the settings refuse it first: bypassed
+        with pytest.raises(cap.CapacityError, match=f"stack {stack} is production .* must survive losing a node, "
+                                                    "which needs celestials:nodeCount >= 2, not 1"):
+            cap.check_node_loss(one, build_topology(one), OVERHEAD)
+        two = replace(_prod(nodeCount=2, instanceType="c6i.large"), stack=stack)
+        overhead = mesh_backends.BACKENDS[two.mesh_backend]().capacity_overhead(two)
+        with pytest.raises(cap.CapacityError, match=f"stack {stack} would not survive losing one of its 2 nodes"):
+            cap.check_capacity(two, build_topology(two), overhead, extra=trace_collector.pod_demands(two))
 
 
 # --- issue 10.4: autoscalers within the node group's room --------------------------------------
@@ -295,5 +312,5 @@ def test_the_default_max_is_named_as_the_stack_default_when_refused():
     s = _prod(nodeCount=3, instanceType="c6i.large", requestPathReplicas=4, prodcatalogReplicas=4)
     assert s.autoscale_max == 8
     assert cap.check_node_loss(s, build_topology(s), OVERHEAD).fits  # at the minimum all is well
-    with pytest.raises(cap.CapacityError, match=r"autoscaleMaxReplicas \(unset: stack prod's default, 8\)"):
+    with pytest.raises(cap.CapacityError, match=r"autoscaleMaxReplicas \(unset: a production stack's default, 8\)"):
         cap.check_capacity(s, build_topology(s), OVERHEAD)

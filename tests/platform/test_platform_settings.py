@@ -22,11 +22,14 @@ def test_cluster_admins_refuse_anything_else(raw):
 
 
 # --- control-plane logs and ECR endpoints (issue 13.11) ---------------------------------------
-def test_dev_logs_only_what_a_developer_reads_and_prod_logs_everything():
+def test_dev_logs_only_what_a_developer_reads_and_production_logs_everything():
     assert parse_settings({}, "dev").log_types == ("api", "authenticator")
     assert "audit" not in parse_settings({}, "dev").log_types
-    assert parse_settings({"nodeCount": 2, "endpointPublicAccess": False, "requestPathReplicas": 2}, "prod").log_types == (
+    production = {"production": True, "nodeCount": 2, "endpointPublicAccess": False, "requestPathReplicas": 2,
+                  "natGateways": 2}
+    assert parse_settings(production, "eu").log_types == (
         "api", "audit", "authenticator", "controllerManager", "scheduler")
+    assert parse_settings({**production, "production": False}, "prod").log_types == ("api", "authenticator")
     chosen = parse_settings({"controlPlaneLogTypes": '["scheduler", "api"]'}, "dev")
     assert chosen.log_types == ("api", "scheduler")
     assert parse_settings({"controlPlaneLogTypes": []}, "dev").log_types == ()

@@ -36,7 +36,31 @@ def test_image_layers_bypass_nat_through_the_free_s3_gateway_endpoint(dev):
     assert s3["inputs"]["vpcEndpointType"] == "Gateway"
     private_rts = {r["urn"] for r in dev.by_type("aws:ec2/routeTable:RouteTable") if "-private-" in r["name"]}
     assert len(private_rts) == 2 and private_rts <= set(s3["dependencies"])
-    assert len(dev.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")) == 1  # ECR interface endpoints are opt-in
+    # the gateway endpoints (S3, DynamoDB) only: ECR interface endpoints are opt-in
+    assert {e["name"] for e in dev.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")} == {"network-s3", "network-dynamodb"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_catalog_reaches_dynamodb_from_every_zone_without_nat(stack, dev, prod):
+    """A gateway endpoint on every private route table: the table's calls never take the NAT route."""
+    import json
+
+    from synth.mocks import ACCOUNT_ID
+
+    r = {"dev": dev, "prod": prod}[stack]
+    (ddb,) = [e for e in r.by_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e["name"] == "network-dynamodb"]
+    assert (ddb["inputs"]["serviceName"], ddb["inputs"]["vpcEndpointType"]) == ("com.amazonaws.us-west-2.dynamodb",
+                                                                                 "Gateway")
+    from celestials.local.stack import load_settings
+    from synth.harness import ROOT
+
+    private_rts = [t for t in r.by_type("aws:ec2/routeTable:RouteTable") if "-private-" in t["name"]]
+    assert len(private_rts) == load_settings(ROOT, stack).availability_zones
+    assert {t["urn"] for t in private_rts} <= set(ddb["dependencies"])
+    assert len(ddb["inputs"]["routeTableIds"]) == len(private_rts)
+    [statement] = json.loads(ddb["inputs"]["policy"])["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Resource"] == "*" and statement["Action"] == "dynamodb:*"
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": ACCOUNT_ID}}
 
 
 def test_ecr_interface_endpoints_when_asked():

@@ -122,7 +122,7 @@ def test_a_refusal_of_one_stack_leaves_the_others_planned(tmp_path):
 def test_the_elastic_ips_counted_are_the_ones_the_stack_creates_tagged_as_its_own(stack):
     """The preflight's count and its way of telling the stack's own addresses from others' hold
     only if the program creates exactly that many addresses, each with the stack's tags."""
-    from celestials.stacks import resource_tags
+    from celestials.stacks import identity_tags
     from synth.harness import quiet, synth_stack
     from tools.stack_runner import elastic_ips
 
@@ -130,7 +130,7 @@ def test_the_elastic_ips_counted_are_the_ones_the_stack_creates_tagged_as_its_ow
         eips = synth_stack(stack).by_type("aws:ec2/eip:Eip")
     assert len(eips) == elastic_ips(_stack(stack))
     for eip in eips:
-        assert resource_tags(stack).items() <= eip["inputs"]["tags"].items()
+        assert identity_tags(stack).items() <= eip["inputs"]["tags"].items()
 
 
 def test_a_shortfall_names_the_numbers_and_both_fixes():

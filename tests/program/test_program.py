@@ -161,9 +161,10 @@ def test_every_key_the_runtime_holds_is_accounted_for():
     from synth.harness import evaluate
 
     with quiet():
-        evaluate(load_settings, config={"aws:region": "eu-west-1", "aws:profile": "sandbox"})
+        stated = {"aws:region": "eu-west-1", "celestials:production": "false"}
+        evaluate(load_settings, config={**stated, "aws:profile": "sandbox"})
         with pytest.raises(SettingsError) as err:
-            evaluate(load_settings, config={"aws:region": "eu-west-1", "aws:secretKye": "hunter2"},
+            evaluate(load_settings, config={**stated, "aws:secretKye": "hunter2"},
                      secret_keys=["aws:secretKye"])
     assert str(err.value).startswith("invalid stack config aws:secretKye = '[secret]': not a config key "
                                       "of the aws provider (did you mean aws:secretKey?)")

@@ -67,6 +67,27 @@ def test_preview_and_destroy_ask_nothing_of_the_stack_or_docker(tools):
     assert tools.make("destroy", "STACK=prod").returncode == 0
 
 
+@pytest.mark.parametrize("target,verb", [("up", "deployed"), ("preview", "previewed")])
+def test_a_stack_without_its_stack_file_is_refused_before_anything_runs(tools, target, verb):
+    """`pulumi stack select --create` would make a stack with an empty config."""
+    tools.passphrase_file("prod-eu")
+    result = tools.make(target, "STACK=prod-eu")
+    assert result.returncode != 0
+    assert result.stderr.startswith("refused: no stack file Pulumi.prod-eu.yaml for STACK=prod-eu; stacks with a "
+                                    "file: dev, prod. A new stack starts as a file: copy Pulumi.dev.yaml"), result.stderr
+    assert "set its celestials:production" in result.stderr
+    assert f"Nothing was {verb}." in result.stderr
+    assert tools.calls() == []  # not pulumi, not aws, not docker
+
+
+def test_destroy_needs_no_stack_file(tools):
+    """It runs no program, and a stack whose file is gone must still go; `stack select` (no
+    --create) refuses one that does not exist."""
+    tools.passphrase_file("gone")
+    assert tools.make("destroy", "STACK=gone").returncode == 0
+    assert [c.split(" | ")[0] for c in tools.calls("pulumi")] == ["pulumi stack select gone", "pulumi destroy --stack gone"]
+
+
 @pytest.mark.parametrize("target", ["up", "preview", "destroy"])
 def test_every_pulumi_command_takes_a_missing_salt_from_the_state(tools, target):
     tools.passphrase_file("dev")
