@@ -12,12 +12,13 @@ import pytest
 from celestials import eks_versions as ev
 from celestials import settings as st
 from celestials.local.stack import parse_stack_file
-from celestials.stack_config import settings_from_config
+from celestials.stack_config import REQUIRED_KEYS, settings_from_config
 from tools.settings_doc import literal
 
 
 def _stack(config: dict[str, Any], stack: str = "dev") -> st.Settings:
     """Settings from a stack file that writes each value as the reference shows it."""
+    config = {st.PRODUCTION_KEY: False, **config}  # a key every stack states
     lines = [f"  {st.REGION.name}: {literal(st.REGION.default)}"]
     lines += [f"  {st.PROJECT}:{name}: {literal(value)}" for name, value in config.items()]
     f = parse_stack_file("config:\n" + "\n".join(lines) + "\n", f"Pulumi.{stack}.yaml")
@@ -47,7 +48,8 @@ def _room(name: str) -> dict[str, int]:
     return room
 
 
-DEFAULTED = [k for k in st.KEYS if k.default is not None]
+#: keys with a default (a key every stack must state has none to write)
+DEFAULTED = [k for k in st.KEYS if k.default is not None and f"{st.PROJECT}:{k.name}" not in REQUIRED_KEYS]
 
 
 @pytest.mark.parametrize("key", DEFAULTED, ids=lambda k: k.name)
@@ -121,8 +123,13 @@ def test_every_key_with_named_values_is_covered():
 
 
 def _needs(name: str, value: Any) -> dict[str, Any]:
-    """What the rules need of other keys while `name` is `value`."""
-    return {r.key: r.needs for r in st.RULES if r.when == (name, value)}
+    """What the rules need of other keys while `name` is `value` (production: its minimums, a NAT
+    gateway per zone, and an API endpoint not open to the internet)."""
+    needs = {r.key: r.needs for r in st.RULES if r.when == (name, value)}
+    if (name, value) == (st.PRODUCTION_KEY, True):
+        needs |= {key: least for key, least, _ in st.PROD_MINIMUMS}
+        needs |= {"natGateways": st.definition("availabilityZones").default, "endpointPublicAccess": False}
+    return needs
 
 
 @pytest.mark.parametrize("key,choice", CHOICES, ids=lambda x: getattr(x, "name", str(x)))
