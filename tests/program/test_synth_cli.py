@@ -48,3 +48,15 @@ def test_one_out_folder_for_several_stacks_is_refused(capsys):
         main(["--stack", "dev", "--stack", "prod", "--out", "x"])
     assert stop.value.code == 2
     assert "--out names one directory: give it with one --stack" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module", ["synth", "synth.diff", "synth.cost", "synth.guardrails"])
+def test_without_the_pinned_files_a_fresh_clone_gets_the_fix_not_a_traceback(tmp_path, module):
+    """No ../shared, no cache, no network: the CLIs say what is missing and how to get it."""
+    args = ["--stack", "dev", *(["--set", "canaryWeight=90"] if module == "synth.diff" else [])]
+    result = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "CELESTIALS_UPSTREAM_DIR": str(tmp_path)},
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "pinned upstream file(s) could not be read" in result.stderr and "Fix: connect once" in result.stderr
