@@ -60,3 +60,4 @@ def test_without_the_pinned_files_a_fresh_clone_gets_the_fix_not_a_traceback(tmp
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "pinned upstream file(s) could not be read" in result.stderr and "Fix: connect once" in result.stderr
+    assert "`make reference` fetches them" in result.stderr
