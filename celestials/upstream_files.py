@@ -77,7 +77,8 @@ def read_pinned(files: tuple[UpstreamFile, ...], urls: Mapping[str, str], cache_
         raise UpstreamFileError(
             f"{len(problems)} pinned upstream file(s) could not be read with their pinned content "
             f"(celestials/artifacts.py); nothing was registered:\n  " + "\n  ".join(problems) +
-            f"\nFix: connect once to the network (files are cached in {cache}), or set {SOURCE_DIR_ENV} to a "
+            f"\nFix: connect once to the network (files are cached in {cache}; `make reference` fetches them "
+            f"beside the tests' reference data), or set {SOURCE_DIR_ENV} to a "
             "directory holding these files exactly as the pinned tag serves them.")
     return texts
 

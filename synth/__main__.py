@@ -19,6 +19,7 @@ from typing import Any, Mapping
 import yaml
 
 from celestials.local.stack import parse_overrides
+from celestials.upstream_files import UpstreamFileError
 
 from .harness import ROOT, SynthResult, quiet, synth_stack
 
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             with quiet():
                 result = synth_stack(stack, overrides)
-        except ValueError as err:  # overrides, settings, topology or capacity: say it plainly, no traceback
+        except (ValueError, UpstreamFileError) as err:  # settings, topology, capacity, pinned files: plainly, no traceback
             print(f"error: stack {stack}: {err}" if len(stacks) > 1 else f"error: {err}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:

@@ -24,6 +24,7 @@ from typing import Mapping
 from celestials.cost import CostError, cost_deltas, price_resources, render_deltas, render_table, tutorial_records
 from celestials.local.stack import StackFileError, parse_overrides, read_stack_config
 from celestials.today import today
+from celestials.upstream_files import UpstreamFileError
 
 from .diff import SynthDiffError, diff_resources, evaluate_sides, synth_here
 from .harness import ROOT
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                                "The original tutorial (eksctl defaults: 2 × m5.large, 1 NAT gateway, the NLB)"))
         else:
             print("\n\n".join(show(stack, overrides, day) for stack in args.stack or ["dev"]))
-    except (CostError, SynthDiffError, StackFileError, ValueError) as err:
+    except (CostError, SynthDiffError, StackFileError, UpstreamFileError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

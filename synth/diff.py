@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from celestials.local.stack import parse_overrides
+from celestials.upstream_files import UpstreamFileError
 
 from .harness import ROOT, quiet, synth_stack
 from .replacements import judge
@@ -388,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SynthDiffError('nothing to compare: give overrides (SET="canaryWeight=90") '
                                  "or a base (BASE=main)")
         diffs = _compare(args.stack or ["dev"], overrides, args.base, args.base_tree)
-    except (SynthDiffError, ValueError) as err:
+    except (SynthDiffError, UpstreamFileError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

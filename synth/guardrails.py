@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping
 from celestials.guardrails import Resource, Violation, advise, check
 from celestials.local.stack import parse_overrides
 from celestials.today import today
+from celestials.upstream_files import UpstreamFileError
 
 from .harness import BACKEND_SELECTION, STACKS, SynthResult, quiet, synth_stack
 
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         for stack in args.stack or STACKS:
             for backend in args.backend or sorted(BACKEND_SELECTION):
                 failed |= _report(f"{stack} / {backend}", evaluated(stack, backend, overrides), day)
-    except ValueError as err:  # overrides, settings, topology or capacity refused the stack
+    except (ValueError, UpstreamFileError) as err:  # settings, topology, capacity or the pinned files refused the stack
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -89,3 +89,16 @@ def test_the_summary_groups_resources_by_their_nearest_component(tmp_path, capsy
     assert all(typ.startswith("celestials:") for typ in printed["dev (stack)"])
     assert f"dev (stack): {len(printed['dev (stack)'])} resources, {len(resources)} with its components" in tree
     assert "eks:index:Cluster  cluster-eks: a multi-language component: its plugin registers its children" in tree
+
+
+@pytest.mark.parametrize("module", ["synth", "synth.diff", "synth.cost", "synth.guardrails"])
+def test_without_the_pinned_files_a_fresh_clone_gets_the_fix_not_a_traceback(tmp_path, module):
+    """No ../shared, no cache, no network: the CLIs say what is missing and how to get it."""
+    args = ["--stack", "dev", *(["--set", "canaryWeight=90"] if module == "synth.diff" else [])]
+    result = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "CELESTIALS_UPSTREAM_DIR": str(tmp_path)},
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "pinned upstream file(s) could not be read" in result.stderr and "Fix: connect once" in result.stderr
+    assert "`make reference` fetches them" in result.stderr
