@@ -14,6 +14,25 @@ const SECURITY_HEADERS = {
 };
 
 const OUTCOMES = ['added', 'renamed'];
+/** The largest "add a product" form read (an id and a 200-character name fit many times over). */
+const FORM_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * A body declared larger than `limit` is a 413 at once. Why: the body parser refuses it too, but
+ * only after reading the whole declared body, so a client declaring a large one would hold the
+ * request until it was sent. The connection closes after the answer (its body is left unread).
+ */
+function refuseDeclaredOversize(limit) {
+  return (req, res, next) => {
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) {
+      res.set('Connection', 'close');
+      next(Object.assign(new Error(`request body exceeds ${limit} bytes`), { status: 413 }));
+      return;
+    }
+    next();
+  };
+}
 
 /** `?added=<id>` or `?renamed=<id>` (as the POST redirect writes them) → { id, outcome }, else null. */
 function announcedProduct(query) {
@@ -81,7 +100,8 @@ function createApp({ baseUrl, timeoutMs, fetchImpl }) {
     await renderHome(res, { announce: announcedProduct(req.query) });
   });
 
-  app.post('/products', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
+  app.post('/products', refuseDeclaredOversize(FORM_LIMIT_BYTES),
+    express.urlencoded({ extended: false, limit: FORM_LIMIT_BYTES }), async (req, res) => {
     const { values, errors, product } = validateProductForm(req.body);
     if (!product) {
       // The list is re-read so the page keeps its context; nothing is written to prodcatalog.
