@@ -2,7 +2,7 @@
 const assert = require('node:assert/strict');
 const { after, before, beforeEach, describe, test } = require('node:test');
 
-const { createApp } = require('../app');
+const { createApp, DRAIN_LIMIT_BYTES } = require('../app');
 const { closedPort, json, listen, startFakeCatalog } = require('./helpers');
 
 const TIMEOUT_MS = 300;
@@ -255,12 +255,13 @@ describe('POST /products', () => {
     assert.equal(state.catalog.requests.length, 0);
   });
 
-  test('a form declared over the limit is a 413 before its body is sent', async () => {
+  test('a form declared over the drain limit is a 413 before its body is sent, and closes', async () => {
     state.answer = (req, body, res) => json(res, 200, LISTING);
     const answer = await rawRequest(state.frontend.url, 'POST /products HTTP/1.1\r\nHost: t\r\n'
       + 'Content-Type: application/x-www-form-urlencoded\r\nAccept: application/json\r\n'
-      + 'Content-Length: 1000000\r\n\r\nid=1');
+      + `Content-Length: ${DRAIN_LIMIT_BYTES + 1}\r\n\r\nid=1`);
     assert.match(answer, /^HTTP\/1\.1 413 /);
+    assert.match(answer, /\r\nConnection: close\r\n/i);
     assert.equal(state.catalog.requests.length, 0);
   });
 
