@@ -7,6 +7,33 @@ PY := $(CURDIR)/$(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
+# Every venv (the program's and tests' .venv, the policy pack's, the scanners') runs the Python
+# minor the apps' images ship: celestials/artifacts.py PYTHON, read here without an interpreter
+# (tests/tooling/test_runtimes.py checks this reading against the catalogue).
+PYTHON_MINOR := $(shell sed -nE 's/^PYTHON = Runtime."python", "([0-9]+\.[0-9]+)\.[0-9]+".*/\1/p' celestials/artifacts.py)
+# What a venv is made from: python3.13 on PATH when it runs (a pyenv shim of a version pyenv has not
+# selected does not), else the newest 3.13.x pyenv has installed; VENV_PYTHON=/path/to/python overrides.
+VENV_PYTHON ?= $(firstword $(shell python$(PYTHON_MINOR) -c 'import sys; print(sys.executable)' 2>/dev/null) \
+  $(shell ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/$(PYTHON_MINOR).*/bin/python$(PYTHON_MINOR) 2>/dev/null \
+          | grep -E '/$(subst .,\.,$(PYTHON_MINOR))\.[0-9]+/bin/' | sort -V | tail -n 1))
+# FORCE when the venv $(1) exists on another Python: its stamp is then out of date, and make-venv
+# makes it again.
+venv-stale = $(if $(wildcard $(1)/pyvenv.cfg),$(if $(filter $(PYTHON_MINOR).%,$(shell sed -n 's/^version *= *//p' $(1)/pyvenv.cfg)),,FORCE))
+# The recipe lines that leave a venv of Python $(PYTHON_MINOR) at $(1).
+define make-venv
+	@if [ -n "$(call venv-stale,$(1))" ]; then echo "$(1) runs another Python than $(PYTHON_MINOR): making it again"; rm -rf $(1); fi
+	@if [ ! -x $(1)/bin/python ]; then \
+	  if [ -z "$(VENV_PYTHON)" ]; then \
+	    echo "Python $(PYTHON_MINOR) is not installed (the apps' images run it, and so do the program and the tests:" \
+	         "celestials/artifacts.py PYTHON). Install it (pyenv install $(PYTHON_MINOR), apt-get install python$(PYTHON_MINOR)," \
+	         "or uv python install $(PYTHON_MINOR)), or name one: make install VENV_PYTHON=/path/to/python$(PYTHON_MINOR)" >&2; \
+	    exit 2; fi; \
+	  echo "$(VENV_PYTHON) -m venv $(1)"; $(VENV_PYTHON) -m venv $(1); fi
+	@found=$$($(1)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	if [ "$$found" != "$(PYTHON_MINOR)" ]; then \
+	  echo "$(1) was made from Python $$found, not $(PYTHON_MINOR): remove it, and give VENV_PYTHON a Python $(PYTHON_MINOR)" >&2; exit 2; fi
+endef
+
 # Each area's makefile (mk/*.mk) appends its own steps to these lists.
 INSTALL_TARGETS := install-python
 LINT_TARGETS :=
@@ -44,7 +71,8 @@ $(error make $(firstword $(filter-out $(SET_TARGETS) help,$(GOALS))) does not re
 endif
 endif
 
-.PHONY: help install install-python lint test bench
+.PHONY: help install install-python lint test bench FORCE
+FORCE:
 
 # The name column is as wide as the longest documented target, so descriptions line up.
 help: ## List the targets
@@ -55,8 +83,8 @@ help: ## List the targets
 install: $(INSTALL_TARGETS) ## Install every dependency (Python venv, npm packages)
 
 install-python: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt requirements-dev.txt $(wildcard apps/*/requirements.txt)
-	test -x $(PY) || python3 -m venv $(VENV)
+$(VENV)/.installed: requirements.txt requirements-dev.txt $(wildcard apps/*/requirements.txt apps/*/pyproject.toml) $(call venv-stale,$(VENV))
+	$(call make-venv,$(VENV))
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $@

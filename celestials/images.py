@@ -13,8 +13,8 @@ included, so docker-build never rebuilds under an existing tag. It honours the i
 BuildKit uses (`<Dockerfile>.dockerignore` next to the Dockerfile when present, else the
 context's `.dockerignore`; so local `node_modules` or `__pycache__` do not change it) and always
 covers the Dockerfile and that ignore file themselves.
-The Node apps build from `apps/` (not their own directory) so their images can copy the shared
-`apps/node-common` package.
+Every app builds from `apps/` (not its own directory) so its image can copy the package its
+language's apps share: `apps/node-common`, `apps/python-common`.
 Pods are deployed by digest (`repo@sha256:…`, from the build); the tag is for people and for
 immutability. Pure: no Pulumi; reads only the app directories.
 """
@@ -80,17 +80,18 @@ class ImageSpec:
 #: Keys are the model's `Workload.image` values. proddetail is one codebase built twice (the
 #: tutorial's `catalog_detail:1.0` and `:2.0`), the version chosen by the APP_VERSION build arg;
 #: colorapp likewise builds the mTLS demo's teller and front, the role chosen by COLOR_ROLE.
-#: The Node apps' context is `apps/` (they copy apps/node-common); their Dockerfile.dockerignore
-#: narrows what is sent to the app and node-common.
+#: Every context is `apps/` (the Node apps copy apps/node-common, the Python apps
+#: apps/python-common); each Dockerfile.dockerignore narrows what is sent to the app and its
+#: shared package.
 IMAGES: dict[str, ImageSpec] = {spec.key: spec for spec in (
     ImageSpec("frontend-node", "frontend-node", "frontend_node", "1.0", context_dir=APPS_DIR),
-    ImageSpec("prodcatalog", "prodcatalog", "product_catalog", "1.0"),
+    ImageSpec("prodcatalog", "prodcatalog", "product_catalog", "1.0", context_dir=APPS_DIR),
     ImageSpec("proddetail-v1", "proddetail", "catalog_detail", "1.0", (("APP_VERSION", "1"),),
               context_dir=APPS_DIR),
     ImageSpec("proddetail-v2", "proddetail", "catalog_detail", "2.0", (("APP_VERSION", "2"),),
               context_dir=APPS_DIR),
-    ImageSpec("colorteller", "colorapp", "colorteller", "1.0", (("COLOR_ROLE", "teller"),)),
-    ImageSpec("colorfront", "colorapp", "colorfront", "1.0", (("COLOR_ROLE", "front"),)),
+    ImageSpec("colorteller", "colorapp", "colorteller", "1.0", (("COLOR_ROLE", "teller"),), context_dir=APPS_DIR),
+    ImageSpec("colorfront", "colorapp", "colorfront", "1.0", (("COLOR_ROLE", "front"),), context_dir=APPS_DIR),
 )}
 
 

@@ -11,7 +11,7 @@ guardrails: install-python ## Offline: the policy pack's rules over the synth of
 
 policy-venv: policy/venv/.installed ## The policy pack's venv (policy/requirements.txt), used by make preview/up
 
-policy/venv/.installed: policy/requirements.txt
-	test -x policy/venv/bin/python || python3 -m venv policy/venv
+policy/venv/.installed: policy/requirements.txt $(call venv-stale,policy/venv)
+	$(call make-venv,policy/venv)
 	policy/venv/bin/python -m pip install --quiet -r policy/requirements.txt
 	touch $@

@@ -16,8 +16,8 @@ LINT_TARGETS += lint-checkov lint-zizmor
 .PHONY: install-security lint-security lint-checkov lint-zizmor
 
 install-security: $(SECURITY_VENV)/.installed
-$(SECURITY_VENV)/.installed: requirements-security.txt
-	test -x $(SECURITY_VENV)/bin/python || python3 -m venv $(SECURITY_VENV)
+$(SECURITY_VENV)/.installed: requirements-security.txt $(call venv-stale,$(SECURITY_VENV))
+	$(call make-venv,$(SECURITY_VENV))
 	$(SECURITY_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(SECURITY_VENV)/bin/python -m pip install --quiet -r requirements-security.txt
 	touch $@

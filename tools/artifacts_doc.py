@@ -33,6 +33,10 @@ def pins() -> dict[str, str]:
         "collector-chart": artifacts.OTEL_COLLECTOR_CHART.version,
         "collector-image": artifacts.OTEL_COLLECTOR_IMAGE.tag,
         "appmesh-chart": artifacts.APPMESH_CONTROLLER_CHART.version,
+        "node-image": artifacts.NODE.image.ref,
+        "python-image": artifacts.PYTHON.image.ref,
+        "node": artifacts.NODE.version,
+        "python-minor": artifacts.PYTHON.minor,
     }
 
 
@@ -52,6 +56,11 @@ def table() -> str:
                 f"tag {g.tag} (commit {g.commit[:8]}) | yes |")
     for i in artifacts.BASE_IMAGES:
         rows.append(f"| base image | `{i.repository}` | {i.tag} | Docker Hub | {i.source} | {_yes(i.confirmed)} |")
+    for name in artifacts.NODE_BINARY_PACKAGES:
+        rows.append(f"| tests' Node (npm package) | `{name}` | {artifacts.NODE.version} | registry.npmjs.org | "
+                    "the base image's Node, by integrity in tools/node/package-lock.json | yes |")
+    rows.append(f"| tests' npm (npm package) | `npm` | {artifacts.NPM} | registry.npmjs.org | "
+                "the newest npm 11 (Node 26's), by integrity in tools/node/package-lock.json | yes |")
     for a in artifacts.GITHUB_ACTIONS:
         rows.append(f"| GitHub Action | `{a.name}` | {a.tag} (`{a.sha[:12]}`) | github.com | pinned by commit SHA | yes |")
     rows.append(f"| CLI | Pulumi CLI (workflows' `pulumi-version`) | {artifacts.PULUMI_CLI} | get.pulumi.com | "

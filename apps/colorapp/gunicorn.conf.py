@@ -2,7 +2,7 @@
 HEALTH_PORT (none: a second listener for the kubelet's probes, `GET /ping` only),
 WEB_CONCURRENCY (1), GUNICORN_THREADS (4), LOG_LEVEL (info), HEADER_TIMEOUT_SECONDS (10: a request's
 head, and a small body, must arrive within it), BODY_TIMEOUT_SECONDS (30: a larger body, after the
-head); past either, 408 and the connection closes (colorapp/worker.py).
+head); past either, 408 and the connection closes (app_common/gunicorn_worker.py in apps/python-common).
 
 Run from this directory: `COLOR_ROLE=teller|front python -m gunicorn -c gunicorn.conf.py "colorapp:create_app()"`.
 """
@@ -29,7 +29,7 @@ if os.environ.get("HEALTH_PORT", "").strip():
     bind.append(f"{_host}:{_health_port}")
 workers = _int_env("WEB_CONCURRENCY", 1, 1, 32)
 # gthread reading requests on its event loop, with bounded reads: slow clients take no threads.
-worker_class = "colorapp.worker.BoundedThreadWorker"
+worker_class = "app_common.gunicorn_worker.BoundedThreadWorker"
 _header_timeout = _int_env("HEADER_TIMEOUT_SECONDS", 10, 1, 300)
 _body_timeout = _int_env("BODY_TIMEOUT_SECONDS", 30, 1, 300)
 threads = _int_env("GUNICORN_THREADS", 4, 1, 64)

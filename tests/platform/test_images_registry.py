@@ -32,8 +32,8 @@ def test_proddetail_versions_share_one_context_and_repository():
 
 def test_colorapp_roles_share_one_context_and_keep_their_repositories():
     teller, front = images.image_spec("colorteller"), images.image_spec("colorfront")
-    assert teller.context == front.context == "apps/colorapp"
-    assert teller.dockerfile == front.dockerfile == "Dockerfile"
+    assert teller.context == front.context == "apps"                 # to copy apps/python-common
+    assert teller.dockerfile == front.dockerfile == "colorapp/Dockerfile"
     assert (teller.repository, dict(teller.build_args)) == ("colorteller", {"COLOR_ROLE": "teller"})
     assert (front.repository, dict(front.build_args)) == ("colorfront", {"COLOR_ROLE": "front"})
 
@@ -197,5 +197,5 @@ def test_an_architecture_without_a_platform_is_refused(tmp_path):
 
 
 def test_missing_app_is_a_clear_error(tmp_path):
-    with pytest.raises(images.ImageError, match=r"image colorfront: no Dockerfile in apps/colorapp/"):
+    with pytest.raises(images.ImageError, match=r"image colorfront: no colorapp/Dockerfile in apps/"):
         images.content_tag(images.image_spec("colorfront"), root=tmp_path)

@@ -1,7 +1,7 @@
 """Start the Product Catalog apps as real processes on loopback, by their run contracts (TEAM.md).
 
-`start_product_catalog(workdir)` runs proddetail v1 (node), prodcatalog (gunicorn, SQLite in
-`workdir`) and frontend-node (node), each on a free port in 18100-18199 (this area's test range),
+`start_product_catalog(workdir)` runs proddetail v1 (on the images' Node, which `make install`
+puts in tools/node), prodcatalog (gunicorn, SQLite in `workdir`) and frontend-node (the same Node), each on a free port in 18100-18199 (this area's test range),
 waits until each answers its health check, and returns a `ProductCatalog` whose services can be
 stopped one by one (to watch the front end degrade) and are all stopped by `stop()`.
 """
@@ -18,6 +18,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from celestials.local.rehearsal import node_executable
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ROOT / "apps"
@@ -157,6 +159,7 @@ def start_product_catalog(workdir: Path, sink_endpoint: str | None = None, host:
     """frontend-node → prodcatalog → proddetail v1 on loopback; tracing to `sink_endpoint` if given."""
     for app in ("proddetail", "frontend-node"):
         _require_node_modules(app)
+    node = node_executable()  # the images' Node, as the rehearsal runs them
     taken: set[int] = set()
     ports = {name: free_port(host, taken) for name in ("proddetail", "prodcatalog", "frontend")}
     urls = {name: f"http://{host}:{port}" for name, port in ports.items()}
@@ -164,7 +167,7 @@ def start_product_catalog(workdir: Path, sink_endpoint: str | None = None, host:
     stack = ProductCatalog()
     try:
         stack.services["proddetail"] = start_service(
-            "proddetail", ["node", "server.js"], APPS / "proddetail",
+            "proddetail", [node, "server.js"], APPS / "proddetail",
             {"HOST": host, "PORT": str(ports["proddetail"]), "APP_VERSION": "1",
              **otel_env(sink_endpoint)},
             urls["proddetail"], "/ping", logs)
@@ -177,7 +180,7 @@ def start_product_catalog(workdir: Path, sink_endpoint: str | None = None, host:
              "SQLITE_PATH": str(workdir / "products.db"), **otel_env(sink_endpoint)},
             urls["prodcatalog"], "/products/ping", logs)
         stack.services["frontend"] = start_service(
-            "frontend", ["node", "server.js"], APPS / "frontend-node",
+            "frontend", [node, "server.js"], APPS / "frontend-node",
             {"HOST": host, "PORT": str(ports["frontend"]), "BASE_URL": f"{urls['prodcatalog']}/products/",
              "BACKEND_TIMEOUT_MS": str(backend_timeout_ms), **otel_env(sink_endpoint)},
             urls["frontend"], "/ping", logs)

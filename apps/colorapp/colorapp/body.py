@@ -9,7 +9,7 @@ next request onto a socket being closed: that request fails with a 503 (`UC`,
 A body beyond DRAIN_LIMIT_BYTES is a 413 (and gunicorn.conf.py's `pre_request` hook marks such
 requests, when Content-Length declares them, `Connection: close`), decided from the declared length
 alone when there is one; a body too broken to read (a malformed chunk) is a 400; one that stops
-arriving (the worker bounds the read, colorapp/worker.py) is a 408.
+arriving (the worker bounds the read, app_common/gunicorn_worker.py) is a 408.
 """
 
 from __future__ import annotations

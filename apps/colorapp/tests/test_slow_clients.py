@@ -1,18 +1,17 @@
 """Slow clients cannot freeze the front: gunicorn with gunicorn.conf.py (1 worker x 4 threads, the
 image's defaults) holds many stalled connections while normal requests keep being answered, and
 closes the stalled ones (408 when they had sent something) once their read bound has passed
-(colorapp/worker.py). Liveness checks, not timings: the bounds are generous for a busy machine."""
+(app_common/gunicorn_worker.py, shared with prodcatalog). Liveness checks, not timings: the bounds
+are generous for a busy machine."""
 
 import http.client
 import json
-import socket
 import time
 import urllib.parse
-from pathlib import Path
 
 import pytest
+from app_common.testing import answer_until_closed, stall, still_open
 
-APP_DIR = Path(__file__).resolve().parent.parent
 HEADER_TIMEOUT = 10
 BODY_TIMEOUT = 4
 STALLED = 16  # four times the worker's threads
@@ -43,41 +42,6 @@ def get(port, path="/", timeout=5.0):
     finally:
         conn.close()
 
-
-def stall(port, partial):
-    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-    if partial:
-        sock.sendall(partial)
-    return sock
-
-
-def still_open(sock):
-    sock.setblocking(False)
-    try:
-        return sock.recv(1, socket.MSG_PEEK) != b""
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    finally:
-        sock.settimeout(5)
-
-
-def answer_until_closed(sock, within):
-    """Everything the server sends until it closes, failing if it has not closed within `within` s."""
-    deadline = time.monotonic() + within
-    answer = b""
-    while True:
-        sock.settimeout(max(deadline - time.monotonic(), 0.01))
-        try:
-            chunk = sock.recv(65536)
-        except socket.timeout:
-            pytest.fail(f"still open {within:g} s later; got {answer[:200]!r}")
-        except ConnectionResetError:
-            return answer
-        if not chunk:
-            return answer
-        answer += chunk
 
 
 @pytest.mark.parametrize("kind", sorted(PARTIAL))
@@ -121,9 +85,3 @@ def test_a_large_body_that_stops_arriving_is_a_408_after_the_body_bound(front):
         for sock in stalled:
             sock.close()
     assert get(port)[0] == 200, "the threads are free again"
-
-
-def test_both_apps_ship_the_same_worker():
-    """Each image carries its own copy (separate build contexts); they must not drift apart."""
-    prodcatalog = APP_DIR.parent / "prodcatalog" / "prodcatalog" / "worker.py"
-    assert (APP_DIR / "colorapp" / "worker.py").read_text() == prodcatalog.read_text()

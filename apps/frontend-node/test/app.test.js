@@ -2,7 +2,7 @@
 const assert = require('node:assert/strict');
 const { after, before, beforeEach, describe, test } = require('node:test');
 
-const { createApp } = require('../app');
+const { createApp, DRAIN_LIMIT_BYTES } = require('../app');
 const { closedPort, json, listen, startFakeCatalog } = require('./helpers');
 
 const TIMEOUT_MS = 300;
@@ -254,7 +254,44 @@ describe('POST /products', () => {
     assert.equal(typeof (await res.json()).error, 'string');
     assert.equal(state.catalog.requests.length, 0);
   });
+
+  test('a form declared over the drain limit is a 413 before its body is sent, and closes', async () => {
+    state.answer = (req, body, res) => json(res, 200, LISTING);
+    const answer = await rawRequest(state.frontend.url, 'POST /products HTTP/1.1\r\nHost: t\r\n'
+      + 'Content-Type: application/x-www-form-urlencoded\r\nAccept: application/json\r\n'
+      + `Content-Length: ${DRAIN_LIMIT_BYTES + 1}\r\n\r\nid=1`);
+    assert.match(answer, /^HTTP\/1\.1 413 /);
+    assert.match(answer, /\r\nConnection: close\r\n/i);
+    assert.equal(state.catalog.requests.length, 0);
+  });
+
+  test('a form in a Content-Encoding the front end does not decode is a 415', async () => {
+    state.answer = (req, body, res) => json(res, 200, LISTING);
+    const res = await fetch(`${state.frontend.url}/products`, { ...form({ id: '1', name: 'x' }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'x-unknown',
+        accept: 'application/json' } });
+    assert.equal(res.status, 415);
+    assert.equal(state.catalog.requests.length, 0);
+  });
 });
+
+/** Sends `head` (and whatever body bytes it ends with) and returns what arrives until the server
+ * answers and closes, or 5 s pass; the client never sends more. */
+function rawRequest(url, head) {
+  const net = require('node:net');
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const sock = net.connect(Number(port), hostname, () => sock.write(head));
+    sock.setTimeout(5000, () => { sock.destroy(); resolve(answer); });
+    sock.on('data', (chunk) => {
+      answer += chunk;
+      if (/\r\n\r\n/.test(answer)) { sock.destroy(); resolve(answer); }
+    });
+    sock.on('end', () => resolve(answer));
+    sock.on('error', reject);
+  });
+}
 
 describe('other routes', () => {
   const state = withFrontend();

@@ -12,7 +12,7 @@ requests (declared by Content-Length) `Connection: close`, so no proxy reuses th
 a body declared that large gets its 413 at once, before any of it is read.
 
 A body encoded (`Content-Encoding`) other than `identity` is a 415: the app decodes none.
-A body that stops arriving (gunicorn's worker bounds the read, prodcatalog/worker.py) is a 408.
+A body that stops arriving (gunicorn's worker bounds the read, app_common/gunicorn_worker.py) is a 408.
 """
 
 from __future__ import annotations

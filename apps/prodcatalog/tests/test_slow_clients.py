@@ -1,6 +1,6 @@
 """Slow clients cannot freeze prodcatalog: gunicorn with gunicorn.conf.py (2 workers x 4 threads)
 holds many stalled connections while normal requests keep being answered, and closes the stalled
-ones (408 when they had sent something) once their read bound has passed (prodcatalog/worker.py).
+ones (408 when they had sent something) once their read bound has passed (app_common/gunicorn_worker.py, shared with colorapp).
 
 Liveness checks, not timings: the bounds are generous for a busy machine."""
 
@@ -9,13 +9,13 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from app_common.testing import answer_until_closed, stall, still_open
 
 from prodcatalog_stubs import APP_DIR, closed_port
 
@@ -46,41 +46,6 @@ def get(port: int, path: str = "/products/ping", timeout: float = 5.0) -> tuple[
     finally:
         conn.close()
 
-
-def stall(port: int, partial: bytes) -> socket.socket:
-    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-    if partial:
-        sock.sendall(partial)
-    return sock
-
-
-def still_open(sock: socket.socket) -> bool:
-    sock.setblocking(False)
-    try:
-        return sock.recv(1, socket.MSG_PEEK) != b""
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    finally:
-        sock.settimeout(5)
-
-
-def answer_until_closed(sock: socket.socket, within: float) -> bytes:
-    """Everything the server sends until it closes, failing if it has not closed within `within` s."""
-    deadline = time.monotonic() + within
-    answer = b""
-    while True:
-        sock.settimeout(max(deadline - time.monotonic(), 0.01))
-        try:
-            chunk = sock.recv(65536)
-        except socket.timeout:
-            pytest.fail(f"still open {within:g} s later; got {answer[:200]!r}")
-        except ConnectionResetError:
-            return answer
-        if not chunk:
-            return answer
-        answer += chunk
 
 
 @pytest.fixture

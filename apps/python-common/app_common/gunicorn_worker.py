@@ -16,8 +16,8 @@ it, its body) are complete, with no time limit. As many stalled connections as t
 - a connection that closes after its answer lingers (drained, for its last answer to arrive
   whole) on the event loop, at most LINGER_SECONDS, not in gunicorn's blocking close on it.
 
-gunicorn.conf.py sets the two timeouts on each worker (`post_fork`). The same file is in both
-Python apps (colorapp, prodcatalog), each image carrying its own copy; a test keeps them identical.
+Each app's gunicorn.conf.py names this class (`worker_class`) and sets the two timeouts on each
+worker (`post_fork`).
 """
 
 from __future__ import annotations
