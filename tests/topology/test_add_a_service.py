@@ -129,7 +129,7 @@ def test_a_workload_that_does_not_fit_stops_the_synth_with_the_shortfall(added):
 
 def _quoted(message: str) -> str:
     """The part of a message the guide quotes; the guide must quote it verbatim."""
-    for quoted in ("in prod runs 1 replica(s), fewer than 2; run it highly available or say why not "
+    for quoted in ("in production runs 1 replica(s), fewer than 2; run it highly available or say why not "
                    "(celestials.io/single-replica-reason)", "has no limits.memory (resources)"):
         if quoted in message:
             assert f"`{quoted}`" in " ".join(GUIDE.read_text().split()), f"the guide does not quote {quoted!r}"
