@@ -104,14 +104,13 @@ def read_stack_config(project_root: str | Path, stack: str) -> dict[str, str]:
 
 
 def read_stack_file(project_root: str | Path, stack: str) -> StackFile:
-    """The stack file as the offline tools read it: what `parse_stack_file` reads, refusing a file
+    """The stack file as the offline tools read it: what `check_stack_file` reads, refusing a file
     whose config they cannot see whole."""
-    path = stack_file(project_root, stack)
-    if not path.is_file():
+    stack_doc = check_stack_file(project_root, stack)
+    if stack_doc is None:
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in Path(project_root).glob("Pulumi.*.yaml"))
-        raise StackFileError(f"no stack file {path.name} for STACK={stack}; stacks with a file: "
-                             f"{', '.join(known) or 'none'}")
-    stack_doc = parse_stack_file(path.read_text(encoding="utf-8-sig"), path.name)
+        raise StackFileError(f"no stack file {stack_file(project_root, stack).name} for STACK={stack}; stacks "
+                             f"with a file: {', '.join(known) or 'none'}")
     if stack_doc.environment_line is not None:
         # Under Pulumi, an imported ESC environment adds config values this reader cannot see:
         # evaluating without them would show a stack that is not the one `pulumi up` deploys.
