@@ -13,7 +13,8 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 PYTHON_MINOR := $(shell sed -nE 's/^PYTHON = Runtime."python", "([0-9]+\.[0-9]+)\.[0-9]+".*/\1/p' celestials/artifacts.py)
 # What a venv is made from: python3.13 on PATH when it runs (a pyenv shim of a version pyenv has not
 # selected does not), else the newest 3.13.x pyenv has installed; VENV_PYTHON=/path/to/python overrides.
-VENV_PYTHON ?= $(firstword $(shell python$(PYTHON_MINOR) -c 'import sys; print(sys.executable)' 2>/dev/null) \
+# The base interpreter, never a venv's own python (the venv's bin is first on PATH below).
+VENV_PYTHON ?= $(firstword $(shell python$(PYTHON_MINOR) -c 'import sys; print(sys._base_executable)' 2>/dev/null) \
   $(shell ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/$(PYTHON_MINOR).*/bin/python$(PYTHON_MINOR) 2>/dev/null \
           | grep -E '/$(subst .,\.,$(PYTHON_MINOR))\.[0-9]+/bin/' | sort -V | tail -n 1))
 # FORCE when the venv $(1) exists on another Python: its stamp is then out of date, and make-venv
