@@ -12,6 +12,7 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import Callable
 
 from celestials import artifacts, eks_versions
 
@@ -85,15 +86,17 @@ def render(text: str) -> str:
     return TABLE.sub(lambda m: m.group(1) + table() + m.group(3), text)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def rewrite_docs(render_doc: Callable[[str], str], description: str, argv: list[str] | None = None) -> int:
+    """The generators' command line: rewrite every doc with `render_doc`, or with --check only say
+    which are stale (exit 1)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--check", action="store_true", help="exit 1 if a file is stale, write nothing")
     args = parser.parse_args(argv)
     stale = []
     for name in DOCS:
         path = ROOT / name
         text = path.read_text()
-        new = render(text)
+        new = render_doc(text)
         if new != text:
             stale.append(name)
             if not args.check:
@@ -101,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     if stale:
         print(("stale: " if args.check else "updated: ") + ", ".join(stale), file=sys.stderr)
     return 1 if stale and args.check else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return rewrite_docs(render, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from tools.artifacts_doc import DOCS
+
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ("README.md", "docs/istio.md", "docs/appmesh.md", "docs/platform.md", "docs/mtls.md", "docs/local.md")
 INLINE = re.compile(r"<!-- figure:(?P<name>[a-z0-9-]+) -->(?P<value>.*?)<!-- /figure -->")
 BLOCK = re.compile(r"(?P<open><!-- figures:(?P<name>[a-z0-9-]+) -->\n)(?P<body>.*?)(?P<close><!-- /figures:(?P=name) -->)", re.S)
 

@@ -9,7 +9,6 @@ what the committed stack files write. The table lives between `<!-- settings:tab
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
@@ -18,7 +17,7 @@ from typing import Any
 
 from celestials import settings as st
 from celestials.local.stack import read_stack_file, reads_as_text
-from tools.artifacts_doc import DOCS
+from tools.artifacts_doc import rewrite_docs
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = re.compile(r"(<!-- settings:table -->\n)(?P<body>.*?)(<!-- /settings:table -->)", re.S)
@@ -115,21 +114,7 @@ def render(text: str, root: Path = ROOT) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if a file is stale, write nothing")
-    args = parser.parse_args(argv)
-    stale = []
-    for name in DOCS:
-        path = ROOT / name
-        text = path.read_text()
-        new = render(text)
-        if new != text:
-            stale.append(name)
-            if not args.check:
-                path.write_text(new)
-    if stale:
-        print(("stale: " if args.check else "updated: ") + ", ".join(stale), file=sys.stderr)
-    return 1 if stale and args.check else 0
+    return rewrite_docs(render, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
